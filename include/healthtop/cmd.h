@@ -1,0 +1,15 @@
+/* Subcommands: each parses its own options and returns the process exit code. */
+#ifndef HEALTHTOP_CMD_H
+#define HEALTHTOP_CMD_H
+
+/* Exit codes scripts depend on; Nagios' meaning for 0-2. */
+enum ht_exit {
+	HT_EXIT_OK = 0,
+	HT_EXIT_DEGRADED = 1,
+	HT_EXIT_DOWN = 2,
+	HT_EXIT_USAGE = 3,   /* config or usage error */
+};
+
+int cmd_check(int argc, char **argv);
+
+#endif

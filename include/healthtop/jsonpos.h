@@ -1,0 +1,14 @@
+/* Where in a JSON text a value lives, for error messages that name FILE:LINE (pure). */
+#ifndef HEALTHTOP_JSONPOS_H
+#define HEALTHTOP_JSONPOS_H
+
+#include <stddef.h>
+
+/* Line and column (1-based) of byte offset `off` in `text`. */
+void jsonpos_offset(const char *text, size_t len, size_t off, int *line, int *col);
+
+/* Line of the value at `path` ("targets[3].timeout_ms", "defaults.path", "" for the root) in a
+ * syntactically valid JSON text. Returns the line, or 0 when the path is not there. */
+int jsonpos_line(const char *text, size_t len, const char *path);
+
+#endif

@@ -1,0 +1,40 @@
+/* One probe's observation: what the network said, before any judgement. */
+#ifndef HEALTHTOP_RESULT_H
+#define HEALTHTOP_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROBE_BODY_MAX (64u * 1024)
+
+enum probe_outcome {
+	PROBE_OK = 0,       /* an HTTP response arrived (any status) */
+	PROBE_DNS,          /* name did not resolve */
+	PROBE_REFUSED,      /* connection refused */
+	PROBE_UNREACHABLE,  /* no route, network unreachable */
+	PROBE_TLS,          /* handshake or certificate verification failed */
+	PROBE_TIMEOUT,      /* timeout_ms elapsed */
+	PROBE_REDIRECTS,    /* more than the allowed redirects (a loop) */
+	PROBE_ERROR,        /* any other transport failure (reset, empty reply...) */
+};
+
+struct probe_result {
+	int64_t started_ms;      /* wall clock, unix ms, when the transfer left the queue */
+	enum probe_outcome outcome;
+	long http_code;          /* 0: no response */
+	double total_ms;         /* phases: < 0 when absent */
+	double dns_ms;
+	double connect_ms;
+	double tls_ms;
+	double ttfb_ms;          /* from request sent to first response byte */
+	int64_t cert_expiry;     /* unix seconds, 0 unknown */
+	char error[192];         /* transport error text, sanitized; "" when none */
+	char *body;              /* NUL-terminated, at most PROBE_BODY_MAX bytes, owned */
+	size_t body_len;
+	bool body_truncated;
+};
+
+void probe_result_fini(struct probe_result *r);
+
+#endif

@@ -1,0 +1,44 @@
+/* History in SQLite: open (creating 0600), migrate, append results in batches, read back. */
+#ifndef HEALTHTOP_STORE_H
+#define HEALTHTOP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "healthtop/class.h"
+#include "healthtop/err.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/* One stored check. Absent numbers: http_code 0, phases < 0, cert_expiry 0. */
+struct store_row {
+	int64_t target_id;
+	int64_t checked_at_ms;
+	enum ht_class cls;
+	long http_code;
+	double response_ms;
+	double dns_ms;
+	double connect_ms;
+	double tls_ms;
+	double ttfb_ms;
+	int64_t cert_expiry;
+	const char *reason;
+	const char *error;    /* NULL or "" when none */
+};
+
+/* Opens (creating the directories 0700 and the file 0600) and migrates the database. */
+int store_open(const char *path, struct store **out, struct ht_err *err);
+void store_close(struct store *s);
+
+/* The id of the target called name, creating or updating its row. */
+int store_target_id(struct store *s, const char *name, const char *project, const char *url,
+		    int64_t *id, struct ht_err *err);
+
+/* All rows in one transaction: all stored or none. */
+int store_append_batch(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err);
+
+/* $XDG_STATE_HOME/healthtop/<file> (or ~/.local/state/...). Returns buf or NULL. */
+char *store_default_path(const char *file, char *buf, size_t size);
+
+#endif

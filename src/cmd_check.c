@@ -1,0 +1,250 @@
+#include "config.h"
+#include <curl/curl.h>
+#include <ev.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "healthtop/classify.h"
+#include "healthtop/cmd.h"
+#include "healthtop/demo.h"
+#include "healthtop/probe.h"
+#include "healthtop/report.h"
+#include "healthtop/store.h"
+
+enum format { FORMAT_TABLE, FORMAT_JSON };
+
+struct check_opts {
+	const char *config;
+	const char *db;
+	enum format format;
+	int concurrency;   /* 0: from the config */
+	bool demo;
+};
+
+struct check_run {
+	struct ev_loop *loop;
+	struct report_item *items;
+	size_t remaining;
+};
+
+struct check_slot {
+	struct check_run *run;
+	struct report_item *item;
+};
+
+static const char usage[] =
+	"usage: healthtop check [-c FILE] [--db PATH] [--format table|json] [--concurrency N] [--demo]\n";
+
+static int parse_opts(int argc, char **argv, struct check_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "concurrency", required_argument, NULL, 'n' },
+		{ "demo", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		char *end;
+		long v;
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'd': o->db = optarg; break;
+		case 'D': o->demo = true; break;
+		case 'f':
+			if (strcmp(optarg, "table") == 0)
+				o->format = FORMAT_TABLE;
+			else if (strcmp(optarg, "json") == 0)
+				o->format = FORMAT_JSON;
+			else {
+				fprintf(stderr, "healthtop check: --format: \"%s\" is not table or json\n", optarg);
+				return -1;
+			}
+			break;
+		case 'n':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || v < 1 || v > 10000) {
+				fprintf(stderr, "healthtop check: --concurrency: \"%s\" is not an integer 1..10000\n", optarg);
+				return -1;
+			}
+			o->concurrency = (int)v;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(HT_EXIT_OK);
+		case ':':
+			fprintf(stderr, "healthtop check: %s needs a value\n%s", argv[optind - 1], usage);
+			return -1;
+		default:
+			fprintf(stderr, "healthtop check: unknown option %s\n%s", argv[optind - 1], usage);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "healthtop check: unexpected argument \"%s\"\n%s", argv[optind], usage);
+		return -1;
+	}
+	if (o->demo && o->config) {
+		fprintf(stderr, "healthtop check: --demo and -c cannot be used together\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void on_checked(void *user, struct probe_result *r)
+{
+	struct check_slot *slot = user;
+	struct report_item *it = slot->item;
+
+	classify_result(r, &it->target->rules, (int64_t)time(NULL), &it->verdict);
+	it->result = *r;
+	it->result.body = NULL;   /* the probe frees it */
+	it->result.body_len = 0;
+	it->done = true;
+	if (--slot->run->remaining == 0)
+		ev_break(slot->run->loop, EVBREAK_ALL);
+}
+
+/* Runs every target once, all at once within the concurrency limit. */
+static int sweep(struct ev_loop *loop, const struct ht_config *cfg, unsigned concurrency,
+		 struct report_item *items)
+{
+	struct check_run run = { loop, items, cfg->ntargets };
+	struct check_slot *slots = calloc(cfg->ntargets, sizeof(*slots));
+	struct ht_err err = { "" };
+	struct probe *p = slots ? probe_new(loop, concurrency, &err) : NULL;
+
+	if (!p) {
+		fprintf(stderr, "healthtop: %s\n", slots ? err.msg : "out of memory");
+		free(slots);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		items[i].target = &cfg->targets[i];
+		slots[i] = (struct check_slot){ &run, &items[i] };
+		if (probe_submit(p, &cfg->targets[i], on_checked, &slots[i]) < 0) {
+			fprintf(stderr, "healthtop: out of memory queueing checks\n");
+			probe_free(p);
+			free(slots);
+			return -1;
+		}
+	}
+	if (run.remaining > 0)
+		ev_run(loop, 0);
+	probe_free(p);
+	free(slots);
+	return 0;
+}
+
+/* Storage trouble is reported as such; it never changes what the checks found. */
+static void record(const char *db_path, const struct ht_config *cfg, const struct report_item *items)
+{
+	struct ht_err err = { "" };
+	struct store *s = NULL;
+	struct store_row *rows = calloc(cfg->ntargets, sizeof(*rows));
+
+	if (!rows || store_open(db_path, &s, &err) < 0)
+		goto fail;
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		const struct ht_target *t = items[i].target;
+		const struct probe_result *r = &items[i].result;
+		if (store_target_id(s, t->name, t->project, t->display_url, &rows[i].target_id, &err) < 0)
+			goto fail;
+		rows[i].checked_at_ms = r->started_ms;
+		rows[i].cls = items[i].verdict.cls;
+		rows[i].http_code = r->http_code;
+		rows[i].response_ms = r->total_ms;
+		rows[i].dns_ms = r->dns_ms;
+		rows[i].connect_ms = r->connect_ms;
+		rows[i].tls_ms = r->tls_ms;
+		rows[i].ttfb_ms = r->ttfb_ms;
+		rows[i].cert_expiry = r->cert_expiry;
+		rows[i].reason = items[i].verdict.reason;
+		rows[i].error = r->error;
+	}
+	if (store_append_batch(s, rows, cfg->ntargets, &err) < 0)
+		goto fail;
+	store_close(s);
+	free(rows);
+	return;
+fail:
+	fprintf(stderr, "healthtop: storage error, results not recorded: %s\n", rows ? err.msg : "out of memory");
+	store_close(s);
+	free(rows);
+}
+
+static int load_config(const struct check_opts *o, struct ev_loop *loop, struct demo **demo,
+		       struct ht_config *cfg)
+{
+	struct ht_err err = { "" };
+	char path[1024];
+	const char *file = o->config;
+
+	if (o->demo) {
+		if (!(*demo = demo_start(loop, &err)) || demo_config(*demo, cfg, &err) < 0) {
+			fprintf(stderr, "healthtop: %s\n", err.msg);
+			return -1;
+		}
+		return 0;
+	}
+	if (!file && !(file = config_default_path(path, sizeof(path)))) {
+		fprintf(stderr, "healthtop: no config: set HOME or XDG_CONFIG_HOME, or use -c FILE\n");
+		return -1;
+	}
+	if (config_load(file, cfg, &err) < 0) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_opts o = { .format = FORMAT_TABLE };
+	struct ht_config cfg;
+	struct demo *demo = NULL;
+	struct ev_loop *loop;
+	char dbbuf[1024];
+	const char *db;
+	int rc = HT_EXIT_USAGE;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (parse_opts(argc, argv, &o) < 0)
+		return HT_EXIT_USAGE;
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (load_config(&o, loop, &demo, &cfg) < 0)
+		goto out;
+	db = o.db ? o.db : store_default_path(o.demo ? "demo.db" : "history.db", dbbuf, sizeof(dbbuf));
+	if (!db) {
+		fprintf(stderr, "healthtop: no database path: set HOME or XDG_STATE_HOME, or use --db PATH\n");
+		goto out;
+	}
+	struct report_item *items = calloc(cfg.ntargets, sizeof(*items));
+	ev_tstamp t0 = ev_time();
+	if (!items || sweep(loop, &cfg, (unsigned)(o.concurrency ? o.concurrency : cfg.concurrency), items) < 0) {
+		free(items);
+		rc = HT_EXIT_DOWN;   /* we could not look: do not claim health */
+		goto out;
+	}
+	double elapsed = ev_time() - t0;
+	record(db, &cfg, items);
+	if (o.format == FORMAT_JSON)
+		report_json(stdout, items, cfg.ntargets);
+	else
+		report_table(stdout, items, cfg.ntargets, elapsed, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	rc = report_exit_code(items, cfg.ntargets);
+	free(items);
+out:
+	config_free(&cfg);
+	demo_stop(demo);
+	return rc;
+}

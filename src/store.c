@@ -1,0 +1,274 @@
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "healthtop/store.h"
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *upsert_target;
+	sqlite3_stmt *insert_result;
+	char path[1024];
+};
+
+/* Each entry takes the schema from version i to i+1; never edit one that has shipped. */
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+	"CREATE TABLE target("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  project TEXT NOT NULL,"
+	"  url TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TABLE result("
+	"  id INTEGER PRIMARY KEY,"
+	"  target_id INTEGER NOT NULL REFERENCES target(id),"
+	"  checked_at INTEGER NOT NULL,"           /* unix ms, UTC */
+	"  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),"
+	"  http_code INTEGER,"
+	"  response_ms REAL, dns_ms REAL, connect_ms REAL, tls_ms REAL, ttfb_ms REAL,"
+	"  cert_expiry INTEGER,"                   /* unix s */
+	"  reason TEXT NOT NULL,"
+	"  error TEXT"
+	") STRICT;"
+	"CREATE INDEX result_target_time ON result(target_id, checked_at);"
+	"CREATE INDEX result_time ON result(checked_at);",
+};
+
+static int db_fail(struct store *s, struct ht_err *err, const char *what)
+{
+	ht_err_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+static int mkdir_parents(const char *path, struct ht_err *err)
+{
+	char buf[1024];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf)) {
+		ht_err_set(err, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+			ht_err_set(err, "%s: cannot create directory: %s", buf, strerror(errno));
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+static int migrate(struct store *s, struct ht_err *err)
+{
+	sqlite3_stmt *st;
+	int version;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "reading schema version");
+	version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (version < 0)
+		return db_fail(s, err, "reading schema version");
+	if (version > STORE_SCHEMA_VERSION) {
+		ht_err_set(err, "%s: schema version %d is newer than this healthtop knows (%d)", s->path,
+			   version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			return db_fail(s, err, "starting migration");
+		if (sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			db_fail(s, err, "migrating schema");
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			return db_fail(s, err, "committing migration");
+	}
+	return 0;
+}
+
+static int configure(struct store *s, struct ht_err *err)
+{
+	static const char pragmas[] =
+		"PRAGMA journal_mode=WAL;"
+		"PRAGMA synchronous=NORMAL;"
+		"PRAGMA foreign_keys=ON;";
+
+	if (sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
+	    sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(s, err, "configuring");
+	return 0;
+}
+
+static int prepare(struct store *s, struct ht_err *err)
+{
+	static const char upsert[] =
+		"INSERT INTO target(name, project, url) VALUES(?1, ?2, ?3)"
+		" ON CONFLICT(name) DO UPDATE SET project = excluded.project, url = excluded.url"
+		" RETURNING id";
+	static const char insert[] =
+		"INSERT INTO result(target_id, checked_at, status, http_code, response_ms, dns_ms,"
+		" connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, error)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+	if (sqlite3_prepare_v3(s->db, upsert, -1, SQLITE_PREPARE_PERSISTENT, &s->upsert_target, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, insert, -1, SQLITE_PREPARE_PERSISTENT, &s->insert_result, NULL) != SQLITE_OK)
+		return db_fail(s, err, "preparing statements");
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, struct ht_err *err)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	int fd;
+
+	*out = NULL;
+	if (!s) {
+		ht_err_set(err, "%s: out of memory", path);
+		return -1;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	if (mkdir_parents(path, err) < 0)
+		goto fail;
+	/* Create it ourselves so it is 0600 from the first byte; SQLite gives -wal and -shm the
+	 * same mode. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ht_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		db_fail(s, err, "cannot open database");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if (configure(s, err) < 0 || migrate(s, err) < 0 || prepare(s, err) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->upsert_target);
+	sqlite3_finalize(s->insert_result);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int store_target_id(struct store *s, const char *name, const char *project, const char *url,
+		    int64_t *id, struct ht_err *err)
+{
+	sqlite3_stmt *st = s->upsert_target;
+	int rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, project, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, url, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "recording target");
+	return 0;
+}
+
+static void bind_ms(sqlite3_stmt *st, int col, double ms)
+{
+	if (ms < 0)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_double(st, col, ms);
+}
+
+static int insert_row(struct store *s, const struct store_row *r)
+{
+	sqlite3_stmt *st = s->insert_result;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, r->target_id);
+	sqlite3_bind_int64(st, 2, r->checked_at_ms);
+	sqlite3_bind_int(st, 3, (int)r->cls);
+	if (r->http_code > 0)
+		sqlite3_bind_int64(st, 4, r->http_code);
+	else
+		sqlite3_bind_null(st, 4);
+	bind_ms(st, 5, r->response_ms);
+	bind_ms(st, 6, r->dns_ms);
+	bind_ms(st, 7, r->connect_ms);
+	bind_ms(st, 8, r->tls_ms);
+	bind_ms(st, 9, r->ttfb_ms);
+	if (r->cert_expiry > 0)
+		sqlite3_bind_int64(st, 10, r->cert_expiry);
+	else
+		sqlite3_bind_null(st, 10);
+	sqlite3_bind_text(st, 11, r->reason ? r->reason : "", -1, SQLITE_STATIC);
+	if (r->error && r->error[0])
+		sqlite3_bind_text(st, 12, r->error, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 12);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_append_batch(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err)
+{
+	if (n == 0)
+		return 0;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(s, err, "starting a write");
+	for (size_t i = 0; i < n; i++) {
+		if (insert_row(s, &rows[i]) < 0) {
+			db_fail(s, err, "writing a result");
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(s, err, "committing results");
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+char *store_default_path(const char *file, char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (xdg && xdg[0] == '/')
+		n = snprintf(buf, size, "%s/healthtop/%s", xdg, file);
+	else if (home && home[0])
+		n = snprintf(buf, size, "%s/.local/state/healthtop/%s", home, file);
+	else
+		return NULL;
+	return (n > 0 && (size_t)n < size) ? buf : NULL;
+}
