@@ -56,10 +56,10 @@ static int fail(struct pctx *c, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (line > 0)
-		ht_err_set(c->err, "%s:%d: %s: %s", c->source, line, path, what);
+	if (line <= 0)
+		ht_err_set(c->err, "%s: %s%s%s", c->source, path, *path ? ": " : "", what);
 	else
-		ht_err_set(c->err, "%s: %s: %s", c->source, path, what);
+		ht_err_set(c->err, "%s:%d: %s%s%s", c->source, line, path, *path ? ": " : "", what);
 	return -1;
 }
 
@@ -511,6 +511,8 @@ int config_parse(const char *text, size_t len, const char *source, ht_getenv_fn 
 	if (!root || (end && (size_t)(end - text) < len && strspn(end, " \t\r\n") != len - (size_t)(end - text))) {
 		int line, col;
 		size_t off = end ? (size_t)(end - text) : 0;
+		if (root)   /* trailing text: point at it, not at the whitespace before it */
+			off += strspn(text + off, " \t\r\n");
 		char near[40];
 		jsonpos_offset(text, len, off, &line, &col);
 		sanitize_text(text + off, len - off < 20 ? len - off : 20, near, sizeof(near), false);

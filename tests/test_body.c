@@ -1,0 +1,191 @@
+#include "config.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "healthtop/body.h"
+
+#define NOW 1712345010
+
+static void assess(const char *body, struct body_report *r)
+{
+	body_assess(body, strlen(body), 30, NOW, r);
+}
+
+static void test_body_status_words_any_case(void **state)
+{
+	assert_int_equal(body_status_word("OK"), BODY_WORD_OK);
+	assert_int_equal(body_status_word("pass"), BODY_WORD_OK);
+	assert_int_equal(body_status_word("out_of_service"), BODY_WORD_DEGRADED);
+	assert_int_equal(body_status_word("Critical"), BODY_WORD_DOWN);
+	assert_int_equal(body_status_word("2.0.0"), BODY_WORD_NONE);
+	assert_int_equal(body_status_word(NULL), BODY_WORD_NONE);
+}
+
+static void test_body_hivesync_deep_all_ok_is_healthy(void **state)
+{
+	struct body_report r;
+
+	assess("{\"status\":\"ok\",\"postgres\":\"ok\",\"redis\":\"ok\",\"storage\":\"ok\",\"repo_mirrors\":\"ok\"}", &r);
+	assert_true(r.parsed);
+	assert_int_equal(r.cls, HT_HEALTHY);
+	assert_int_equal(r.ncomps, 4);
+	assert_string_equal(r.comps[1].name, "redis");
+	assert_string_equal(r.comps[1].state, "ok");
+}
+
+static void test_body_version_string_is_not_a_component(void **state)
+{
+	struct body_report r;
+
+	assess("{\"status\":\"ok\",\"version\":\"2.0.0\",\"project\":\"x\",\"uptime\":5}", &r);
+	assert_int_equal(r.cls, HT_HEALTHY);
+	assert_int_equal(r.ncomps, 0);
+}
+
+static void test_body_hivesync_workers_stale_heartbeat(void **state)
+{
+	struct body_report r;
+
+	assess("{\"status\":\"ok\",\"workers\":["
+	       "{\"type\":\"ai\",\"last_heartbeat\":1712345000,\"status\":\"ok\"},"
+	       "{\"type\":\"repo_sync\",\"last_heartbeat\":1712344900,\"status\":\"ok\"}]}", &r);
+	assert_int_equal(r.cls, HT_DEGRADED);
+	assert_string_equal(r.reason, "worker repo_sync: heartbeat 110 s old");
+	assert_int_equal(r.ncomps, 2);
+	assert_string_equal(r.comps[1].state, "stale");
+}
+
+static void test_body_heartbeat_in_milliseconds_is_understood(void **state)
+{
+	struct body_report r;
+
+	assess("{\"workers\":[{\"id\":\"w1\",\"last_heartbeat\":1712345000000}]}", &r);
+	assert_int_equal(r.cls, HT_HEALTHY);
+}
+
+static void test_body_seed_checks_object_with_warning(void **state)
+{
+	struct body_report r;
+
+	assess("{\"timestamp\":\"2025-11-06T15:47:26\",\"status\":\"healthy\",\"checks\":{"
+	       "\"memory\":{\"percent_used\":9.4,\"status\":\"ok\"},"
+	       "\"disk\":{\"percent_used\":91.9,\"status\":\"warning\"}}}", &r);
+	assert_int_equal(r.cls, HT_DEGRADED);
+	assert_string_equal(r.reason, "disk: warning");
+}
+
+static void test_body_ietf_worst_measurement_speaks(void **state)
+{
+	struct body_report r;
+
+	assess("{\"status\":\"pass\",\"checks\":{\"cassandra:connections\":["
+	       "{\"componentId\":\"a\",\"status\":\"pass\"},{\"componentId\":\"b\",\"status\":\"fail\"}]}}", &r);
+	assert_int_equal(r.cls, HT_DEGRADED);
+	assert_int_equal(r.ncomps, 1);
+	assert_string_equal(r.comps[0].state, "fail");
+	assert_int_equal(r.comps[0].cls, HT_DOWN);
+}
+
+static void test_body_spring_nested_components(void **state)
+{
+	struct body_report r;
+
+	assess("{\"status\":\"UP\",\"components\":{\"db\":{\"status\":\"UP\",\"components\":{"
+	       "\"primary\":{\"status\":\"UP\"},\"replica\":{\"status\":\"DOWN\"}}}}}", &r);
+	assert_int_equal(r.cls, HT_DEGRADED);
+	assert_string_equal(r.reason, "db/replica: DOWN");
+}
+
+static void test_body_unrecognised_status_is_degraded(void **state)
+{
+	struct body_report r;
+
+	assess("{\"status\":\"starting\"}", &r);
+	assert_int_equal(r.cls, HT_DEGRADED);
+	assert_string_equal(r.reason, "status \"starting\" not recognised");
+}
+
+static void test_body_not_json_or_not_object_is_skipped(void **state)
+{
+	struct body_report r;
+
+	assess("OK", &r);
+	assert_false(r.parsed);
+	assert_int_equal(r.cls, HT_HEALTHY);
+	assess("[\"down\"]", &r);
+	assert_false(r.parsed);
+	assess("{\"status\":\"down\"", &r);
+	assert_false(r.parsed);
+}
+
+static void test_body_component_names_are_sanitized(void **state)
+{
+	struct body_report r;
+
+	assess("{\"re\\u001b[2Jdis\":\"error\"}", &r);
+	assert_int_equal(r.ncomps, 1);
+	assert_null(strchr(r.comps[0].name, 0x1b));
+	assert_null(strchr(r.reason, 0x1b));
+}
+
+static void test_body_many_components_are_bounded(void **state)
+{
+	char *body = malloc(64 * 1024);
+	size_t o = 0;
+	struct body_report r;
+
+	o += (size_t)sprintf(body + o, "{");
+	for (int i = 0; i < 1000; i++)
+		o += (size_t)sprintf(body + o, "%s\"c%d\":\"down\"", i ? "," : "", i);
+	sprintf(body + o, "}");
+	assess(body, &r);
+	assert_int_equal(r.ncomps, BODY_MAX_COMPONENTS);
+	assert_int_equal(r.ncomps_seen, 1000);
+	assert_int_equal(r.cls, HT_DEGRADED);
+	assert_true(strlen(r.reason) < sizeof(r.reason));
+	free(body);
+}
+
+static void test_body_deep_nesting_does_not_crash(void **state)
+{
+	size_t depth = 5000;
+	char *body = malloc(depth * 24 + 64);
+	size_t o = 0;
+	struct body_report r;
+
+	o += (size_t)sprintf(body + o, "{\"status\":\"ok\",\"components\":");
+	for (size_t i = 0; i < depth; i++)
+		o += (size_t)sprintf(body + o, "{\"a\":{\"components\":");
+	o += (size_t)sprintf(body + o, "{}");
+	for (size_t i = 0; i < depth; i++)
+		o += (size_t)sprintf(body + o, "}}");
+	sprintf(body + o, "}");
+	assess(body, &r);   /* beyond cJSON's nesting limit: treated as not JSON */
+	assert_int_equal(r.cls, HT_HEALTHY);
+	free(body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_body_status_words_any_case),
+		cmocka_unit_test(test_body_hivesync_deep_all_ok_is_healthy),
+		cmocka_unit_test(test_body_version_string_is_not_a_component),
+		cmocka_unit_test(test_body_hivesync_workers_stale_heartbeat),
+		cmocka_unit_test(test_body_heartbeat_in_milliseconds_is_understood),
+		cmocka_unit_test(test_body_seed_checks_object_with_warning),
+		cmocka_unit_test(test_body_ietf_worst_measurement_speaks),
+		cmocka_unit_test(test_body_spring_nested_components),
+		cmocka_unit_test(test_body_unrecognised_status_is_degraded),
+		cmocka_unit_test(test_body_not_json_or_not_object_is_skipped),
+		cmocka_unit_test(test_body_component_names_are_sanitized),
+		cmocka_unit_test(test_body_many_components_are_bounded),
+		cmocka_unit_test(test_body_deep_nesting_does_not_crash),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

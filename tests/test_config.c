@@ -1,0 +1,259 @@
+#include "config.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "healthtop/config.h"
+
+static const char *fake_env(const char *name)
+{
+	if (strcmp(name, "API_TOKEN") == 0)
+		return "s3cret";
+	if (strcmp(name, "EVIL") == 0)
+		return "x\r\nX-Injected: 1";
+	return NULL;
+}
+
+static int parse(const char *text, struct ht_config *cfg, struct ht_err *err)
+{
+	return config_parse(text, strlen(text), "fleet.json", fake_env, cfg, err);
+}
+
+/* Parses text that must fail and checks the whole message. */
+static void expect_error(const char *text, const char *msg)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse(text, &cfg, &err), -1);
+	assert_string_equal(err.msg, msg);
+	assert_int_equal(cfg.ntargets, 0);
+}
+
+static const char issue_example[] =
+	"{ \"concurrency\": 64,\n"
+	"  \"defaults\": { \"interval_s\": 60, \"timeout_ms\": 5000, \"degraded_ms\": 1000, \"path\": \"/health\" },\n"
+	"  \"targets\": [\n"
+	"    { \"name\": \"api-prod\", \"project\": \"hivesync\", \"url\": \"https://api.example.com\",\n"
+	"      \"path\": \"/health/deep\", \"timeout_ms\": 3000, \"headers\": { \"Authorization\": \"Bearer ${API_TOKEN}\" },\n"
+	"      \"ca_file\": \"/etc/ssl/private-ca.pem\", \"insecure\": false,\n"
+	"      \"tls_expiry_warn_days\": 14, \"heartbeat_stale_s\": 30 },\n"
+	"    { \"name\": \"web\", \"url\": \"http://user:pw@web.example.org:8080/\" },\n"
+	"    { \"name\": \"raw\", \"url\": \"http://example.net/ping?x=1\", \"path\": \"\" } ] }\n";
+
+static void test_config_issue_example_parses(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse(issue_example, &cfg, &err), 0);
+	assert_int_equal(cfg.concurrency, 64);
+	assert_int_equal(cfg.ntargets, 3);
+	const struct ht_target *t = &cfg.targets[0];
+	assert_string_equal(t->name, "api-prod");
+	assert_string_equal(t->project, "hivesync");
+	assert_string_equal(t->check_url, "https://api.example.com/health/deep");
+	assert_int_equal(t->rules.timeout_ms, 3000);
+	assert_int_equal(t->rules.degraded_ms, 1000);
+	assert_int_equal(t->interval_s, 60);
+	assert_string_equal(t->ca_file, "/etc/ssl/private-ca.pem");
+	assert_int_equal(t->nheaders, 1);
+	assert_string_equal(t->headers[0].name, "Authorization");
+	assert_string_equal(t->headers[0].value, "Bearer s3cret");
+	config_free(&cfg);
+}
+
+static void test_config_project_defaults_to_host_and_path_joins(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse(issue_example, &cfg, &err), 0);
+	assert_string_equal(cfg.targets[1].project, "web.example.org");
+	/* trailing slash of url and leading slash of path are not doubled */
+	assert_string_equal(cfg.targets[1].check_url, "http://user:pw@web.example.org:8080/health");
+	config_free(&cfg);
+}
+
+static void test_config_empty_path_uses_url_verbatim(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse(issue_example, &cfg, &err), 0);
+	assert_string_equal(cfg.targets[2].check_url, "http://example.net/ping?x=1");
+	config_free(&cfg);
+}
+
+static void test_config_display_url_hides_password(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse(issue_example, &cfg, &err), 0);
+	assert_null(strstr(cfg.targets[1].display_url, "pw"));
+	assert_non_null(strstr(cfg.targets[1].display_url, "web.example.org:8080/health"));
+	config_free(&cfg);
+}
+
+static void test_config_defaults_apply_to_every_rule(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+	const char *text = "{\"targets\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:1\"}]}";
+
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	assert_int_equal(cfg.concurrency, 64);
+	assert_int_equal(cfg.targets[0].interval_s, 60);
+	assert_int_equal(cfg.targets[0].rules.timeout_ms, 5000);
+	assert_int_equal(cfg.targets[0].rules.degraded_ms, 1000);
+	assert_int_equal(cfg.targets[0].rules.tls_expiry_warn_days, 14);
+	assert_int_equal(cfg.targets[0].rules.heartbeat_stale_s, 30);
+	assert_string_equal(cfg.targets[0].check_url, "http://127.0.0.1:1/health");
+	config_free(&cfg);
+}
+
+static void test_config_target_header_overrides_default_header(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+	const char *text =
+		"{\"defaults\":{\"headers\":{\"X-Team\":\"ops\",\"Authorization\":\"none\"}},"
+		"\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{\"authorization\":\"Bearer ${API_TOKEN}\"}}]}";
+
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	assert_int_equal(cfg.targets[0].nheaders, 2);
+	assert_string_equal(cfg.targets[0].headers[0].value, "ops");
+	assert_string_equal(cfg.targets[0].headers[1].value, "Bearer s3cret");
+	config_free(&cfg);
+}
+
+static void test_config_negative_timeout_names_line_and_field(void **state)
+{
+	expect_error("{\n\"targets\": [\n"
+		     "{\"name\":\"a\",\"url\":\"http://h\"},\n{\"name\":\"b\",\"url\":\"http://h\"},\n"
+		     "{\"name\":\"c\",\"url\":\"http://h\"},\n"
+		     "{\"name\":\"d\",\"url\":\"http://h\",\n \"timeout_ms\": -5}]}",
+		     "fleet.json:7: targets[3].timeout_ms: -5 is not an integer 1..600000");
+}
+
+static void test_config_non_integer_is_quoted(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"timeout_ms\":\"fast\"}]}",
+		     "fleet.json:1: targets[0].timeout_ms: \"fast\" is not an integer 1..600000");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"interval_s\":1.5}]}",
+		     "fleet.json:1: targets[0].interval_s: 1.5 is not an integer 1..86400");
+}
+
+static void test_config_file_scheme_is_rejected(void **state)
+{
+	expect_error("{\"targets\":[\n\n\n{\"name\":\"a\",\"url\":\"file:///etc/passwd\"}]}",
+		     "fleet.json:4: targets[0].url: scheme \"file\" is not http or https");
+}
+
+static void test_config_unknown_key_suggests_near_miss(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"timout_ms\":5}]}",
+		     "fleet.json:2: targets[0].timout_ms: unknown key \"timout_ms\" (did you mean \"timeout_ms\"?)");
+	expect_error("{\"colour\":1,\"targets\":[]}",
+		     "fleet.json:1: colour: unknown key \"colour\"");
+}
+
+static void test_config_duplicate_names_are_rejected(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"},\n"
+		     "{\"name\":\"b\",\"url\":\"http://h\"},\n{\"name\":\"a\",\"url\":\"http://h\"}]}",
+		     "fleet.json:3: targets[2].name: \"a\" is already the name of targets[0]");
+}
+
+static void test_config_missing_url(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\"}]}", "fleet.json:1: targets[0]: missing \"url\"");
+}
+
+static void test_config_syntax_error_names_line_and_column(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse("{\n  \"targets\": [\n    {\"name\": \"a\",, }\n]}", &cfg, &err), -1);
+	assert_non_null(strstr(err.msg, "fleet.json:3:"));
+	assert_non_null(strstr(err.msg, "JSON syntax error"));
+}
+
+static void test_config_trailing_garbage_is_a_syntax_error(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}\n}", &cfg, &err), -1);
+	assert_non_null(strstr(err.msg, "fleet.json:2:1: JSON syntax error"));
+}
+
+static void test_config_unset_variable_is_an_error(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{\"X-Key\":\"${NOPE}\"}}]}",
+		     "fleet.json:1: targets[0].headers.X-Key: environment variable NOPE is not set");
+}
+
+static void test_config_header_injection_through_env_is_refused(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{\"X-Key\":\"${EVIL}\"}}]}",
+		     "fleet.json:1: targets[0].headers.X-Key: value contains a line break");
+}
+
+static void test_config_control_characters_in_name_are_refused(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\\u001b[31m\",\"url\":\"http://h\"}]}",
+		     "fleet.json:1: targets[0].name: \"a\\u001b[31m\" contains control characters or invalid UTF-8");
+}
+
+static void test_config_needs_targets(void **state)
+{
+	expect_error("{\"targets\":[]}", "fleet.json:1: targets: must be a non-empty array of targets");
+	expect_error("[]", "fleet.json:1: the top level must be an object");
+}
+
+static void test_config_duplicate_key_is_refused(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"name\":\"b\"}]}",
+		     "fleet.json:1: targets[0].name: key appears twice");
+}
+
+static void test_config_load_reports_missing_file(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(config_load("/nonexistent/fleet.json", &cfg, &err), -1);
+	assert_string_equal(err.msg, "/nonexistent/fleet.json: cannot open: No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_issue_example_parses),
+		cmocka_unit_test(test_config_project_defaults_to_host_and_path_joins),
+		cmocka_unit_test(test_config_empty_path_uses_url_verbatim),
+		cmocka_unit_test(test_config_display_url_hides_password),
+		cmocka_unit_test(test_config_defaults_apply_to_every_rule),
+		cmocka_unit_test(test_config_target_header_overrides_default_header),
+		cmocka_unit_test(test_config_negative_timeout_names_line_and_field),
+		cmocka_unit_test(test_config_non_integer_is_quoted),
+		cmocka_unit_test(test_config_file_scheme_is_rejected),
+		cmocka_unit_test(test_config_unknown_key_suggests_near_miss),
+		cmocka_unit_test(test_config_duplicate_names_are_rejected),
+		cmocka_unit_test(test_config_missing_url),
+		cmocka_unit_test(test_config_syntax_error_names_line_and_column),
+		cmocka_unit_test(test_config_trailing_garbage_is_a_syntax_error),
+		cmocka_unit_test(test_config_unset_variable_is_an_error),
+		cmocka_unit_test(test_config_header_injection_through_env_is_refused),
+		cmocka_unit_test(test_config_control_characters_in_name_are_refused),
+		cmocka_unit_test(test_config_needs_targets),
+		cmocka_unit_test(test_config_duplicate_key_is_refused),
+		cmocka_unit_test(test_config_load_reports_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
