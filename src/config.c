@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "healthtop/config.h"
 #include "healthtop/jsonpos.h"
@@ -106,6 +107,17 @@ static size_t edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* Near misses: a few typos, or the key without its unit suffix ("timeout" for "timeout_ms"). */
+static size_t key_distance(const char *given, const char *known)
+{
+	size_t lg = strlen(given), lk = strlen(known);
+	size_t shorter = lg < lk ? lg : lk;
+
+	if (lg != lk && shorter >= 4 && strncasecmp(given, known, shorter) == 0)
+		return 1;
+	return edit_distance(given, known);
+}
+
 static int check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *allowed)
 {
 	char sub[256];
@@ -120,7 +132,7 @@ static int check_keys(struct pctx *c, const cJSON *obj, const char *path, const 
 			if (strcmp(prev->string, it->string) == 0)
 				return fail(c, sub, "key appears twice");
 		for (size_t i = 0; allowed[i]; i++) {
-			size_t d = edit_distance(it->string, allowed[i]);
+			size_t d = key_distance(it->string, allowed[i]);
 			if (d == 0)
 				known = true;
 			if (d < best_d) {

@@ -157,6 +157,8 @@ static void test_config_unknown_key_suggests_near_miss(void **state)
 {
 	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"timout_ms\":5}]}",
 		     "fleet.json:2: targets[0].timout_ms: unknown key \"timout_ms\" (did you mean \"timeout_ms\"?)");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"timeout\":5}]}",
+		     "fleet.json:1: targets[0].timeout: unknown key \"timeout\" (did you mean \"timeout_ms\"?)");
 	expect_error("{\"colour\":1,\"targets\":[]}",
 		     "fleet.json:1: colour: unknown key \"colour\"");
 }

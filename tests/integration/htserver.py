@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Misbehaving health endpoints for healthtop's integration tests.
+
+Listens on 127.0.0.1 only: one plain HTTP port and one HTTPS port per certificate given on the
+command line (name=cert.pem:key.pem). Prints {"http": port, "<name>": port, ...} as one JSON line,
+then serves until stdin closes or --lifetime seconds pass, whichever comes first.
+"""
+import argparse
+import gzip
+import http.server
+import json
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "htserver/1"
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send(self, code, body, ctype="application/json", extra=None):
+        data = body.encode() if isinstance(body, str) else body
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query))
+        route = getattr(self, "r_" + url.path.strip("/").replace("-", "_"), None)
+        if route is None:
+            self.send(404, '{"error":"no such endpoint"}')
+            return
+        route(q)
+
+    def r_ok(self, q):
+        self.send(200, '{"status":"ok"}')
+
+    def r_body(self, q):
+        self.send(int(q.get("code", "200")), q.get("json", "{}"))
+
+    def r_slow(self, q):
+        time.sleep(int(q.get("ms", "1500")) / 1000.0)
+        self.send(200, '{"status":"ok"}')
+
+    def r_hang(self, q):
+        time.sleep(float(q.get("s", "20")))
+        self.send(200, '{"status":"ok"}')
+
+    def r_loop(self, q):
+        self.send(302, "", extra={"Location": "/loop"})
+
+    def r_redirect(self, q):
+        self.send(302, "", extra={"Location": "/ok"})
+
+    def r_left_over(self, q):
+        self.send(301, "moved, but nowhere", ctype="text/plain")
+
+    def r_big(self, q):
+        size = int(q.get("mb", "20")) * 1024 * 1024
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.write(b'{"status":"down","pad":"')
+            chunk = b"x" * 65536
+            sent = 24
+            while sent < size:
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass
+
+    def r_gzip(self, q):
+        self.send(200, gzip.compress(b'{"status":"down"}'), extra={"Content-Encoding": "gzip"})
+
+    def r_auth(self, q):
+        ok = self.headers.get("Authorization") == "Bearer s3cret-token"
+        self.send(200 if ok else 401, '{"status":"ok"}' if ok else '{"error":"unauthorized"}')
+
+    def r_ua(self, q):
+        ua = self.headers.get("User-Agent", "")
+        accept = self.headers.get("Accept", "")
+        ok = ua.startswith("healthtop/") and accept == "application/json"
+        self.send(200 if ok else 400, json.dumps({"status": "ok" if ok else "fail", "ua": ua, "accept": accept}))
+
+    def r_reset(self, q):
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        self.connection.close()
+
+    def r_escape(self, q):
+        self.send(200, '{"status":"\\u001b]0;pwned\\u0007\\u009b31m"}')
+
+    def r_workers(self, q):
+        now = int(time.time())
+        self.send(200, json.dumps({"status": "ok", "workers": [
+            {"type": "ai", "last_heartbeat": now - 3, "status": "ok"},
+            {"type": "repo_sync", "last_heartbeat": now - 120, "status": "ok"}]}))
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+
+def serve(tls=None):
+    srv = Server(("127.0.0.1", 0), Handler)
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*tls)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv.server_address[1]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lifetime", type=float, default=300)
+    ap.add_argument("tls", nargs="*", help="name=cert.pem:key.pem")
+    args = ap.parse_args()
+    ports = {"http": serve()}
+    for spec in args.tls:
+        name, files = spec.split("=", 1)
+        ports[name] = serve(tuple(files.split(":", 1)))
+    print(json.dumps(ports), flush=True)
+    watcher = threading.Thread(target=sys.stdin.read, daemon=True)
+    watcher.start()
+    watcher.join(args.lifetime)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""healthtop check against real HTTP(S) servers on 127.0.0.1: every row of the classification
+table, one concurrent sweep, exit codes, one stored row per target, secrets kept out of the DB."""
+import json
+import os
+import sqlite3
+import urllib.parse
+
+from htlib import TestServer, check, finish, make_certs, run, tmpdir, write_config
+
+
+def body(code, obj):
+    return "/body?" + urllib.parse.urlencode({"code": code, "json": json.dumps(obj)})
+
+
+# name: (server, path, extra target keys, expected status, reason substring)
+def fleet(srv, ca):
+    h = srv.url()
+    return {
+        "ok": (h, "/ok", {}, "healthy", "HTTP 200"),
+        "redirect-followed": (h, "/redirect", {}, "healthy", "HTTP 200"),
+        "refused": ("http://127.0.0.1:9", "/health", {}, "down", "connection refused"),
+        "dns": ("http://no-such-host.invalid", "/health", {}, "down", "DNS"),
+        "redirect-loop": (h, "/loop", {}, "down", "redirect loop"),
+        "left-over-3xx": (h, "/left-over", {}, "down", "HTTP 301"),
+        "timeout": (h, "/hang", {"timeout_ms": 1500}, "degraded", "timeout after 1500 ms"),
+        "http-503": (h, body(503, {}), {}, "degraded", "HTTP 503"),
+        "http-429": (h, body(429, {}), {}, "degraded", "HTTP 429"),
+        "http-404": (h, "/nowhere", {}, "down", "HTTP 404"),
+        "http-401": (h, body(401, {}), {}, "down", "HTTP 401"),
+        "slow": (h, "/slow?ms=1300", {}, "degraded", "slow: 13"),
+        "status-up": (h, body(200, {"status": "UP"}), {}, "healthy", "HTTP 200"),
+        "status-warn": (h, body(200, {"status": "warn"}), {}, "degraded", "status: warn"),
+        "status-unknown": (h, body(200, {"status": "UNKNOWN"}), {}, "degraded", "UNKNOWN"),
+        "status-critical": (h, body(200, {"status": "critical"}), {}, "down", "status: critical"),
+        "spring-component": (h, body(200, {"status": "UP", "components": {"db": {"status": "DOWN"}}}), {},
+                             "degraded", "db: DOWN"),
+        "ietf-check": (h, body(200, {"status": "pass", "checks": {"db:ping": [{"status": "warn"}]}}), {},
+                       "degraded", "db:ping: warn"),
+        "hivesync-redis": (h, body(200, {"status": "ok", "postgres": "ok", "redis": "error"}), {},
+                           "degraded", "redis: error"),
+        "stale-worker": (h, "/workers", {}, "degraded", "worker repo_sync: heartbeat"),
+        "invalid-json-200": (h, body(200, "{not json"), {}, "healthy", "HTTP 200"),
+        "invalid-json-503": (h, body(503, "<html>"), {}, "degraded", "HTTP 503"),
+        "big-body": (h, "/big?mb=20", {}, "healthy", "HTTP 200"),
+        "gzip-down": (h, "/gzip", {}, "down", "status: down"),
+        "empty-reply": (h, "/reset", {}, "down", ""),
+        "escape-in-body": (h, "/escape", {}, "degraded", "not recognised"),
+        "auth-header": (h, "/auth", {"headers": {"Authorization": "Bearer ${HT_TEST_TOKEN}"}}, "healthy", "HTTP 200"),
+        "user-agent": (h, "/ua", {}, "healthy", "HTTP 200"),
+        "tls-good": (srv.url("tls_good"), "/ok", {"ca_file": ca}, "healthy", "HTTP 200"),
+        "tls-expiring": (srv.url("tls_expiring"), "/ok", {"ca_file": ca}, "degraded", "cert expires in 2 d"),
+        "tls-expired": (srv.url("tls_expired"), "/ok", {"ca_file": ca}, "down", "TLS: "),
+        "tls-wrong-host": (srv.url("tls_wronghost"), "/ok", {"ca_file": ca}, "down", "TLS: "),
+        "tls-self-signed": (srv.url("tls_self"), "/ok", {}, "down", "TLS: "),
+        "tls-insecure-ok": (srv.url("tls_self"), "/ok", {"insecure": True}, "healthy", "HTTP 200"),
+    }
+
+
+def main():
+    d = tmpdir()
+    certs, ca = make_certs(d)
+    with TestServer(certs) as srv:
+        rows = fleet(srv, ca)
+        cfg = {"defaults": {"timeout_ms": 5000, "degraded_ms": 1000},
+               "targets": [dict(name=n, project="it", url=u, path=p, **extra)
+                           for n, (u, p, extra, _, _) in rows.items()]}
+        path = write_config(d, cfg)
+        db = os.path.join(d, "state", "history.db")
+        env = {"HT_TEST_TOKEN": "s3cret-token"}
+        rc, out, err, elapsed = run(["check", "-c", path, "--db", db, "--format", "json"], env=env)
+        check(err == "", f"no stderr (got {err!r})")
+        results = {r["name"]: r for r in json.loads(out)["results"]}
+        for name, (_, _, _, want, reason) in rows.items():
+            got = results.get(name, {})
+            check(got.get("status") == want and reason in got.get("reason", ""),
+                  f"{name}: {want} '{reason}' (got {got.get('status')} '{got.get('reason')}')")
+        check(rc == 2, f"exit 2 when some target is down (got {rc})")
+        check(elapsed < 4.5, f"one concurrent sweep: {elapsed:.2f} s < 4.5 s (timeout 1.5 s, slow 1.3 s)")
+        esc = results["escape-in-body"]["reason"]
+        check(all(ord(c) >= 0x20 and not 0x7f <= ord(c) <= 0x9f for c in esc),
+              f"control characters from the network are replaced: {esc!r}")
+        good = results["tls-good"]
+        check(good["cert_expiry"] is not None and good["phases"]["tls_ms"] is not None,
+              f"https result has cert_expiry and tls phase ({good['cert_expiry']}, {good['phases']})")
+        plain = results["ok"]
+        check(plain["http_code"] == 200 and plain["phases"]["tls_ms"] is None and
+              plain["phases"]["connect_ms"] is not None and plain["response_ms"] is not None,
+              f"http result has code, phases and no tls phase ({plain})")
+        check(results["refused"]["http_code"] is None, "no http_code when nothing answered")
+
+        con = sqlite3.connect(db)
+        n_rows = con.execute("select count(*) from result").fetchone()[0]
+        n_targets = con.execute("select count(*) from target").fetchone()[0]
+        check(n_rows == len(rows) and n_targets == len(rows),
+              f"database holds one row per target ({n_rows} results, {n_targets} targets, want {len(rows)})")
+        stored = dict(con.execute("select t.name, r.status from result r join target t on t.id = r.target_id"))
+        want_code = {"healthy": 0, "degraded": 1, "down": 2}
+        check(all(stored[n] == want_code[results[n]["status"]] for n in rows), "stored classes match the output")
+        con.close()
+        check(os.stat(db).st_mode & 0o777 == 0o600, "database file is 0600")
+        blob = b"".join(open(os.path.join(os.path.dirname(db), f), "rb").read()
+                        for f in os.listdir(os.path.dirname(db)))
+        check(b"s3cret-token" not in blob, "header values never reach the database")
+
+        # The table format, a second sweep appends and does not replace.
+        rc2, out2, _, _ = run(["check", "-c", path, "--db", db], env=env)
+        check(rc2 == 2 and "STATUS" in out2.splitlines()[0] and f"{len(rows)} targets:" in out2,
+              "table output has a header and a summary line")
+        con = sqlite3.connect(db)
+        check(con.execute("select count(*) from result").fetchone()[0] == 2 * len(rows),
+              "a second sweep appends one more row per target")
+        con.close()
+    finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Bad configs and bad command lines exit 3 with FILE:LINE and the field, and create nothing."""
+import os
+
+from htlib import check, finish, run, tmpdir, write_config
+
+GOOD_TARGET = '{"name": "a", "url": "http://127.0.0.1:9"}'
+
+CASES = [
+    ("negative timeout", '{\n  "targets": [\n    {"name": "a", "url": "http://127.0.0.1:9",\n     "timeout_ms": -5}\n  ]\n}\n',
+     "fleet.json:4: targets[0].timeout_ms: -5 is not an integer 1..600000"),
+    ("file scheme", '{"targets": [\n' + GOOD_TARGET + ',\n{"name": "b", "url": "file:///etc/passwd"}]}',
+     'fleet.json:3: targets[1].url: scheme "file" is not http or https'),
+    ("duplicate name", '{"targets": [\n' + GOOD_TARGET + ',\n' + GOOD_TARGET + ']}',
+     'fleet.json:3: targets[1].name: "a" is already the name of targets[0]'),
+    ("missing url", '{"targets": [\n{"name": "a"}]}', 'fleet.json:2: targets[0]: missing "url"'),
+    ("unknown key", '{"targets": [\n{"name": "a", "url": "http://h", "timeout": 5}]}',
+     'fleet.json:2: targets[0].timeout: unknown key "timeout" (did you mean "timeout_ms"?)'),
+    ("syntax", '{"targets": [\n  {"name": "a" "url": "http://h"}]}', "fleet.json:2:16: JSON syntax error"),
+    ("unreadable ca_file", '{"targets": [\n{"name": "a", "url": "https://h",\n "ca_file": "/nonexistent/ca.pem"}]}',
+     'fleet.json:3: targets[0].ca_file: "/nonexistent/ca.pem" is not readable: No such file or directory'),
+]
+
+
+def main():
+    d = tmpdir()
+    for what, text, msg in CASES:
+        path = write_config(d, text)
+        db = os.path.join(d, "state", what.replace(" ", "_"), "history.db")
+        rc, out, err, _ = run(["check", "-c", path, "--db", db])
+        check(rc == 3 and msg in err, f"{what}: exit 3 and '{msg}' (got {rc}, {err.strip()!r})")
+        check(err.count(d) == 1 or msg.split(":")[0] in err, f"{what}: message names the file")
+        check(not os.path.exists(os.path.dirname(db)), f"{what}: nothing created")
+
+    rc, _, err, _ = run(["check", "-c", os.path.join(d, "missing.json"), "--db", os.path.join(d, "x.db")])
+    check(rc == 3 and "missing.json: cannot open: No such file or directory" in err, f"missing file: exit 3 ({err.strip()!r})")
+    check(not os.path.exists(os.path.join(d, "x.db")), "missing file: nothing created")
+
+    env = {"XDG_CONFIG_HOME": os.path.join(d, "xdg"), "XDG_STATE_HOME": os.path.join(d, "xdgstate")}
+    rc, _, err, _ = run(["check"], env=env)
+    check(rc == 3 and os.path.join(d, "xdg", "healthtop", "config.json") in err,
+          f"default config path is $XDG_CONFIG_HOME/healthtop/config.json ({err.strip()!r})")
+    os.makedirs(os.path.join(d, "xdg", "healthtop"))
+    write_config(os.path.join(d, "xdg", "healthtop"), '{"targets": [' + GOOD_TARGET + ']}', "config.json")
+    rc, out, err, _ = run(["check"], env=env)
+    check(rc == 2 and os.path.exists(os.path.join(d, "xdgstate", "healthtop", "history.db")),
+          f"default database is $XDG_STATE_HOME/healthtop/history.db (exit {rc})")
+
+    rc, _, err, _ = run(["check", "--format", "xml"])
+    check(rc == 3 and '--format: "xml" is not table or json' in err, "bad --format: exit 3")
+    rc, _, err, _ = run(["check", "--concurrency", "0"])
+    check(rc == 3 and "--concurrency" in err, "bad --concurrency: exit 3")
+    rc, _, err, _ = run(["check", "--bogus"])
+    check(rc == 3 and "unknown option --bogus" in err, "unknown option: exit 3")
+    rc, _, err, _ = run(["frobnicate"])
+    check(rc == 3 and 'unknown command "frobnicate"' in err, "unknown command: exit 3")
+    rc, out, _, _ = run(["--version"])
+    check(rc == 0 and out.startswith("healthtop "), f"--version ({out.strip()})")
+    rc, out, _, _ = run(["--help"])
+    check(rc == 0 and "usage:" in out and "check" in out, "--help")
+    finish()
+
+
+if __name__ == "__main__":
+    main()
