@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "healthtop/classify.h"
+#include "healthtop/cli.h"
 #include "healthtop/cmd.h"
 #include "healthtop/demo.h"
 #include "healthtop/probe.h"
@@ -17,11 +18,9 @@
 enum format { FORMAT_TABLE, FORMAT_JSON };
 
 struct check_opts {
-	const char *config;
-	const char *db;
+	struct cli_common common;
 	enum format format;
 	int concurrency;   /* 0: from the config */
-	bool demo;
 };
 
 struct check_run {
@@ -57,9 +56,9 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 		char *end;
 		long v;
 		switch (ch) {
-		case 'c': o->config = optarg; break;
-		case 'd': o->db = optarg; break;
-		case 'D': o->demo = true; break;
+		case 'c': o->common.config = optarg; break;
+		case 'd': o->common.db = optarg; break;
+		case 'D': o->common.demo = true; break;
 		case 'f':
 			if (strcmp(optarg, "table") == 0)
 				o->format = FORMAT_TABLE;
@@ -91,10 +90,6 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "healthtop check: unexpected argument \"%s\"\n%s", argv[optind], usage);
-		return -1;
-	}
-	if (o->demo && o->config) {
-		fprintf(stderr, "healthtop check: --demo and -c cannot be used together\n");
 		return -1;
 	}
 	return 0;
@@ -182,31 +177,6 @@ fail:
 	free(rows);
 }
 
-static int load_config(const struct check_opts *o, struct ev_loop *loop, struct demo **demo,
-		       struct ht_config *cfg)
-{
-	struct ht_err err = { "" };
-	char path[1024];
-	const char *file = o->config;
-
-	if (o->demo) {
-		if (!(*demo = demo_start(loop, &err)) || demo_config(*demo, cfg, &err) < 0) {
-			fprintf(stderr, "healthtop: %s\n", err.msg);
-			return -1;
-		}
-		return 0;
-	}
-	if (!file && !(file = config_default_path(path, sizeof(path)))) {
-		fprintf(stderr, "healthtop: no config: set HOME or XDG_CONFIG_HOME, or use -c FILE\n");
-		return -1;
-	}
-	if (config_load(file, cfg, &err) < 0) {
-		fprintf(stderr, "healthtop: %s\n", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_check(int argc, char **argv)
 {
 	struct check_opts o = { .format = FORMAT_TABLE };
@@ -221,13 +191,8 @@ int cmd_check(int argc, char **argv)
 	if (parse_opts(argc, argv, &o) < 0)
 		return HT_EXIT_USAGE;
 	loop = ev_default_loop(EVFLAG_AUTO);
-	if (load_config(&o, loop, &demo, &cfg) < 0)
+	if (cli_load_config(&o.common, loop, &demo, &cfg) < 0 || !(db = cli_db_path(&o.common, dbbuf, sizeof(dbbuf))))
 		goto out;
-	db = o.db ? o.db : store_default_path(o.demo ? "demo.db" : "history.db", dbbuf, sizeof(dbbuf));
-	if (!db) {
-		fprintf(stderr, "healthtop: no database path: set HOME or XDG_STATE_HOME, or use --db PATH\n");
-		goto out;
-	}
 	struct report_item *items = calloc(cfg.ntargets, sizeof(*items));
 	ev_tstamp t0 = ev_time();
 	if (!items || sweep(loop, &cfg, (unsigned)(o.concurrency ? o.concurrency : cfg.concurrency), items) < 0) {

@@ -27,6 +27,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "check", cmd_check },
+	{ "daemon", cmd_daemon },
 };
 
 int main(int argc, char **argv)

@@ -445,6 +445,22 @@ int probe_submit(struct probe *p, const struct ht_target *t, probe_done_fn done,
 	return 0;
 }
 
+void probe_set_concurrency(struct probe *p, unsigned concurrency)
+{
+	CURL **idle;
+
+	if (concurrency == 0 || concurrency == p->concurrency)
+		return;
+	while (p->nidle > concurrency)
+		curl_easy_cleanup(p->idle[--p->nidle]);
+	idle = realloc(p->idle, concurrency * sizeof(*idle));
+	if (!idle)
+		return;   /* keep the old limit rather than fail */
+	p->idle = idle;
+	p->concurrency = concurrency;
+	admit(p);
+}
+
 unsigned probe_in_flight(const struct probe *p)
 {
 	return (unsigned)p->flying.n;

@@ -7,12 +7,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "healthtop/hist.h"
 #include "healthtop/store.h"
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *upsert_target;
 	sqlite3_stmt *insert_result;
+	sqlite3_stmt *recent;
+	sqlite3_stmt *window;
 	char path[1024];
 };
 
@@ -125,9 +128,36 @@ static int prepare(struct store *s, struct ht_err *err)
 		" connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, error)"
 		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
+	static const char recent[] =
+		"SELECT target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms,"
+		" tls_ms, ttfb_ms, cert_expiry, reason FROM result"
+		" WHERE target_id = ?1 ORDER BY checked_at DESC LIMIT ?2";
+	static const char window[] =
+		"SELECT target_id, status, ht_bucket(response_ms), count(*) FROM result"
+		" WHERE checked_at >= ?1 GROUP BY 1, 2, 3";
+
 	if (sqlite3_prepare_v3(s->db, upsert, -1, SQLITE_PREPARE_PERSISTENT, &s->upsert_target, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, insert, -1, SQLITE_PREPARE_PERSISTENT, &s->insert_result, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v3(s->db, insert, -1, SQLITE_PREPARE_PERSISTENT, &s->insert_result, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, recent, -1, SQLITE_PREPARE_PERSISTENT, &s->recent, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, window, -1, SQLITE_PREPARE_PERSISTENT, &s->window, NULL) != SQLITE_OK)
 		return db_fail(s, err, "preparing statements");
+	return 0;
+}
+
+/* ht_bucket(ms): the latency histogram bucket, NULL for no latency. */
+static void sql_bucket(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_int(ctx, hist_bucket(sqlite3_value_double(argv[0])));
+}
+
+static int register_functions(struct store *s, struct ht_err *err)
+{
+	if (sqlite3_create_function_v2(s->db, "ht_bucket", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+				       SQLITE_INNOCUOUS, NULL, sql_bucket, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(s, err, "registering functions");
 	return 0;
 }
 
@@ -157,7 +187,8 @@ int store_open(const char *path, struct store **out, struct ht_err *err)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	if (configure(s, err) < 0 || migrate(s, err) < 0 || prepare(s, err) < 0)
+	if (configure(s, err) < 0 || migrate(s, err) < 0 || register_functions(s, err) < 0 ||
+	    prepare(s, err) < 0)
 		goto fail;
 	*out = s;
 	return 0;
@@ -172,6 +203,8 @@ void store_close(struct store *s)
 		return;
 	sqlite3_finalize(s->upsert_target);
 	sqlite3_finalize(s->insert_result);
+	sqlite3_finalize(s->recent);
+	sqlite3_finalize(s->window);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -255,6 +288,60 @@ int store_append_batch(struct store *s, const struct store_row *rows, size_t n, 
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
+	return 0;
+}
+
+static double column_ms(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_double(st, col);
+}
+
+int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn, void *user,
+		 struct ht_err *err)
+{
+	sqlite3_stmt *st = s->recent;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, target_id);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_read_row row = {
+			.target_id = sqlite3_column_int64(st, 0),
+			.checked_at_ms = sqlite3_column_int64(st, 1),
+			.cls = (enum ht_class)sqlite3_column_int(st, 2),
+			.http_code = (long)sqlite3_column_int64(st, 3),
+			.response_ms = column_ms(st, 4),
+			.dns_ms = column_ms(st, 5),
+			.connect_ms = column_ms(st, 6),
+			.tls_ms = column_ms(st, 7),
+			.ttfb_ms = column_ms(st, 8),
+			.cert_expiry = sqlite3_column_int64(st, 9),
+			.reason = (const char *)sqlite3_column_text(st, 10),
+		};
+		if (!row.reason)
+			row.reason = "";
+		fn(user, &row);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "reading history");
+	return 0;
+}
+
+int store_window(struct store *s, int64_t since_ms, store_window_fn fn, void *user, struct ht_err *err)
+{
+	sqlite3_stmt *st = s->window;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int bucket = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 2);
+		fn(user, sqlite3_column_int64(st, 0), (enum ht_class)sqlite3_column_int(st, 1), bucket,
+		   (uint32_t)sqlite3_column_int64(st, 3));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "reading the history window");
 	return 0;
 }
 

@@ -11,5 +11,6 @@ enum ht_exit {
 };
 
 int cmd_check(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@ struct probe *probe_new(struct ev_loop *loop, unsigned concurrency, struct ht_er
 /* Queues one check of t; t must outlive the check. */
 int probe_submit(struct probe *p, const struct ht_target *t, probe_done_fn done, void *user);
 
+/* Takes effect as transfers finish; never aborts one. */
+void probe_set_concurrency(struct probe *p, unsigned concurrency);
 unsigned probe_in_flight(const struct probe *p);
 size_t probe_queued(const struct probe *p);
 

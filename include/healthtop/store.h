@@ -38,6 +38,28 @@ int store_target_id(struct store *s, const char *name, const char *project, cons
 /* All rows in one transaction: all stored or none. */
 int store_append_batch(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err);
 
+/* A stored check read back; strings live until the next call. */
+struct store_read_row {
+	int64_t target_id;
+	int64_t checked_at_ms;
+	enum ht_class cls;
+	long http_code;              /* 0 when absent */
+	double response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms;   /* < 0 when absent */
+	int64_t cert_expiry;
+	const char *reason;
+};
+
+typedef void (*store_row_fn)(void *user, const struct store_read_row *row);
+/* Called per (target, class, latency bucket or -1) with the count of checks since since_ms. */
+typedef void (*store_window_fn)(void *user, int64_t target_id, enum ht_class cls, int bucket,
+				uint32_t count);
+
+/* The newest `limit` results of one target, newest first. */
+int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn, void *user,
+		 struct ht_err *err);
+/* Every target's class counts and latency histogram since since_ms, in one pass. */
+int store_window(struct store *s, int64_t since_ms, store_window_fn fn, void *user, struct ht_err *err);
+
 /* $XDG_STATE_HOME/healthtop/<file> (or ~/.local/state/...). Returns buf or NULL. */
 char *store_default_path(const char *file, char *buf, size_t size);
 

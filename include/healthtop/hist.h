@@ -1,0 +1,31 @@
+/* Log-bucket latency histogram (pure): small enough to keep per target and per rollup row,
+ * exact enough for p50/p95/p99 (every quantile within 4.9 % of the true value, for latencies
+ * from 0.1 ms to 10 minutes). */
+#ifndef HEALTHTOP_HIST_H
+#define HEALTHTOP_HIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bucket 0 holds < 0.1 ms; bucket b >= 1 holds [0.1 * 1.1^(b-1), 0.1 * 1.1^b); the last one
+ * also everything above. */
+#define HIST_BUCKETS 166
+#define HIST_RATIO 1.1
+#define HIST_BASE_MS 0.1
+
+struct hist {
+	uint32_t counts[HIST_BUCKETS];
+	uint32_t total;
+};
+
+int hist_bucket(double ms);
+/* The value reported for a bucket: the geometric middle of its bounds. */
+double hist_bucket_value(int bucket);
+
+void hist_add(struct hist *h, double ms);
+void hist_add_bucket(struct hist *h, int bucket, uint32_t count);
+void hist_merge(struct hist *into, const struct hist *from);
+/* q in [0, 1]; returns -1 when the histogram is empty. */
+double hist_quantile(const struct hist *h, double q);
+
+#endif

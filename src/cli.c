@@ -1,0 +1,43 @@
+#include "config.h"
+#include <stdio.h>
+#include "healthtop/cli.h"
+#include "healthtop/store.h"
+
+int cli_load_config(const struct cli_common *o, struct ev_loop *loop, struct demo **demo,
+		    struct ht_config *cfg)
+{
+	struct ht_err err = { "" };
+	char path[1024];
+	const char *file = o->config;
+
+	if (o->demo && o->config) {
+		fprintf(stderr, "healthtop: --demo and -c cannot be used together\n");
+		return -1;
+	}
+	if (o->demo) {
+		if (!(*demo = demo_start(loop, &err)) || demo_config(*demo, cfg, &err) < 0) {
+			fprintf(stderr, "healthtop: %s\n", err.msg);
+			return -1;
+		}
+		return 0;
+	}
+	if (!file && !(file = config_default_path(path, sizeof(path)))) {
+		fprintf(stderr, "healthtop: no config: set HOME or XDG_CONFIG_HOME, or use -c FILE\n");
+		return -1;
+	}
+	if (config_load(file, cfg, &err) < 0) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+const char *cli_db_path(const struct cli_common *o, char *buf, size_t size)
+{
+	/* The demo keeps its own history so it never mixes with a real fleet's. */
+	const char *p = o->db ? o->db : store_default_path(o->demo ? "demo.db" : "history.db", buf, size);
+
+	if (!p)
+		fprintf(stderr, "healthtop: no database path: set HOME or XDG_STATE_HOME, or use --db PATH\n");
+	return p;
+}

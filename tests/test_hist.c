@@ -1,0 +1,83 @@
+#include "config.h"
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "healthtop/hist.h"
+
+static void test_hist_buckets_are_monotonic_and_cover_ten_minutes(void **state)
+{
+	int prev = 0;
+	for (double ms = 0.01; ms < 700000; ms *= 1.01) {
+		int b = hist_bucket(ms);
+		assert_true(b >= prev);
+		prev = b;
+	}
+	assert_true(hist_bucket(600000) < HIST_BUCKETS);
+	assert_int_equal(hist_bucket(1e12), HIST_BUCKETS - 1);
+	assert_int_equal(hist_bucket(-1), 0);
+	assert_int_equal(hist_bucket(NAN), 0);
+}
+
+static void test_hist_bucket_value_is_within_five_percent(void **state)
+{
+	for (double ms = 0.1; ms < 600000; ms *= 1.003) {
+		double v = hist_bucket_value(hist_bucket(ms));
+		if (fabs(v - ms) / ms > 0.049)
+			fail_msg("%.4f ms reported as %.4f", ms, v);
+	}
+}
+
+static void test_hist_quantiles_of_a_known_distribution(void **state)
+{
+	struct hist h;
+
+	memset(&h, 0, sizeof(h));
+	for (int i = 1; i <= 1000; i++)
+		hist_add(&h, (double)i);   /* 1..1000 ms */
+	assert_int_equal(h.total, 1000);
+	double p50 = hist_quantile(&h, 0.50), p95 = hist_quantile(&h, 0.95), p99 = hist_quantile(&h, 0.99);
+	assert_true(fabs(p50 - 500) / 500 < 0.05);
+	assert_true(fabs(p95 - 950) / 950 < 0.05);
+	assert_true(fabs(p99 - 990) / 990 < 0.05);
+}
+
+static void test_hist_empty_and_negative(void **state)
+{
+	struct hist h;
+
+	memset(&h, 0, sizeof(h));
+	assert_true(hist_quantile(&h, 0.95) < 0);
+	hist_add(&h, -1);   /* absent latency */
+	assert_int_equal(h.total, 0);
+}
+
+static void test_hist_merge_adds_counts(void **state)
+{
+	struct hist a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	hist_add(&a, 10);
+	hist_add(&b, 1000);
+	hist_add(&b, 1000);
+	hist_merge(&a, &b);
+	assert_int_equal(a.total, 3);
+	assert_true(fabs(hist_quantile(&a, 0.9) - 1000) < 50);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hist_buckets_are_monotonic_and_cover_ten_minutes),
+		cmocka_unit_test(test_hist_bucket_value_is_within_five_percent),
+		cmocka_unit_test(test_hist_quantiles_of_a_known_distribution),
+		cmocka_unit_test(test_hist_empty_and_negative),
+		cmocka_unit_test(test_hist_merge_adds_counts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

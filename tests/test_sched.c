@@ -1,0 +1,85 @@
+#include "config.h"
+#include <curl/curl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "healthtop/sched.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void test_sched_spreads_a_thousand_targets_over_the_interval(void **state)
+{
+	enum { N = 1000 };
+	static double t[N];
+
+	for (size_t i = 0; i < N; i++)
+		t[i] = sched_first_tick(i, N, 60);
+	qsort(t, N, sizeof(t[0]), cmp_double);
+	assert_true(t[0] >= 30.0);
+	assert_true(t[N - 1] < 90.0);
+	for (size_t i = 1; i < N; i++) {
+		double gap = t[i] - t[i - 1];
+		if (fabs(gap - 0.06) > 1e-9)
+			fail_msg("ticks %zu and %zu are %.4f s apart, want an even 0.06 s", i - 1, i, gap);
+	}
+}
+
+static void test_sched_single_target_waits_half_an_interval(void **state)
+{
+	assert_true(fabs(sched_first_tick(0, 1, 10) - 5.0) < 1e-9);
+}
+
+static int results;
+
+static void on_result(void *user, size_t idx, const struct probe_result *r, const struct ht_verdict *v)
+{
+	results++;
+	ev_break(user, EVBREAK_ALL);
+}
+
+/* A closed loopback port answers at once with a refusal: enough to see the scheduler's rules. */
+static void test_sched_never_runs_one_target_twice_at_once(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct ht_err err = { "" };
+	struct ht_config *cfg = calloc(1, sizeof(*cfg));
+	const char *text = "{\"targets\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:9\",\"interval_s\":3600}]}";
+
+	assert_int_equal(config_parse(text, strlen(text), "t.json", NULL, cfg, &err), 0);
+	struct probe *p = probe_new(loop, 4, &err);
+	struct sched *s = sched_new(loop, p, cfg, on_result, loop);
+	assert_int_equal(sched_force(s, 0), 0);
+	assert_true(sched_in_flight(s, 0));
+	assert_int_equal(sched_force(s, 0), 1);   /* still running: not started again */
+	sched_force_all(s);
+	assert_int_equal(probe_in_flight(p) + probe_queued(p), 1);
+	ev_run(loop, 0);
+	assert_int_equal(results, 1);
+	assert_false(sched_in_flight(s, 0));
+	assert_int_equal(sched_force(s, 0), 0);   /* finished: may run again */
+	probe_free(p);
+	sched_free(s);
+	ev_loop_destroy(loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sched_spreads_a_thousand_targets_over_the_interval),
+		cmocka_unit_test(test_sched_single_target_waits_half_an_interval),
+		cmocka_unit_test(test_sched_never_runs_one_target_twice_at_once),
+	};
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
