@@ -347,7 +347,7 @@ struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const c
 		return NULL;
 	}
 	m->loop = loop;
-	m->hooks = *hooks;
+	monitor_set_hooks(m, hooks);
 	m->window_s = 3600;
 	snprintf(m->db_path, sizeof(m->db_path), "%s", db_path);
 	ev_timer_init(&m->flush_timer, on_flush_timer, FLUSH_EVERY_S, FLUSH_EVERY_S);
@@ -367,6 +367,13 @@ void monitor_start(struct monitor *m)
 	monitor_set_window(m, m->window_s, &err);
 	ev_timer_start(m->loop, &m->window_timer);
 	sched_start(m->sched);
+}
+
+void monitor_set_hooks(struct monitor *m, const struct monitor_hooks *hooks)
+{
+	static const struct monitor_hooks none = { NULL, NULL, NULL };
+
+	m->hooks = hooks ? *hooks : none;
 }
 
 bool monitor_in_flight(const struct monitor *m, size_t i)

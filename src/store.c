@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "healthtop/export.h"
 #include "healthtop/hist.h"
 #include "healthtop/store.h"
 
@@ -342,6 +343,93 @@ int store_window(struct store *s, int64_t since_ms, store_window_fn fn, void *us
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(s, err, "reading the history window");
+	return 0;
+}
+
+/* ["a","b"] for json_each(), or NULL for no list. */
+static char *json_list(const char *const *items)
+{
+	size_t len = 3;
+	char *out, *o;
+
+	if (!items)
+		return NULL;
+	for (size_t i = 0; items[i]; i++)
+		len += strlen(items[i]) * 6 + 3;
+	if (!(out = malloc(len)))
+		return NULL;
+	o = out;
+	*o++ = '[';
+	for (size_t i = 0; items[i]; i++) {
+		o += sprintf(o, "%s\"", i ? "," : "");
+		for (const unsigned char *p = (const unsigned char *)items[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				o += sprintf(o, "\\%c", *p);
+			else if (*p < 0x20)
+				o += sprintf(o, "\\u%04x", *p);
+			else
+				*o++ = (char)*p;
+		}
+		*o++ = '"';
+	}
+	*o++ = ']';
+	*o = '\0';
+	return out;
+}
+
+int store_export(struct store *s, const struct store_query *q, store_export_fn fn, void *user,
+		 struct ht_err *err)
+{
+	static const char sql[] =
+		"SELECT r.checked_at, t.project, t.name, t.url, r.status, r.http_code, r.response_ms,"
+		" r.dns_ms, r.connect_ms, r.tls_ms, r.ttfb_ms, r.reason"
+		" FROM result r JOIN target t ON t.id = r.target_id"
+		" WHERE r.checked_at >= ?1 AND r.checked_at < ?2"
+		" AND (?3 IS NULL OR t.name IN (SELECT value FROM json_each(?3)))"
+		" AND (?4 IS NULL OR t.project IN (SELECT value FROM json_each(?4)))"
+		" ORDER BY r.checked_at, t.name";
+	sqlite3_stmt *st;
+	char *names = json_list(q->names), *projects = json_list(q->projects);
+	int rc, stop = 0;
+
+	if ((q->names && !names) || (q->projects && !projects)) {
+		free(names);
+		free(projects);
+		ht_err_set(err, "out of memory");
+		return -1;
+	}
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		free(names);
+		free(projects);
+		return db_fail(s, err, "preparing the export");
+	}
+	sqlite3_bind_int64(st, 1, q->since_ms);
+	sqlite3_bind_int64(st, 2, q->until_ms);
+	sqlite3_bind_text(st, 3, names, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, projects, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *reason = (const char *)sqlite3_column_text(st, 11);
+		struct export_row row = {
+			.checked_at_ms = sqlite3_column_int64(st, 0),
+			.project = (const char *)sqlite3_column_text(st, 1),
+			.name = (const char *)sqlite3_column_text(st, 2),
+			.url = (const char *)sqlite3_column_text(st, 3),
+			.cls = (enum ht_class)sqlite3_column_int(st, 4),
+			.http_code = (long)sqlite3_column_int64(st, 5),
+			.response_ms = column_ms(st, 6), .dns_ms = column_ms(st, 7),
+			.connect_ms = column_ms(st, 8), .tls_ms = column_ms(st, 9),
+			.ttfb_ms = column_ms(st, 10),
+			.reason = reason ? reason : "",
+		};
+		stop = fn(user, &row);
+	}
+	sqlite3_finalize(st);
+	free(names);
+	free(projects);
+	if (stop)
+		return stop;
+	if (rc != SQLITE_DONE)
+		return db_fail(s, err, "reading results to export");
 	return 0;
 }
 

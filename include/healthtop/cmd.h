@@ -12,5 +12,7 @@ enum ht_exit {
 
 int cmd_check(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
+/* No subcommand: the dashboard. */
+int cmd_dashboard(int argc, char **argv);
 
 #endif

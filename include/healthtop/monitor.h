@@ -28,6 +28,8 @@ struct monitor_hooks {
 struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const char *db_path,
 			    const struct monitor_hooks *hooks, struct ht_err *err);
 void monitor_start(struct monitor *m);
+/* Replaces the hooks (NULL: none). */
+void monitor_set_hooks(struct monitor *m, const struct monitor_hooks *hooks);
 
 size_t monitor_count(const struct monitor *m);
 const struct ht_target *monitor_target(const struct monitor *m, size_t i);

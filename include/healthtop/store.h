@@ -60,6 +60,22 @@ int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn,
 /* Every target's class counts and latency histogram since since_ms, in one pass. */
 int store_window(struct store *s, int64_t since_ms, store_window_fn fn, void *user, struct ht_err *err);
 
+/* Which stored results an export reads; NULL lists mean "all". */
+struct store_query {
+	int64_t since_ms;            /* inclusive */
+	int64_t until_ms;            /* exclusive; INT64_MAX for no end */
+	const char *const *names;    /* NULL-terminated, or NULL */
+	const char *const *projects; /* NULL-terminated, or NULL */
+};
+
+struct export_row;
+typedef int (*store_export_fn)(void *user, const struct export_row *row);
+
+/* Streams matching results in time order (constant memory); stops early, returning what fn
+ * returned, when fn returns non-zero. */
+int store_export(struct store *s, const struct store_query *q, store_export_fn fn, void *user,
+		 struct ht_err *err);
+
 /* $XDG_STATE_HOME/healthtop/<file> (or ~/.local/state/...). Returns buf or NULL. */
 char *store_default_path(const char *file, char *buf, size_t size);
 

@@ -1,0 +1,74 @@
+/* The dashboard's view model (pure): which rows are shown in what order, what is selected, and
+ * what each key does. ui.c turns the actions into effects and draws the result. */
+#ifndef HEALTHTOP_UI_VIEW_H
+#define HEALTHTOP_UI_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum view_mode { VIEW_LIST, VIEW_DETAIL, VIEW_HELP, VIEW_FILTER };
+enum view_sort { SORT_STATUS, SORT_NAME, SORT_LATENCY, SORT_COUNT };
+
+struct view_window {
+	const char *label;
+	int64_t seconds;
+};
+
+extern const struct view_window view_windows[];
+extern const size_t view_nwindows;
+extern const char *const view_sort_names[SORT_COUNT];
+
+enum view_action {
+	ACT_NONE,        /* nothing changed */
+	ACT_REDRAW,      /* selection, mode or scroll changed */
+	ACT_REBUILD,     /* filter or sort changed: rebuild rows, then redraw */
+	ACT_FORCE,       /* check the selected target now */
+	ACT_FORCE_ALL,   /* check every target now */
+	ACT_EXPORT,      /* write the current view to CSV */
+	ACT_WINDOW,      /* the history window changed */
+	ACT_QUIT,
+};
+
+struct view_item {
+	const char *name;
+	const char *project;
+	int cls;              /* enum ht_class, or -1 before the first result */
+	double latency_ms;    /* < 0 when none */
+};
+
+struct view_row {
+	bool header;          /* a project's title row */
+	size_t target;        /* item index (header: its project's first item) */
+	size_t count;         /* header: targets shown in the group */
+	int worst;            /* header: worst class in the group */
+};
+
+struct view {
+	enum view_mode mode;
+	enum view_mode before_help;
+	enum view_sort sort;
+	size_t window;
+	char filter[64];
+	char filter_before[64];
+	struct view_row *rows;
+	size_t nrows;
+	size_t cap;
+	size_t sel;           /* row index; always a target row when there is one */
+	size_t top;           /* first row on screen */
+	int page;             /* rows that fit on screen */
+	bool moved;           /* the user chose a row: keep it across re-sorting */
+};
+
+void view_init(struct view *v);
+void view_fini(struct view *v);
+int view_rebuild(struct view *v, const struct view_item *items, size_t n);
+enum view_action view_key(struct view *v, int key);
+/* Selects the row shown `offset` rows below the top; true if a target row was there. */
+bool view_click(struct view *v, int offset);
+bool view_selected(const struct view *v, size_t *target);
+void view_set_page(struct view *v, int rows);
+/* Does item match the current filter (name or project, any case)? */
+bool view_matches(const struct view *v, const struct view_item *item);
+
+#endif

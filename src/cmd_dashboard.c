@@ -1,0 +1,102 @@
+#include "config.h"
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "healthtop/cli.h"
+#include "healthtop/cmd.h"
+#include "healthtop/monitor.h"
+#include "healthtop/theme.h"
+#include "healthtop/ui.h"
+
+struct dash_opts {
+	struct cli_common common;
+	const char *theme;
+};
+
+static const char usage[] = "usage: healthtop [-c FILE] [--db PATH] [--theme NAME] [--demo]\n";
+
+static int parse_opts(int argc, char **argv, struct dash_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "theme", required_argument, NULL, 't' },
+		{ "demo", no_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->common.config = optarg; break;
+		case 'd': o->common.db = optarg; break;
+		case 't': o->theme = optarg; break;
+		case 'D': o->common.demo = true; break;
+		case ':':
+			fprintf(stderr, "healthtop: %s needs a value\n%s", argv[optind - 1], usage);
+			return -1;
+		default:
+			fprintf(stderr, "healthtop: unknown option %s (see healthtop --help)\n", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "healthtop: unknown command \"%s\" (see healthtop --help)\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int pick_theme(const struct dash_opts *o, struct theme *t, bool *color)
+{
+	struct ht_err err = { "" };
+	const char *no_color = getenv("NO_COLOR");
+
+	*color = !(no_color && no_color[0]);   /* https://no-color.org */
+	if (theme_load(o->theme ? o->theme : "default", t, &err) < 0) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		return -1;
+	}
+	if (!*color)
+		theme_mono(t);
+	return 0;
+}
+
+int cmd_dashboard(int argc, char **argv)
+{
+	struct dash_opts o = { .theme = NULL };
+	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+	struct ht_config *cfg = calloc(1, sizeof(*cfg));
+	struct demo *demo = NULL;
+	struct monitor *m = NULL;
+	struct ht_err err = { "" };
+	struct monitor_hooks none = { NULL, NULL, NULL };
+	struct theme theme;
+	bool color;
+	char dbbuf[1024];
+	const char *db;
+	int rc = HT_EXIT_USAGE;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!cfg || parse_opts(argc, argv, &o) < 0 || pick_theme(&o, &theme, &color) < 0 ||
+	    cli_load_config(&o.common, loop, &demo, cfg) < 0 || !(db = cli_db_path(&o.common, dbbuf, sizeof(dbbuf)))) {
+		if (cfg)
+			config_free(cfg);
+		free(cfg);
+		goto out;
+	}
+	if (!(m = monitor_new(loop, cfg, db, &none, &err)) || ui_run(loop, m, &theme, color, &err) < 0) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		goto out;
+	}
+	rc = HT_EXIT_OK;
+out:
+	monitor_free(m);
+	demo_stop(demo);
+	return rc;
+}

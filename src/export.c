@@ -1,0 +1,130 @@
+#include "config.h"
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+#include "healthtop/export.h"
+#include "healthtop/report.h"
+#include "healthtop/sanitize.h"
+
+#define CELL_MAX 1024
+
+static const char *const columns[] = {
+	"checked_at", "project", "name", "url", "status", "http_code", "response_ms", "dns_ms",
+	"connect_ms", "tls_ms", "ttfb_ms", "reason",
+};
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+size_t export_csv_cell(const char *in, char *out, size_t size)
+{
+	char clean[CELL_MAX];
+	size_t n = strlen(in), o = 0;
+	/* OWASP: a spreadsheet would run these as formulas. */
+	bool formula = n > 0 && strchr("=+-@\t\r", in[0]);
+	bool quote;
+
+	/* Leading TAB/CR must be seen before sanitizing turns them into spaces. */
+	sanitize_text(in, n, clean, sizeof(clean), false);
+	quote = formula || strpbrk(clean, ",\"") || (clean[0] == ' ') ||
+		(clean[0] && clean[strlen(clean) - 1] == ' ');
+	if (size < 4)
+		return 0;
+	if (quote)
+		out[o++] = '"';
+	if (formula)
+		out[o++] = '\'';
+	for (const char *p = clean; *p && o + 3 < size; p++) {
+		if (*p == '"')
+			out[o++] = '"';
+		out[o++] = *p;
+	}
+	if (quote)
+		out[o++] = '"';
+	out[o] = '\0';
+	return o;
+}
+
+static void number_cell(double v, char *buf, size_t size)
+{
+	if (v < 0 || isnan(v))
+		buf[0] = '\0';
+	else
+		snprintf(buf, size, "%.3f", v);
+}
+
+void export_header(FILE *f, enum export_format fmt)
+{
+	if (fmt != EXPORT_CSV)
+		return;
+	for (size_t i = 0; i < NCOLUMNS; i++)
+		fprintf(f, "%s%s", i ? "," : "", columns[i]);
+	fputs("\r\n", f);
+}
+
+/* A JSON string: sanitized text with quotes and backslashes escaped. */
+static void json_string(FILE *f, const char *s)
+{
+	char clean[CELL_MAX];
+
+	sanitize_text(s, strlen(s), clean, sizeof(clean), false);
+	fputc('"', f);
+	for (const char *p = clean; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void json_number(FILE *f, double v)
+{
+	if (v < 0 || isnan(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.3f", v);
+}
+
+static int write_jsonl(FILE *f, const struct export_row *r, const char *when)
+{
+	const char *keys[] = { "project", "name", "url" };
+	const char *vals[] = { r->project, r->name, r->url };
+	const double nums[] = { r->response_ms, r->dns_ms, r->connect_ms, r->tls_ms, r->ttfb_ms };
+
+	fprintf(f, "{\"checked_at\":\"%s\"", when);
+	for (size_t i = 0; i < 3; i++) {
+		fprintf(f, ",\"%s\":", keys[i]);
+		json_string(f, vals[i]);
+	}
+	fprintf(f, ",\"status\":\"%s\",\"http_code\":", ht_class_name(r->cls));
+	if (r->http_code > 0)
+		fprintf(f, "%ld", r->http_code);
+	else
+		fputs("null", f);
+	for (size_t i = 0; i < 5; i++) {
+		fprintf(f, ",\"%s\":", columns[6 + i]);
+		json_number(f, nums[i]);
+	}
+	fputs(",\"reason\":", f);
+	json_string(f, r->reason);
+	return fputs("}\n", f) < 0 ? -1 : 0;
+}
+
+int export_row(FILE *f, enum export_format fmt, const struct export_row *r)
+{
+	char when[40], code[24] = "", nums[5][32], cells[4][CELL_MAX * 2 + 4];
+	const double v[5] = { r->response_ms, r->dns_ms, r->connect_ms, r->tls_ms, r->ttfb_ms };
+
+	report_iso8601(r->checked_at_ms, true, when, sizeof(when));
+	if (fmt == EXPORT_JSONL)
+		return write_jsonl(f, r, when);
+	if (r->http_code > 0)
+		snprintf(code, sizeof(code), "%ld", r->http_code);
+	for (size_t i = 0; i < 5; i++)
+		number_cell(v[i], nums[i], sizeof(nums[i]));
+	export_csv_cell(r->project, cells[0], sizeof(cells[0]));
+	export_csv_cell(r->name, cells[1], sizeof(cells[1]));
+	export_csv_cell(r->url, cells[2], sizeof(cells[2]));
+	export_csv_cell(r->reason, cells[3], sizeof(cells[3]));
+	int n = fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\r\n", when, cells[0], cells[1], cells[2],
+			ht_class_name(r->cls), code, nums[0], nums[1], nums[2], nums[3], nums[4], cells[3]);
+	return n < 0 ? -1 : 0;
+}
