@@ -1,0 +1,82 @@
+#include "config.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "healthtop/export.h"
+
+static const char *cell(const char *in)
+{
+	static char out[512];
+	export_csv_cell(in, out, sizeof(out));
+	return out;
+}
+
+static void test_export_plain_cells_stay_plain(void **state)
+{
+	assert_string_equal(cell("api-prod"), "api-prod");
+	assert_string_equal(cell(""), "");
+}
+
+static void test_export_quotes_commas_and_doubles_quotes(void **state)
+{
+	assert_string_equal(cell("a,b"), "\"a,b\"");
+	assert_string_equal(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+}
+
+static void test_export_formula_starts_are_neutralised(void **state)
+{
+	assert_string_equal(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+	assert_string_equal(cell("@sum,\"quoted\""), "\"'@sum,\"\"quoted\"\"\"");
+	assert_string_equal(cell("+1"), "\"'+1\"");
+	assert_string_equal(cell("-1"), "\"'-1\"");
+	assert_string_equal(cell("\tx"), "\"' x\"");
+	assert_string_equal(cell("\rx"), "\"' x\"");
+}
+
+static void test_export_control_characters_never_pass(void **state)
+{
+	const char *c = cell("a\x1b[31mb\nc");
+	for (const char *p = c; *p; p++)
+		assert_true((unsigned char)*p >= 0x20);
+}
+
+static void test_export_row_has_empty_cells_for_absent_values(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct export_row r = {
+		.checked_at_ms = 1795000000123, .project = "p", .name = "n", .url = "http://h/health",
+		.cls = HT_DOWN, .http_code = 0, .response_ms = -1, .dns_ms = -1, .connect_ms = -1,
+		.tls_ms = -1, .ttfb_ms = -1, .reason = "connection refused",
+	};
+
+	export_header(f, EXPORT_CSV);
+	assert_int_equal(export_row(f, EXPORT_CSV, &r), 0);
+	export_row(f, EXPORT_JSONL, &r);
+	fclose(f);
+	assert_string_equal(buf,
+		"checked_at,project,name,url,status,http_code,response_ms,dns_ms,connect_ms,tls_ms,ttfb_ms,reason\r\n"
+		"2026-11-18T11:06:40.123Z,p,n,http://h/health,down,,,,,,,connection refused\r\n"
+		"{\"checked_at\":\"2026-11-18T11:06:40.123Z\",\"project\":\"p\",\"name\":\"n\",\"url\":\"http://h/health\","
+		"\"status\":\"down\",\"http_code\":null,\"response_ms\":null,\"dns_ms\":null,\"connect_ms\":null,"
+		"\"tls_ms\":null,\"ttfb_ms\":null,\"reason\":\"connection refused\"}\n");
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_export_plain_cells_stay_plain),
+		cmocka_unit_test(test_export_quotes_commas_and_doubles_quotes),
+		cmocka_unit_test(test_export_formula_starts_are_neutralised),
+		cmocka_unit_test(test_export_control_characters_never_pass),
+		cmocka_unit_test(test_export_row_has_empty_cells_for_absent_values),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
