@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""The real dashboard driven in tmux (new-session -x -y, send-keys, capture-pane) against
+loopback servers: classes appear, results accumulate on schedule, r and R add results, the
+screen survives 40x10 and back, e exports, q exits 0 and restores the terminal."""
+import glob
+import os
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import time
+import urllib.parse
+
+from htlib import BINARY, TIMED, WRAPPER, TestServer, check, finish, tmpdir, write_config
+
+SOCKET = f"healthtop-test-{os.getpid()}"
+
+
+def tmux(*args, check_rc=True):
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=check_rc).stdout
+
+
+def screen():
+    return tmux("capture-pane", "-p", "-t", "ht")
+
+
+def rows_per_target(db):
+    if not os.path.exists(db):
+        return {}
+    con = sqlite3.connect(db)
+    try:
+        return dict(con.execute("select t.name, count(r.id) from target t left join result r on r.target_id = t.id group by t.name"))
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        con.close()
+
+
+def wait_for(pred, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return pred()
+
+
+def start(d, cfg_path, db, cols=100, lines=30):
+    exit_file = os.path.join(d, "exit")
+    cmd = " ".join(shlex.quote(a) for a in WRAPPER + [BINARY, "-c", cfg_path, "--db", db])
+    shell = f"cd {shlex.quote(d)} && env LANG=C.UTF-8 LC_ALL=C.UTF-8 {cmd}; echo $? > {shlex.quote(exit_file)}; sleep 600"
+    tmux("-u", "new-session", "-d", "-s", "ht", "-x", str(cols), "-y", str(lines), shell)
+    return exit_file
+
+
+def quit_and_check(exit_file, label):
+    tmux("send-keys", "-t", "ht", "q")
+    ok = wait_for(lambda: os.path.exists(exit_file) and open(exit_file).read().strip() != "", 10)
+    code = open(exit_file).read().strip() if ok else "none"
+    check(code == "0", f"{label}: q exits 0 (got {code})")
+    after = screen()
+    check("healthtop" not in after and "STATUS" not in after,
+          f"{label}: the terminal is restored after q (no dashboard left on screen)")
+    tmux("kill-server", check_rc=False)
+
+
+def fleet(srv, interval):
+    body503 = "/body?" + urllib.parse.urlencode({"code": 503, "json": "{}"})
+    return {"defaults": {"interval_s": interval, "timeout_ms": 3000},
+            "targets": [
+                {"name": "alpha-ok", "project": "shop", "url": srv.url(), "path": "/ok"},
+                {"name": "beta-ok", "project": "shop", "url": srv.url(), "path": "/ok"},
+                {"name": "gamma-503", "project": "shop", "url": srv.url(), "path": body503},
+                {"name": "delta-refused", "project": "ledger", "url": "http://127.0.0.1:9"},
+                {"name": "epsilon-404", "project": "ledger", "url": srv.url(), "path": "/nowhere"},
+            ]}
+
+
+def line_of(text, name):
+    return next((l for l in text.splitlines() if f" {name}" in l), "")
+
+
+def scheduled_run(srv):
+    d = tmpdir()
+    cfg = write_config(d, fleet(srv, 2))
+    db = os.path.join(d, "h.db")
+    exit_file = start(d, cfg, db)
+    time.sleep(7.5)
+    counts = rows_per_target(db)
+    check(len(counts) == 5 and all(n >= 3 for n in counts.values()),
+          f"interval 2 s: every target has >= 3 stored results after 7.5 s ({counts})")
+    text = screen()
+    want = {"alpha-ok": "healthy", "beta-ok": "healthy", "gamma-503": "degraded",
+            "delta-refused": "down", "epsilon-404": "down"}
+    for name, word in want.items():
+        check(word in line_of(text, name), f"screen shows {name} as {word}: {line_of(text, name).strip()!r}")
+    check("shop (3)" in text and "ledger (2)" in text, "panels grouped by project with counts")
+    head = text.splitlines()[0]
+    check("2 healthy" in head and "1 degraded" in head and "2 down" in head, f"header counts: {head.strip()!r}")
+
+    tmux("resize-window", "-t", "ht", "-x", "40", "-y", "10")
+    time.sleep(0.8)
+    small = screen().splitlines()
+    check(len(small) == 10 and all(len(l) <= 40 for l in small) and "healthtop" in small[0],
+          f"40x10: the screen fits and keeps its header ({small[:2]})")
+    check(any("down" in l for l in small), "40x10: status words are still shown")
+    tmux("resize-window", "-t", "ht", "-x", "100", "-y", "30")
+    time.sleep(0.8)
+    big = screen()
+    check("UPTIME" in big.splitlines()[1] and all(n in big for n in want),
+          "back to 100x30: every column and every target is back")
+
+    tmux("send-keys", "-t", "ht", "/", "ledger", "Enter")
+    time.sleep(0.5)
+    filtered = screen()
+    check("delta-refused" in filtered and "alpha-ok" not in filtered, "/ filters by project")
+    tmux("send-keys", "-t", "ht", "e")
+    ok = wait_for(lambda: glob.glob(os.path.join(d, "healthtop-*.csv")), 5)
+    files = glob.glob(os.path.join(d, "healthtop-*.csv"))
+    content = open(files[0]).read() if files else ""
+    check(ok and content.startswith("checked_at,project,name,url,status") and "delta-refused" in content
+          and "alpha-ok" not in content, f"e exports the filtered view to {files[0] if files else '(none)'}")
+    check("exported" in screen().splitlines()[-1], "the status line shows the export path")
+    quit_and_check(exit_file, "interval 2 s")
+
+
+def forced_run(srv):
+    d = tmpdir()
+    cfg = write_config(d, fleet(srv, 600))
+    db = os.path.join(d, "h.db")
+    exit_file = start(d, cfg, db)
+    first = wait_for(lambda: len(rows_per_target(db)) == 5 and all(n == 1 for n in rows_per_target(db).values()), 10)
+    check(first, f"interval 600 s: one first check each at start ({rows_per_target(db)})")
+    time.sleep(1.5)   # the batch writer flushes every second
+    before = rows_per_target(db)
+    t0 = time.monotonic()
+    tmux("send-keys", "-t", "ht", "R")
+    ok = wait_for(lambda: all(n >= before.get(k, 0) + 1 for k, n in rows_per_target(db).items()), 8)
+    check(ok, f"R adds a result for every target within {time.monotonic() - t0:.1f} s ({rows_per_target(db)})")
+    sel = next(l.split()[2] for l in screen().splitlines()[2:] if "down" in l or "healthy" in l or "degraded" in l)
+    time.sleep(1.2)
+    before = rows_per_target(db)
+    tmux("send-keys", "-t", "ht", "r")
+    ok = wait_for(lambda: rows_per_target(db).get(sel, 0) == before.get(sel, 0) + 1, 8)
+    after = rows_per_target(db)
+    others_same = all(after[k] == before[k] for k in after if k != sel)
+    check(ok and others_same, f"r checks only the selected target {sel} ({before} -> {after})")
+    tmux("send-keys", "-t", "ht", "Enter")
+    time.sleep(0.4)
+    detail = screen()
+    check("URL" in detail and "Reason" in detail and "Phases" in detail, "Enter opens the detail view")
+    tmux("send-keys", "-t", "ht", "Escape")
+    quit_and_check(exit_file, "interval 600 s")
+
+
+def main():
+    if not shutil.which("tmux"):
+        check(False, "tmux is installed (scripts/install-deps.sh installs it)")
+        finish()
+    with TestServer() as srv:
+        try:
+            scheduled_run(srv)
+            forced_run(srv)
+        finally:
+            tmux("kill-server", check_rc=False)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
