@@ -19,6 +19,9 @@ static const char *const glyphs_utf8[] = { "\xE2\x97\x8F", "\xE2\x96\xB2", "\xE2
 static const char *const glyphs_ascii[] = { "+", "!", "X", "?" };
 static const char *const class_words[] = { "healthy", "degraded", "down", "pending" };
 
+/* Results arrive all the time on a large fleet; the screen need not follow each one. */
+#define RESULT_REDRAW_S 1.0
+
 static int64_t wall_ms(void)
 {
 	struct timespec ts;
@@ -116,8 +119,8 @@ static void relayout(struct ui *ui)
 static void draw_all(struct ui *ui)
 {
 	ui->now_ms = wall_ms();
+	refresh_items(ui);
 	if (ui->rebuild) {
-		refresh_items(ui);
 		view_rebuild(&ui->view, ui->items, ui->nitems);
 		ui->rebuild = false;
 	}
@@ -324,12 +327,23 @@ static void on_quit_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+static void on_settled(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct ui *ui = t->data;
+
+	ui->dirty = true;
+}
+
 static void on_result(void *user, size_t idx, bool changed, enum ht_class from)
 {
 	struct ui *ui = user;
 
-	ui->rebuild = true;   /* a class or latency may move the row */
-	ui->dirty = true;
+	/* Only a new class (or a new latency, when sorted by it) can move a row. */
+	if (changed || !monitor_state(ui->m, idx)->checked || ui->view.sort == SORT_LATENCY ||
+	    ui->items[idx].cls < 0)
+		ui->rebuild = true;
+	if (!ev_is_active(&ui->settle))
+		ev_timer_start(ui->loop, &ui->settle);
 }
 
 static void on_storage(void *user, const char *msg)
@@ -381,7 +395,8 @@ static void watch(struct ui *ui)
 	ev_signal_init(&ui->sighup, on_quit_signal, SIGHUP);   /* the terminal went away */
 	ev_prepare_init(&ui->prepare, on_prepare);
 	ev_timer_init(&ui->tick, on_tick, 1.0, 1.0);
-	ui->input.data = ui->winch.data = ui->prepare.data = ui->tick.data = ui;
+	ev_timer_init(&ui->settle, on_settled, RESULT_REDRAW_S, 0.0);
+	ui->input.data = ui->winch.data = ui->prepare.data = ui->tick.data = ui->settle.data = ui;
 	ev_io_start(ui->loop, &ui->input);
 	ev_signal_start(ui->loop, &ui->winch);
 	ev_signal_start(ui->loop, &ui->sigterm);
@@ -400,6 +415,7 @@ static void unwatch(struct ui *ui)
 	ev_signal_stop(ui->loop, &ui->sighup);
 	ev_prepare_stop(ui->loop, &ui->prepare);
 	ev_timer_stop(ui->loop, &ui->tick);
+	ev_timer_stop(ui->loop, &ui->settle);
 }
 
 int ui_run(struct ev_loop *loop, struct monitor *m, const struct theme *theme, bool color,

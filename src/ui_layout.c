@@ -72,6 +72,10 @@ static int char_width(const char *s, size_t *len)
 	wchar_t wc;
 	size_t n;
 
+	if ((unsigned char)*s < 0x80) {   /* most text: no conversion needed */
+		*len = 1;
+		return 1;
+	}
 	memset(&st, 0, sizeof(st));
 	n = mbrtowc(&wc, s, strlen(s), &st);
 	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
@@ -132,6 +136,8 @@ void layout_latency(double ms, char *buf, size_t size)
 {
 	if (ms < 0)
 		snprintf(buf, size, "-");
+	else if (ms < 0.5)
+		snprintf(buf, size, "<1ms");
 	else if (ms < 1000)
 		snprintf(buf, size, "%.0fms", ms);
 	else if (ms < 10000)
@@ -146,10 +152,10 @@ void layout_ago(int64_t then_ms, int64_t now_ms, char *buf, size_t size)
 
 	if (then_ms <= 0)
 		snprintf(buf, size, "never");
-	else if (s < 1)
+	else if (s < 5)
 		snprintf(buf, size, "now");
-	else if (s < 60)
-		snprintf(buf, size, "%llds ago", (long long)s);
+	else if (s < 60)   /* 5 s steps: a per-second count would repaint every row every second */
+		snprintf(buf, size, "%llds ago", (long long)(s / 5 * 5));
 	else if (s < 3600)
 		snprintf(buf, size, "%lldm ago", (long long)(s / 60));
 	else if (s < 86400)

@@ -77,16 +77,16 @@ static void draw_spark(struct ui *ui, int y, const struct target_state *s, attr_
 	spark_render(ms, cls, n, w, cells);
 	move(y, l->x[COL_SPARK]);
 	for (int c = 0; c < w; c++) {
-		if (cells[c].empty) {
-			attrset(ui->role_attr[ROLE_DIM] | extra);
-			addch(' ');
-			continue;
+		/* Wide cells directly: no multibyte conversion per cell on every frame. */
+		wchar_t wc[2] = { L' ', L'\0' };
+		attr_t a = ui->role_attr[ROLE_DIM] | extra;
+		cchar_t cc;
+		if (!cells[c].empty) {
+			wc[0] = ui->utf8 ? (wchar_t)(0x2581 + cells[c].level) : (wchar_t)spark_glyphs_ascii[cells[c].level];
+			a = ui_class_attr(ui, cells[c].cls) | extra;
 		}
-		attrset(ui_class_attr(ui, cells[c].cls) | extra);
-		if (ui->utf8)
-			addstr(spark_glyphs_utf8[cells[c].level]);
-		else
-			addch((chtype)spark_glyphs_ascii[cells[c].level]);
+		setcchar(&cc, wc, a & ~A_COLOR, (short)PAIR_NUMBER(a), NULL);
+		add_wch(&cc);
 	}
 	attrset(A_NORMAL);
 }
@@ -99,7 +99,8 @@ static void draw_target(struct ui *ui, int y, size_t t, bool selected)
 	attr_t sel = selected ? A_REVERSE : A_NORMAL;
 	char buf[64];
 
-	ui_put(ui, y, 0, ui->cols, "", sel);
+	if (selected)   /* erase() already blanked the others */
+		ui_put(ui, y, 0, ui->cols, "", sel);
 	snprintf(buf, sizeof(buf), "%s %s", ui_glyph(ui, it->cls), ui_class_word(it->cls));
 	ui_put(ui, y, l->x[COL_STATUS], l->w[COL_STATUS], buf, ui_class_attr(ui, it->cls) | sel);
 	ui_put(ui, y, l->x[COL_NAME], l->w[COL_NAME], it->name, sel);
@@ -128,16 +129,13 @@ static void draw_target(struct ui *ui, int y, size_t t, bool selected)
 static void draw_group(struct ui *ui, int y, const struct view_row *r)
 {
 	char text[256];
-	const char *rule = ui->utf8 ? "\xE2\x94\x80" : "-";
 	int x;
 
 	snprintf(text, sizeof(text), "%s (%zu)", ui->items[r->target].project, r->count);
 	x = layout_width(text) + 1;
 	ui_put(ui, y, 0, x, text, ui->role_attr[ROLE_PROJECT]);
-	attrset(ui->role_attr[ROLE_DIM]);
-	for (move(y, x); x < ui->cols; x++)
-		addstr(rule);
-	attrset(A_NORMAL);
+	if (x < ui->cols)
+		mvhline(y, x, (ui->utf8 ? ACS_HLINE : '-') | ui->role_attr[ROLE_DIM], ui->cols - x);
 }
 
 void ui_draw_list(struct ui *ui)

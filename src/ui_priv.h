@@ -30,6 +30,7 @@ struct ui {
 	ev_signal winch, sigterm, sigint, sighup;
 	ev_prepare prepare;
 	ev_timer tick;
+	ev_timer settle;     /* results repaint at most once per RESULT_REDRAW_S */
 };
 
 /* Text at (y, x), sanitized for the terminal and cut or padded to exactly width columns. */

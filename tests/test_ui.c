@@ -94,10 +94,14 @@ static void test_layout_latency_and_ago(void **state)
 	assert_string_equal(b, "3ms");
 	layout_latency(1404, b, sizeof(b));
 	assert_string_equal(b, "1.4s");
+	layout_latency(0.3, b, sizeof(b));
+	assert_string_equal(b, "<1ms");
 	layout_latency(-1, b, sizeof(b));
 	assert_string_equal(b, "-");
 	layout_ago(1000, 13000, b, sizeof(b));
-	assert_string_equal(b, "12s ago");
+	assert_string_equal(b, "10s ago");
+	layout_ago(1000, 4000, b, sizeof(b));
+	assert_string_equal(b, "now");
 	layout_ago(1000, 1000 + 5 * 60000, b, sizeof(b));
 	assert_string_equal(b, "5m ago");
 	layout_ago(0, 5000, b, sizeof(b));

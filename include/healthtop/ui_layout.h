@@ -29,7 +29,7 @@ int layout_width(const char *s);
 
 /* "3ms", "250ms", "1.4s", "12s", "-" for none. */
 void layout_latency(double ms, char *buf, size_t size);
-/* "now", "12s ago", "5m ago", "3h ago", "2d ago"; "never" for 0. */
+/* "now" (< 5 s), "10s ago" (5 s steps), "5m ago", "3h ago", "2d ago"; "never" for 0. */
 void layout_ago(int64_t then_ms, int64_t now_ms, char *buf, size_t size);
 
 #endif
