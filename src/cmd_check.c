@@ -168,6 +168,11 @@ static void record(const char *db_path, const struct ht_config *cfg, const struc
 	}
 	if (store_append_batch(s, rows, cfg->ntargets, &err) < 0)
 		goto fail;
+	/* One bounded step: a 'check' run from cron keeps the database in shape too. */
+	struct store_retention ret = { cfg->retention.raw_days, cfg->retention.hourly_days, cfg->retention.daily_days };
+	int deleted;
+	if (store_prune_step(s, &ret, (int64_t)time(NULL) * 1000, 5000, &deleted, &err) < 0)
+		goto fail;
 	store_close(s);
 	free(rows);
 	return;

@@ -37,7 +37,8 @@ struct inherit {
 	bool insecure;
 };
 
-static const char *const top_keys[] = { "concurrency", "defaults", "targets", NULL };
+static const char *const top_keys[] = { "concurrency", "defaults", "targets", "retention", NULL };
+static const char *const retention_keys[] = { "raw_days", "hourly_days", "daily_days", NULL };
 static const char *const default_keys[] = {
 	"interval_s", "timeout_ms", "degraded_ms", "path", "tls_expiry_warn_days",
 	"heartbeat_stale_s", "headers", "ca_file", "insecure", NULL };
@@ -475,6 +476,17 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	if (check_keys(c, root, "", top_keys) < 0 ||
 	    get_int(c, root, "concurrency", "", 1, 10000, &cfg->concurrency) < 0)
 		return -1;
+	cfg->retention = (struct ht_retention){ .raw_days = 14, .hourly_days = 400, .daily_days = 0 };
+	const cJSON *ret = cJSON_GetObjectItemCaseSensitive(root, "retention");
+	if (ret) {
+		if (!cJSON_IsObject(ret))
+			return fail(c, "retention", "must be an object");
+		if (check_keys(c, ret, "retention", retention_keys) < 0 ||
+		    get_int(c, ret, "raw_days", "retention", 1, 36500, &cfg->retention.raw_days) < 0 ||
+		    get_int(c, ret, "hourly_days", "retention", 1, 36500, &cfg->retention.hourly_days) < 0 ||
+		    get_int(c, ret, "daily_days", "retention", 0, 36500, &cfg->retention.daily_days) < 0)
+			return -1;
+	}
 	const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "defaults");
 	if (d) {
 		if (!cJSON_IsObject(d))

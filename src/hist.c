@@ -60,3 +60,40 @@ double hist_quantile(const struct hist *h, double q)
 	}
 	return hist_bucket_value(HIST_BUCKETS - 1);
 }
+
+size_t hist_encode(const struct hist *h, unsigned char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (int b = 0; b < HIST_BUCKETS; b++) {
+		uint32_t c = h->counts[b];
+		if (c == 0)
+			continue;
+		if (o + 5 > size)
+			return 0;
+		out[o++] = (unsigned char)b;
+		for (int k = 0; k < 4; k++)
+			out[o++] = (unsigned char)(c >> (8 * k));
+	}
+	return o;
+}
+
+int hist_decode_add(struct hist *h, const unsigned char *blob, size_t len)
+{
+	struct hist add;
+
+	if (len % 5 != 0 || len > HIST_BLOB_MAX)
+		return -1;
+	memset(&add, 0, sizeof(add));
+	for (size_t i = 0; i < len; i += 5) {
+		uint32_t c = 0;
+		if (blob[i] >= HIST_BUCKETS)
+			return -1;
+		for (int k = 0; k < 4; k++)
+			c |= (uint32_t)blob[i + 1 + k] << (8 * k);
+		add.counts[blob[i]] += c;
+		add.total += c;
+	}
+	hist_merge(h, &add);
+	return 0;
+}

@@ -12,6 +12,9 @@
 #define PENDING_MAX 100000
 #define REFRESH_WINDOW_S 300.0
 #define RETIRED_MAX 8
+#define PRUNE_EVERY_S 600.0
+#define PRUNE_STEP_ROWS 2000
+#define PRUNE_PAUSE_S 0.05
 
 struct pending {
 	struct store_row row;
@@ -37,6 +40,8 @@ struct monitor {
 	size_t dropped;
 	ev_timer flush_timer;
 	ev_timer window_timer;
+	ev_timer prune_timer;
+	struct store_retention retention;
 	int64_t window_s;
 	int64_t last_result_ms;
 	struct monitor_hooks hooks;
@@ -113,8 +118,8 @@ static void collect_recent(void *user, const struct store_read_row *row)
 		snprintf(rp->last.reason, sizeof(rp->last.reason), "%s", row->reason);
 	}
 	if (rp->n < STATE_RING)
-		rp->samples[rp->n++] = (struct state_sample){ row->checked_at_ms, (float)row->response_ms,
-							      (uint8_t)row->cls };
+		rp->samples[rp->n++] = (struct state_sample){
+			row->checked_at_ms, row->http_code > 0 ? (float)row->response_ms : -1.0f, (uint8_t)row->cls };
 }
 
 /* The past on screen at once: the newest results of each target, oldest first. */
@@ -178,7 +183,7 @@ static void on_result(void *user, size_t idx, const struct probe_result *r, cons
 		.tls_ms = (float)r->tls_ms, .ttfb_ms = (float)r->ttfb_ms, .cert_expiry = r->cert_expiry,
 	};
 	enum ht_class from = s->checked ? s->last.cls : v->cls;
-	double ms = r->outcome == PROBE_OK ? r->total_ms : -1;
+	double ms = r->http_code > 0 ? r->total_ms : -1;   /* latency only when something answered */
 
 	snprintf(last.reason, sizeof(last.reason), "%s", v->reason);
 	bool changed = state_add_sample(s, r->started_ms, ms, v->cls);
@@ -287,7 +292,8 @@ int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
 		for (size_t i = 0; i < m->n; i++)
 			w.map[i] = (struct id_index){ m->ids[i], i };
 		qsort(w.map, m->n, sizeof(*w.map), cmp_id);
-		rc = store_window(m->store, now_ms() - window_s * 1000, add_window_row, &w, err);
+		int64_t now = now_ms();
+		rc = store_window(m->store, now - window_s * 1000, now, add_window_row, &w, err);
 		if (rc < 0)
 			storage_failed(m, err->msg);
 	}
@@ -295,7 +301,7 @@ int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
 	for (size_t i = 0; i < m->npending; i++) {
 		const struct store_row *r = &m->pending[i].row;
 		state_window_add(&m->states[r->target_id], r->cls,
-				 r->response_ms >= 0 ? hist_bucket(r->response_ms) : -1, 1);
+				 r->http_code > 0 ? hist_bucket(r->response_ms) : -1, 1);
 	}
 	free(w.map);
 	return rc;
@@ -312,6 +318,21 @@ static void on_window_timer(struct ev_loop *loop, ev_timer *t, int revents)
 	struct ht_err err = { "" };
 
 	monitor_set_window(m, m->window_s, &err);   /* drops what aged out of the window */
+}
+
+/* Old history goes in small transactions with pauses between, so a sweep or the screen never
+ * waits for it. */
+static void on_prune_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct monitor *m = t->data;
+	struct ht_err err = { "" };
+	int deleted = 0;
+
+	ev_timer_stop(loop, t);
+	if (m->store && store_prune_step(m->store, &m->retention, now_ms(), PRUNE_STEP_ROWS, &deleted, &err) < 0)
+		storage_failed(m, err.msg);
+	ev_timer_set(t, deleted == PRUNE_STEP_ROWS ? PRUNE_PAUSE_S : PRUNE_EVERY_S, 0.0);
+	ev_timer_start(loop, t);
 }
 
 static int alloc_targets(struct monitor *m, size_t n)
@@ -354,6 +375,10 @@ struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const c
 	m->flush_timer.data = m;
 	ev_timer_init(&m->window_timer, on_window_timer, REFRESH_WINDOW_S, REFRESH_WINDOW_S);
 	m->window_timer.data = m;
+	ev_timer_init(&m->prune_timer, on_prune_timer, 5.0, 0.0);
+	m->prune_timer.data = m;
+	m->retention = (struct store_retention){ cfg->retention.raw_days, cfg->retention.hourly_days,
+						 cfg->retention.daily_days };
 	if (ensure_store(m) == 0)
 		for (size_t i = 0; i < m->n; i++)
 			load_history(m, i);
@@ -366,6 +391,8 @@ void monitor_start(struct monitor *m)
 
 	monitor_set_window(m, m->window_s, &err);
 	ev_timer_start(m->loop, &m->window_timer);
+	if (!ev_is_active(&m->prune_timer))
+		ev_timer_start(m->loop, &m->prune_timer);
 	sched_start(m->sched);
 }
 
@@ -466,6 +493,8 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	m->retired[m->nretired++] = m->sched;
 	m->sched = next;
 	probe_set_concurrency(m->probe, (unsigned)cfg->concurrency);
+	m->retention = (struct store_retention){ cfg->retention.raw_days, cfg->retention.hourly_days,
+						 cfg->retention.daily_days };
 	if (ensure_store(m) == 0)
 		for (size_t i = 0; i < m->n; i++)
 			if (m->states[i].ring_n == 0)
@@ -481,6 +510,7 @@ void monitor_free(struct monitor *m)
 	monitor_flush(m);
 	ev_timer_stop(m->loop, &m->flush_timer);
 	ev_timer_stop(m->loop, &m->window_timer);
+	ev_timer_stop(m->loop, &m->prune_timer);
 	probe_free(m->probe);   /* no check completes after this */
 	for (size_t i = 0; i < m->nretired; i++)
 		sched_free(m->retired[i]);

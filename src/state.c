@@ -73,9 +73,8 @@ void state_window_reset(struct target_state *s)
 
 void state_window_add(struct target_state *s, enum ht_class cls, int bucket, uint32_t count)
 {
-	if ((unsigned)cls >= HT_CLASS_COUNT)
-		return;
-	s->win_counts[cls] += count;
+	if ((unsigned)cls < HT_CLASS_COUNT)
+		s->win_counts[cls] += count;
 	if (bucket >= 0)
 		hist_add_bucket(&s->win_hist, bucket, count);
 }

@@ -1,6 +1,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,35 @@ struct store {
 	sqlite3_stmt *upsert_target;
 	sqlite3_stmt *insert_result;
 	sqlite3_stmt *recent;
-	sqlite3_stmt *window;
+	sqlite3_stmt *window_raw;
+	sqlite3_stmt *window_hour;
+	sqlite3_stmt *window_day;
+	sqlite3_stmt *upsert_hour;
+	sqlite3_stmt *upsert_day;
+	sqlite3_stmt *insert_change;
+	sqlite3_stmt *last_status;
+	signed char *last_cls;   /* by target id: -2 unknown yet, -1 no result, else the class */
+	size_t nlast;
 	char path[1024];
 };
+
+#define LATENCY_SQL "CASE WHEN http_code IS NOT NULL THEN response_ms END"
+#define ROLLUP_TABLE(name) \
+	"CREATE TABLE " name "(" \
+	"  target_id INTEGER NOT NULL REFERENCES target(id)," \
+	"  period INTEGER NOT NULL," /* unix s of the hour's or the UTC day's start */ \
+	"  n_healthy INTEGER NOT NULL, n_degraded INTEGER NOT NULL, n_down INTEGER NOT NULL," \
+	"  n_latency INTEGER NOT NULL, sum_ms REAL NOT NULL, min_ms REAL, max_ms REAL," \
+	"  hist BLOB NOT NULL," \
+	"  PRIMARY KEY (target_id, period)" \
+	") STRICT, WITHOUT ROWID;" \
+	"CREATE INDEX " name "_period ON " name "(period);"
+#define ROLLUP_BACKFILL(name, secs) \
+	"INSERT INTO " name " SELECT target_id, checked_at / (" secs " * 1000) * " secs "," \
+	" sum(status = 0), sum(status = 1), sum(status = 2), count(" LATENCY_SQL ")," \
+	" coalesce(sum(" LATENCY_SQL "), 0), min(" LATENCY_SQL "), max(" LATENCY_SQL ")," \
+	" ht_hist_agg(" LATENCY_SQL ") FROM result GROUP BY 1, 2;"
+
 
 /* Each entry takes the schema from version i to i+1; never edit one that has shipped. */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
@@ -41,6 +68,22 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	") STRICT;"
 	"CREATE INDEX result_target_time ON result(target_id, checked_at);"
 	"CREATE INDEX result_time ON result(checked_at);",
+
+	/* 2: rollups and state changes, filled from what is already there */
+	ROLLUP_TABLE("rollup_hour")
+	ROLLUP_TABLE("rollup_day")
+	"CREATE TABLE state_change("
+	"  target_id INTEGER NOT NULL REFERENCES target(id),"
+	"  at INTEGER NOT NULL,"
+	"  from_status INTEGER NOT NULL, to_status INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX state_change_target_at ON state_change(target_id, at);"
+	ROLLUP_BACKFILL("rollup_hour", "3600")
+	ROLLUP_BACKFILL("rollup_day", "86400")
+	"INSERT INTO state_change SELECT target_id, checked_at, prev, status FROM ("
+	"  SELECT target_id, checked_at, status,"
+	"  lag(status) OVER (PARTITION BY target_id ORDER BY checked_at) AS prev FROM result)"
+	" WHERE prev IS NOT NULL AND prev != status;",
 };
 
 static int db_fail(struct store *s, struct ht_err *err, const char *what)
@@ -133,15 +176,39 @@ static int prepare(struct store *s, struct ht_err *err)
 		"SELECT target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms,"
 		" tls_ms, ttfb_ms, cert_expiry, reason FROM result"
 		" WHERE target_id = ?1 ORDER BY checked_at DESC LIMIT ?2";
-	static const char window[] =
-		"SELECT target_id, status, ht_bucket(response_ms), count(*) FROM result"
+	static const char window_raw[] =
+		"SELECT target_id, status, ht_bucket(" LATENCY_SQL "), count(*) FROM result"
 		" WHERE checked_at >= ?1 GROUP BY 1, 2, 3";
+	static const char window_hour[] =
+		"SELECT target_id, n_healthy, n_degraded, n_down, hist FROM rollup_hour WHERE period >= ?1";
+	static const char window_day[] =
+		"SELECT target_id, n_healthy, n_degraded, n_down, hist FROM rollup_day WHERE period >= ?1";
+#define UPSERT(name) \
+		"INSERT INTO " name " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)" \
+		" ON CONFLICT(target_id, period) DO UPDATE SET" \
+		" n_healthy = n_healthy + excluded.n_healthy, n_degraded = n_degraded + excluded.n_degraded," \
+		" n_down = n_down + excluded.n_down, n_latency = n_latency + excluded.n_latency," \
+		" sum_ms = sum_ms + excluded.sum_ms," \
+		" min_ms = coalesce(min(min_ms, excluded.min_ms), min_ms, excluded.min_ms)," \
+		" max_ms = coalesce(max(max_ms, excluded.max_ms), max_ms, excluded.max_ms)," \
+		" hist = ht_hist_merge(hist, excluded.hist)"
+	static const char upsert_hour[] = UPSERT("rollup_hour");
+	static const char upsert_day[] = UPSERT("rollup_day");
+#undef UPSERT
+	static const char insert_change[] = "INSERT INTO state_change VALUES(?1, ?2, ?3, ?4)";
+	static const char last_status[] =
+		"SELECT coalesce((SELECT status FROM result WHERE target_id = ?1 ORDER BY checked_at DESC LIMIT 1),"
+		" (SELECT to_status FROM state_change WHERE target_id = ?1 ORDER BY at DESC LIMIT 1), -1)";
+	const struct { const char *sql; sqlite3_stmt **st; } all[] = {
+		{ upsert, &s->upsert_target }, { insert, &s->insert_result }, { recent, &s->recent },
+		{ window_raw, &s->window_raw }, { window_hour, &s->window_hour }, { window_day, &s->window_day },
+		{ upsert_hour, &s->upsert_hour }, { upsert_day, &s->upsert_day },
+		{ insert_change, &s->insert_change }, { last_status, &s->last_status },
+	};
 
-	if (sqlite3_prepare_v3(s->db, upsert, -1, SQLITE_PREPARE_PERSISTENT, &s->upsert_target, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, insert, -1, SQLITE_PREPARE_PERSISTENT, &s->insert_result, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, recent, -1, SQLITE_PREPARE_PERSISTENT, &s->recent, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, window, -1, SQLITE_PREPARE_PERSISTENT, &s->window, NULL) != SQLITE_OK)
-		return db_fail(s, err, "preparing statements");
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (sqlite3_prepare_v3(s->db, all[i].sql, -1, SQLITE_PREPARE_PERSISTENT, all[i].st, NULL) != SQLITE_OK)
+			return db_fail(s, err, "preparing statements");
 	return 0;
 }
 
@@ -154,10 +221,50 @@ static void sql_bucket(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_int(ctx, hist_bucket(sqlite3_value_double(argv[0])));
 }
 
+static void result_hist(sqlite3_context *ctx, const struct hist *h)
+{
+	unsigned char blob[HIST_BLOB_MAX];
+	size_t n = hist_encode(h, blob, sizeof(blob));
+
+	sqlite3_result_blob(ctx, blob, (int)n, SQLITE_TRANSIENT);
+}
+
+/* ht_hist_merge(a, b): the sum of two histogram blobs; a damaged one counts as empty. */
+static void sql_hist_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct hist h;
+
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 2; i++)
+		hist_decode_add(&h, sqlite3_value_blob(argv[i]), (size_t)sqlite3_value_bytes(argv[i]));
+	result_hist(ctx, &h);
+}
+
+/* ht_hist_agg(ms): the histogram of a column, for the migration's backfill. */
+static void sql_hist_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct hist *h = sqlite3_aggregate_context(ctx, sizeof(*h));
+
+	if (h && sqlite3_value_type(argv[0]) != SQLITE_NULL)
+		hist_add(h, sqlite3_value_double(argv[0]));
+}
+
+static void sql_hist_final(sqlite3_context *ctx)
+{
+	struct hist *h = sqlite3_aggregate_context(ctx, 0);
+	struct hist empty;
+
+	memset(&empty, 0, sizeof(empty));
+	result_hist(ctx, h ? h : &empty);
+}
+
 static int register_functions(struct store *s, struct ht_err *err)
 {
-	if (sqlite3_create_function_v2(s->db, "ht_bucket", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC |
-				       SQLITE_INNOCUOUS, NULL, sql_bucket, NULL, NULL, NULL) != SQLITE_OK)
+	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+	if (sqlite3_create_function_v2(s->db, "ht_bucket", 1, flags, NULL, sql_bucket, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(s->db, "ht_hist_merge", 2, flags, NULL, sql_hist_merge, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(s->db, "ht_hist_agg", 1, flags, NULL, NULL, sql_hist_step, sql_hist_final, NULL) != SQLITE_OK)
 		return db_fail(s, err, "registering functions");
 	return 0;
 }
@@ -188,8 +295,46 @@ int store_open(const char *path, struct store **out, struct ht_err *err)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	if (configure(s, err) < 0 || migrate(s, err) < 0 || register_functions(s, err) < 0 ||
+	if (configure(s, err) < 0 || register_functions(s, err) < 0 || migrate(s, err) < 0 ||
 	    prepare(s, err) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+int store_open_readonly(const char *path, struct store **out, struct ht_err *err)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	sqlite3_stmt *st = NULL;
+	int version = -1;
+
+	*out = NULL;
+	if (!s) {
+		ht_err_set(err, "%s: out of memory", path);
+		return -1;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		db_fail(s, err, "cannot open database");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version != STORE_SCHEMA_VERSION) {
+		if (version < 0)
+			db_fail(s, err, "not a healthtop database");
+		else
+			ht_err_set(err, "%s: schema version %d, this healthtop reads %d%s", path, version,
+				   STORE_SCHEMA_VERSION, version < STORE_SCHEMA_VERSION ?
+				   " (run the dashboard or 'healthtop check' once to upgrade it)" : "");
+		goto fail;
+	}
+	if (register_functions(s, err) < 0 || prepare(s, err) < 0)
 		goto fail;
 	*out = s;
 	return 0;
@@ -205,7 +350,14 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->upsert_target);
 	sqlite3_finalize(s->insert_result);
 	sqlite3_finalize(s->recent);
-	sqlite3_finalize(s->window);
+	sqlite3_finalize(s->window_raw);
+	sqlite3_finalize(s->window_hour);
+	sqlite3_finalize(s->window_day);
+	sqlite3_finalize(s->upsert_hour);
+	sqlite3_finalize(s->upsert_day);
+	sqlite3_finalize(s->insert_change);
+	sqlite3_finalize(s->last_status);
+	free(s->last_cls);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -271,6 +423,84 @@ static int insert_row(struct store *s, const struct store_row *r)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int upsert_rollup(sqlite3_stmt *st, const struct store_row *r, int64_t period_s)
+{
+	bool has_latency = r->http_code > 0 && r->response_ms >= 0;
+	struct hist h;
+	unsigned char blob[HIST_BLOB_MAX];
+	size_t blen;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	if (has_latency)
+		hist_add(&h, r->response_ms);
+	blen = hist_encode(&h, blob, sizeof(blob));
+	sqlite3_bind_int64(st, 1, r->target_id);
+	sqlite3_bind_int64(st, 2, r->checked_at_ms / (period_s * 1000) * period_s);
+	sqlite3_bind_int(st, 3, r->cls == HT_HEALTHY);
+	sqlite3_bind_int(st, 4, r->cls == HT_DEGRADED);
+	sqlite3_bind_int(st, 5, r->cls == HT_DOWN);
+	sqlite3_bind_int(st, 6, has_latency);
+	sqlite3_bind_double(st, 7, has_latency ? r->response_ms : 0);
+	if (has_latency)
+		sqlite3_bind_double(st, 8, r->response_ms);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_blob(st, 9, blob, (int)blen, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The class of a target's latest result, as the database knows it (-1: none). */
+static int last_class(struct store *s, int64_t target_id)
+{
+	if (target_id < 0 || target_id > 10000000)
+		return -1;
+	if ((size_t)target_id >= s->nlast) {
+		size_t n = (size_t)target_id * 2 + 16;
+		signed char *nl = realloc(s->last_cls, n);
+		if (!nl)
+			return -1;
+		memset(nl + s->nlast, -2, n - s->nlast);
+		s->last_cls = nl;
+		s->nlast = n;
+	}
+	if (s->last_cls[target_id] == -2) {
+		sqlite3_stmt *st = s->last_status;
+		sqlite3_bind_int64(st, 1, target_id);
+		s->last_cls[target_id] = (signed char)(sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1);
+		sqlite3_reset(st);
+	}
+	return s->last_cls[target_id];
+}
+
+static int record_change(struct store *s, const struct store_row *r)
+{
+	int prev = last_class(s, r->target_id);
+	sqlite3_stmt *st = s->insert_change;
+	int rc = SQLITE_DONE;
+
+	if (prev >= 0 && prev != (int)r->cls) {
+		sqlite3_bind_int64(st, 1, r->target_id);
+		sqlite3_bind_int64(st, 2, r->checked_at_ms);
+		sqlite3_bind_int(st, 3, prev);
+		sqlite3_bind_int(st, 4, (int)r->cls);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	if ((size_t)r->target_id < s->nlast)
+		s->last_cls[r->target_id] = (signed char)r->cls;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void forget_last_classes(struct store *s)
+{
+	if (s->last_cls)
+		memset(s->last_cls, -2, s->nlast);   /* a rolled-back batch leaves the cache unsure */
+}
+
 int store_append_batch(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err)
 {
 	if (n == 0)
@@ -278,15 +508,20 @@ int store_append_batch(struct store *s, const struct store_row *rows, size_t n, 
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(s, err, "starting a write");
 	for (size_t i = 0; i < n; i++) {
-		if (insert_row(s, &rows[i]) < 0) {
+		/* The change first: it compares with the latest row before this one is in. */
+		if (record_change(s, &rows[i]) < 0 || insert_row(s, &rows[i]) < 0 ||
+		    upsert_rollup(s->upsert_hour, &rows[i], 3600) < 0 ||
+		    upsert_rollup(s->upsert_day, &rows[i], 86400) < 0) {
 			db_fail(s, err, "writing a result");
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			forget_last_classes(s);
 			return -1;
 		}
 	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		db_fail(s, err, "committing results");
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		forget_last_classes(s);
 		return -1;
 	}
 	return 0;
@@ -329,9 +564,19 @@ int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn,
 	return 0;
 }
 
-int store_window(struct store *s, int64_t since_ms, store_window_fn fn, void *user, struct ht_err *err)
+#define RAW_WINDOW_MAX_S (6 * 3600)
+#define HOURLY_WINDOW_MAX_S (8 * 86400)
+
+const char *store_window_source(int64_t since_ms, int64_t now_ms)
 {
-	sqlite3_stmt *st = s->window;
+	int64_t span_s = (now_ms - since_ms) / 1000;
+
+	return span_s <= RAW_WINDOW_MAX_S ? "raw" : span_s <= HOURLY_WINDOW_MAX_S ? "hourly" : "daily";
+}
+
+static int window_raw(struct store *s, int64_t since_ms, store_window_fn fn, void *user, struct ht_err *err)
+{
+	sqlite3_stmt *st = s->window_raw;
 	int rc;
 
 	sqlite3_bind_int64(st, 1, since_ms);
@@ -341,8 +586,90 @@ int store_window(struct store *s, int64_t since_ms, store_window_fn fn, void *us
 		   (uint32_t)sqlite3_column_int64(st, 3));
 	}
 	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading the history window");
+}
+
+static int window_rollup(struct store *s, sqlite3_stmt *st, int64_t period_s, int64_t since_ms,
+			 store_window_fn fn, void *user, struct ht_err *err)
+{
+	int rc;
+
+	sqlite3_bind_int64(st, 1, since_ms / (period_s * 1000) * period_s);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		struct hist h;
+		memset(&h, 0, sizeof(h));
+		for (int c = 0; c < HT_CLASS_COUNT; c++)
+			fn(user, id, (enum ht_class)c, -1, (uint32_t)sqlite3_column_int64(st, 1 + c));
+		if (hist_decode_add(&h, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4)) < 0)
+			continue;   /* a damaged histogram: the counts above still hold */
+		for (int b = 0; b < HIST_BUCKETS; b++)
+			if (h.counts[b])
+				fn(user, id, (enum ht_class)-1, b, h.counts[b]);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading the history window");
+}
+
+int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window_fn fn, void *user,
+		 struct ht_err *err)
+{
+	const char *src = store_window_source(since_ms, now_ms);
+
+	if (src[0] == 'r')
+		return window_raw(s, since_ms, fn, user, err);
+	if (src[0] == 'h')
+		return window_rollup(s, s->window_hour, 3600, since_ms, fn, user, err);
+	return window_rollup(s, s->window_day, 86400, since_ms, fn, user, err);
+}
+
+static int prune_table(struct store *s, const char *sql, int64_t before, int limit, int *deleted)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int(st, 2, limit);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(s, err, "reading the history window");
+		return -1;
+	*deleted += sqlite3_changes(s->db);
+	return 0;
+}
+
+int store_prune_step(struct store *s, const struct store_retention *r, int64_t now_ms, int limit,
+		     int *deleted, struct ht_err *err)
+{
+	static const char raw[] = "DELETE FROM result WHERE id IN"
+		" (SELECT id FROM result WHERE checked_at < ?1 ORDER BY checked_at LIMIT ?2)";
+	static const char hour[] = "DELETE FROM rollup_hour WHERE (target_id, period) IN"
+		" (SELECT target_id, period FROM rollup_hour WHERE period < ?1 LIMIT ?2)";
+	static const char day[] = "DELETE FROM rollup_day WHERE (target_id, period) IN"
+		" (SELECT target_id, period FROM rollup_day WHERE period < ?1 LIMIT ?2)";
+	static const char changes[] = "DELETE FROM state_change WHERE rowid IN"
+		" (SELECT rowid FROM state_change WHERE at < ?1 LIMIT ?2)";
+	int64_t day_ms = 86400000;
+
+	*deleted = 0;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(s, err, "starting to prune");
+	int rc = 0;
+	if (r->raw_days > 0)
+		rc |= prune_table(s, raw, now_ms - r->raw_days * day_ms, limit, deleted);
+	if (r->hourly_days > 0 && *deleted < limit)
+		rc |= prune_table(s, hour, (now_ms - r->hourly_days * day_ms) / 1000, limit - *deleted, deleted);
+	if (r->daily_days > 0 && *deleted < limit) {
+		rc |= prune_table(s, day, (now_ms - r->daily_days * day_ms) / 1000, limit - *deleted, deleted);
+		rc |= prune_table(s, changes, now_ms - r->daily_days * day_ms, limit, deleted);
+	}
+	if (rc != 0 || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(s, err, "pruning old history");
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
 	return 0;
 }
 

@@ -70,6 +70,26 @@ static void test_hist_merge_adds_counts(void **state)
 	assert_true(fabs(hist_quantile(&a, 0.9) - 1000) < 50);
 }
 
+static void test_hist_blob_round_trips_and_rejects_garbage(void **state)
+{
+	struct hist a, b;
+	unsigned char blob[HIST_BLOB_MAX];
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	for (int i = 0; i < 300; i++)
+		hist_add(&a, i * 7.5);
+	size_t n = hist_encode(&a, blob, sizeof(blob));
+	assert_true(n > 0 && n % 5 == 0);
+	assert_int_equal(hist_decode_add(&b, blob, n), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(hist_decode_add(&b, blob, n - 1), -1);   /* cut short */
+	blob[0] = HIST_BUCKETS;                                   /* no such bucket */
+	assert_int_equal(hist_decode_add(&b, blob, n), -1);
+	assert_int_equal(b.total, 300);                           /* unchanged by bad blobs */
+	assert_int_equal(hist_decode_add(&b, blob, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -78,6 +98,7 @@ int main(void)
 		cmocka_unit_test(test_hist_quantiles_of_a_known_distribution),
 		cmocka_unit_test(test_hist_empty_and_negative),
 		cmocka_unit_test(test_hist_merge_adds_counts),
+		cmocka_unit_test(test_hist_blob_round_trips_and_rejects_garbage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

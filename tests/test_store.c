@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "healthtop/hist.h"
 #include "healthtop/store.h"
 
 struct fixture {
@@ -128,6 +129,182 @@ static void test_store_reports_unwritable_path(void **state)
 	assert_non_null(strstr(err.msg, "/proc/healthtop"));
 }
 
+static struct store_row row(int64_t id, int64_t at_ms, enum ht_class cls, long code, double ms)
+{
+	return (struct store_row){ .target_id = id, .checked_at_ms = at_ms, .cls = cls, .http_code = code,
+				   .response_ms = ms, .dns_ms = -1, .connect_ms = -1, .tls_ms = -1,
+				   .ttfb_ms = -1, .reason = "r" };
+}
+
+#define HOUR_MS 3600000LL
+#define T0 (1795000000000LL / HOUR_MS * HOUR_MS)
+
+static void test_store_rollups_follow_every_insert(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	int64_t a;
+
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "u", &a, &err), 0);
+	struct store_row rows[] = {
+		row(a, T0 + 1000, HT_HEALTHY, 200, 10), row(a, T0 + 2000, HT_DEGRADED, 503, 30),
+		row(a, T0 + 3000, HT_DOWN, 0, 0.2), row(a, T0 + HOUR_MS + 5, HT_HEALTHY, 200, 20),
+	};
+	assert_int_equal(store_append_batch(s, rows, 2, &err), 0);   /* two batches: incremental */
+	assert_int_equal(store_append_batch(s, rows + 2, 2, &err), 0);
+	store_close(s);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT n_healthy * 100 + n_degraded * 10 + n_down FROM rollup_hour WHERE period = %lld", T0 / 1000);
+	assert_int_equal(query_int(f->path, sql), 111);
+	snprintf(sql, sizeof(sql), "SELECT n_latency * 1000 + min_ms * 10 + max_ms FROM rollup_hour WHERE period = %lld", T0 / 1000);
+	assert_int_equal(query_int(f->path, sql), 2 * 1000 + 100 + 30);   /* the refused check has no latency */
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM rollup_hour"), 2);
+	assert_int_equal(query_int(f->path, "SELECT sum(n_healthy + n_degraded + n_down) FROM rollup_day"), 4);
+	/* healthy -> degraded -> down -> healthy */
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM state_change"), 3);
+	assert_int_equal(query_int(f->path, "SELECT to_status FROM state_change ORDER BY at DESC LIMIT 1"), HT_HEALTHY);
+}
+
+static void test_store_state_changes_continue_across_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	int64_t a;
+
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "u", &a, &err), 0);
+	struct store_row r1 = row(a, T0, HT_DOWN, 0, 1), r2 = row(a, T0 + 1, HT_HEALTHY, 200, 1);
+	assert_int_equal(store_append_batch(s, &r1, 1, &err), 0);
+	store_close(s);
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_append_batch(s, &r2, 1, &err), 0);
+	store_close(s);
+	assert_int_equal(query_int(f->path, "SELECT from_status * 10 + to_status FROM state_change"), 20);
+}
+
+struct counts {
+	uint32_t cls[3];
+	struct hist h;
+};
+
+static void sum_window(void *user, int64_t id, enum ht_class cls, int bucket, uint32_t n)
+{
+	struct counts *c = user;
+	if ((unsigned)cls < 3)
+		c->cls[cls] += n;
+	if (bucket >= 0)
+		hist_add_bucket(&c->h, bucket, n);
+}
+
+static void test_store_windows_read_rollups_beyond_six_hours(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	int64_t a;
+	struct store_row rows[48];
+	struct counts raw, hourly, daily;
+
+	memset(&raw, 0, sizeof(raw));
+	memset(&hourly, 0, sizeof(hourly));
+	memset(&daily, 0, sizeof(daily));
+
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "u", &a, &err), 0);
+	for (int i = 0; i < 48; i++)   /* one an hour for two days, every 4th down */
+		rows[i] = row(a, T0 - (47 - i) * HOUR_MS, i % 4 ? HT_HEALTHY : HT_DOWN, i % 4 ? 200 : 0, 100);
+	assert_int_equal(store_append_batch(s, rows, 48, &err), 0);
+	assert_string_equal(store_window_source(T0 - 3600000, T0), "raw");
+	assert_string_equal(store_window_source(T0 - 86400000, T0), "hourly");
+	assert_string_equal(store_window_source(T0 - 30 * 86400000LL, T0), "daily");
+	assert_int_equal(store_window(s, T0 - 3 * HOUR_MS + 1, T0, sum_window, &raw, &err), 0);
+	assert_int_equal(raw.cls[0] + raw.cls[2], 3);
+	assert_int_equal(store_window(s, T0 - 24 * HOUR_MS, T0, sum_window, &hourly, &err), 0);
+	assert_int_equal(hourly.cls[0] + hourly.cls[2], 25);   /* from the hour of T0-24h on */
+	assert_int_equal(hourly.h.total, hourly.cls[0]);       /* latency only where something answered */
+	assert_int_equal(store_window(s, T0 - 30 * 86400000LL, T0, sum_window, &daily, &err), 0);
+	assert_int_equal(daily.cls[0] + daily.cls[2], 48);
+	assert_int_equal(daily.cls[2], 12);
+	store_close(s);
+}
+
+static void test_store_prune_works_in_bounded_steps(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	int64_t a;
+	struct store_row rows[100];
+	struct store_retention keep = { .raw_days = 1, .hourly_days = 400, .daily_days = 0 };
+	int deleted, steps = 0, total = 0;
+
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "u", &a, &err), 0);
+	for (int i = 0; i < 100; i++)   /* 90 rows older than a day, 10 recent */
+		rows[i] = row(a, i < 90 ? T0 - 3 * 86400000LL + i : T0 - i, HT_HEALTHY, 200, 5);
+	assert_int_equal(store_append_batch(s, rows, 100, &err), 0);
+	do {
+		assert_int_equal(store_prune_step(s, &keep, T0, 25, &deleted, &err), 0);
+		assert_true(deleted <= 25);
+		total += deleted;
+		steps++;
+	} while (deleted == 25);
+	store_close(s);
+	assert_int_equal(total, 90);
+	assert_int_equal(steps, 4);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM result"), 10);
+	/* the rollups keep what the raw rows said */
+	assert_int_equal(query_int(f->path, "SELECT sum(n_healthy) FROM rollup_hour"), 100);
+}
+
+static void test_store_migrates_v1_and_backfills(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	sqlite3 *db;
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/a/b'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE target(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, project TEXT NOT NULL, url TEXT NOT NULL) STRICT;"
+		"CREATE TABLE result(id INTEGER PRIMARY KEY, target_id INTEGER NOT NULL REFERENCES target(id),"
+		" checked_at INTEGER NOT NULL, status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2), http_code INTEGER,"
+		" response_ms REAL, dns_ms REAL, connect_ms REAL, tls_ms REAL, ttfb_ms REAL, cert_expiry INTEGER,"
+		" reason TEXT NOT NULL, error TEXT) STRICT;"
+		"CREATE INDEX result_target_time ON result(target_id, checked_at);"
+		"CREATE INDEX result_time ON result(checked_at);"
+		"INSERT INTO target VALUES(1, 'a', 'p', 'u');"
+		"INSERT INTO result(target_id, checked_at, status, http_code, response_ms, reason) VALUES"
+		" (1, 1000, 0, 200, 10, 'ok'), (1, 2000, 2, NULL, 1, 'refused'), (1, 3000, 0, 200, 30, 'ok');"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	store_close(s);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(f->path, "SELECT n_healthy * 10 + n_down FROM rollup_hour"), 21);
+	assert_int_equal(query_int(f->path, "SELECT n_latency FROM rollup_day"), 2);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM state_change"), 2);
+}
+
+static void test_store_readonly_refuses_old_schema_and_reads_current(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+
+	assert_int_equal(store_open_readonly(f->path, &s, &err), -1);   /* does not exist: not created */
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	store_close(s);
+	assert_int_equal(store_open_readonly(f->path, &s, &err), 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +312,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_batch_is_one_row_per_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_refuses_a_newer_schema, setup, teardown),
 		cmocka_unit_test(test_store_reports_unwritable_path),
+		cmocka_unit_test_setup_teardown(test_store_rollups_follow_every_insert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_state_changes_continue_across_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_windows_read_rollups_beyond_six_hours, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_prune_works_in_bounded_steps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_migrates_v1_and_backfills, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_readonly_refuses_old_schema_and_reads_current, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,9 +36,16 @@ struct ht_target {
 	bool insecure;
 };
 
+struct ht_retention {
+	int raw_days;       /* raw results */
+	int hourly_days;    /* hourly rollups */
+	int daily_days;     /* daily rollups and state changes; 0 = forever */
+};
+
 struct ht_config {
 	char *source;       /* file name used in messages */
 	int concurrency;
+	struct ht_retention retention;
 	struct ht_target *targets;
 	size_t ntargets;
 };

@@ -25,6 +25,13 @@ double hist_bucket_value(int bucket);
 void hist_add(struct hist *h, double ms);
 void hist_add_bucket(struct hist *h, int bucket, uint32_t count);
 void hist_merge(struct hist *into, const struct hist *from);
+/* Sparse encoding for rollup rows: 5 bytes ([bucket u8][count u32 little-endian]) per non-empty
+ * bucket. Returns the bytes written, or 0 when size is too small (HIST_BLOB_MAX always fits). */
+#define HIST_BLOB_MAX (HIST_BUCKETS * 5)
+size_t hist_encode(const struct hist *h, unsigned char *out, size_t size);
+/* Adds a blob's counts to h; -1 (h unchanged) when the blob is malformed. */
+int hist_decode_add(struct hist *h, const unsigned char *blob, size_t len);
+
 /* q in [0, 1]; returns -1 when the histogram is empty. */
 double hist_quantile(const struct hist *h, double q);
 

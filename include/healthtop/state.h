@@ -66,7 +66,8 @@ const struct state_sample *state_sample_at(const struct target_state *s, unsigne
 const struct state_change *state_change_at(const struct target_state *s, unsigned i);
 
 void state_window_reset(struct target_state *s);
-/* bucket: hist_bucket() of the latency, or < 0 when there was none. */
+/* Adds count checks of class cls (none when cls is out of range) with latency bucket (none when
+ * < 0): rollups give the two apart. */
 void state_window_add(struct target_state *s, enum ht_class cls, int bucket, uint32_t count);
 /* Share of checks in the window that were not down, in percent; -1 with no checks. */
 double state_uptime(const struct target_state *s);

@@ -7,7 +7,7 @@
 #include "healthtop/class.h"
 #include "healthtop/err.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -27,16 +27,31 @@ struct store_row {
 	const char *error;    /* NULL or "" when none */
 };
 
+/* How long each table keeps rows; 0 days = forever. */
+struct store_retention {
+	int raw_days;
+	int hourly_days;
+	int daily_days;
+};
+
 /* Opens (creating the directories 0700 and the file 0600) and migrates the database. */
 int store_open(const char *path, struct store **out, struct ht_err *err);
+/* For readers (export, stats) beside a running writer: never creates or migrates. */
+int store_open_readonly(const char *path, struct store **out, struct ht_err *err);
 void store_close(struct store *s);
 
 /* The id of the target called name, creating or updating its row. */
 int store_target_id(struct store *s, const char *name, const char *project, const char *url,
 		    int64_t *id, struct ht_err *err);
 
-/* All rows in one transaction: all stored or none. */
+/* All rows in one transaction: all stored or none. The hourly and daily rollups and the state
+ * changes are updated in the same transaction, row by row: never by rescanning history. */
 int store_append_batch(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err);
+
+/* Deletes at most `limit` rows past their retention, in one short transaction; *deleted says
+ * how many. Call again while it deletes `limit`. */
+int store_prune_step(struct store *s, const struct store_retention *r, int64_t now_ms, int limit,
+		     int *deleted, struct ht_err *err);
 
 /* A stored check read back; strings live until the next call. */
 struct store_read_row {
@@ -57,8 +72,12 @@ typedef void (*store_window_fn)(void *user, int64_t target_id, enum ht_class cls
 /* The newest `limit` results of one target, newest first. */
 int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn, void *user,
 		 struct ht_err *err);
-/* Every target's class counts and latency histogram since since_ms, in one pass. */
-int store_window(struct store *s, int64_t since_ms, store_window_fn fn, void *user, struct ht_err *err);
+/* Every target's class counts and latency histogram since since_ms, from the coarsest table that
+ * answers (raw up to 6 h, hourly rollups up to 8 d, daily beyond: the start is then rounded down
+ * to the hour or the day). Rollup rows come as (cls, -1, n) counts and (-1, bucket, n) buckets. */
+int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window_fn fn, void *user,
+		 struct ht_err *err);
+const char *store_window_source(int64_t since_ms, int64_t now_ms);
 
 /* Which stored results an export reads; NULL lists mean "all". */
 struct store_query {
