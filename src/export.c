@@ -128,3 +128,51 @@ int export_row(FILE *f, enum export_format fmt, const struct export_row *r)
 			ht_class_name(r->cls), code, nums[0], nums[1], nums[2], nums[3], nums[4], cells[3]);
 	return n < 0 ? -1 : 0;
 }
+
+static const char *const rollup_columns[] = {
+	"period_start", "project", "name", "url", "healthy", "degraded", "down", "uptime_pct",
+	"min_ms", "avg_ms", "max_ms", "p50_ms", "p95_ms", "p99_ms",
+};
+
+void export_rollup_header(FILE *f, enum export_format fmt)
+{
+	if (fmt != EXPORT_CSV)
+		return;
+	for (size_t i = 0; i < sizeof(rollup_columns) / sizeof(rollup_columns[0]); i++)
+		fprintf(f, "%s%s", i ? "," : "", rollup_columns[i]);
+	fputs("\r\n", f);
+}
+
+int export_rollup_row(FILE *f, enum export_format fmt, const struct export_rollup *r)
+{
+	char when[40], cells[3][CELL_MAX * 2 + 4], nums[7][32];
+	uint32_t total = r->counts[0] + r->counts[1] + r->counts[2];
+	double up = total ? 100.0 * (double)(total - r->counts[HT_DOWN]) / total : -1;
+	const double v[7] = { up, r->min_ms, r->avg_ms, r->max_ms, r->p50_ms, r->p95_ms, r->p99_ms };
+
+	report_iso8601(r->period_start_ms, false, when, sizeof(when));
+	if (fmt == EXPORT_JSONL) {
+		const char *keys[] = { "project", "name", "url" };
+		const char *vals[] = { r->project, r->name, r->url };
+		fprintf(f, "{\"period_start\":\"%s\"", when);
+		for (size_t i = 0; i < 3; i++) {
+			fprintf(f, ",\"%s\":", keys[i]);
+			json_string(f, vals[i]);
+		}
+		fprintf(f, ",\"healthy\":%u,\"degraded\":%u,\"down\":%u", r->counts[0], r->counts[1], r->counts[2]);
+		for (size_t i = 0; i < 7; i++) {
+			fprintf(f, ",\"%s\":", rollup_columns[7 + i]);
+			json_number(f, v[i]);
+		}
+		return fputs("}\n", f) < 0 ? -1 : 0;
+	}
+	for (size_t i = 0; i < 7; i++)
+		number_cell(v[i], nums[i], sizeof(nums[i]));
+	export_csv_cell(r->project, cells[0], sizeof(cells[0]));
+	export_csv_cell(r->name, cells[1], sizeof(cells[1]));
+	export_csv_cell(r->url, cells[2], sizeof(cells[2]));
+	int n = fprintf(f, "%s,%s,%s,%s,%u,%u,%u,%s,%s,%s,%s,%s,%s,%s\r\n", when, cells[0], cells[1], cells[2],
+			r->counts[0], r->counts[1], r->counts[2], nums[0], nums[1], nums[2], nums[3], nums[4],
+			nums[5], nums[6]);
+	return n < 0 ? -1 : 0;
+}

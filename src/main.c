@@ -37,6 +37,8 @@ static const struct command dashboard = { "", cmd_dashboard };
 static const struct command commands[] = {
 	{ "check", cmd_check },
 	{ "daemon", cmd_daemon },
+	{ "export", cmd_export },
+	{ "stats", cmd_stats },
 };
 
 int main(int argc, char **argv)

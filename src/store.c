@@ -78,6 +78,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  from_status INTEGER NOT NULL, to_status INTEGER NOT NULL"
 	") STRICT;"
 	"CREATE INDEX state_change_target_at ON state_change(target_id, at);"
+	/* complete_since.<table>: unix ms from which pruning has left the table whole */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;"
 	ROLLUP_BACKFILL("rollup_hour", "3600")
 	ROLLUP_BACKFILL("rollup_day", "86400")
 	"INSERT INTO state_change SELECT target_id, checked_at, prev, status FROM ("
@@ -623,10 +625,29 @@ int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window
 	return window_rollup(s, s->window_day, 86400, since_ms, fn, user, err);
 }
 
-static int prune_table(struct store *s, const char *sql, int64_t before, int limit, int *deleted)
+/* Once rows before cutoff_ms start to go, the table is whole only from cutoff_ms on. */
+static int mark_complete_since(struct store *s, const char *table, int64_t cutoff_ms)
 {
 	sqlite3_stmt *st;
+	char key[64];
 	int rc;
+
+	snprintf(key, sizeof(key), "complete_since.%s", table);
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO meta VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE"
+			       " SET value = max(value, excluded.value)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, cutoff_ms);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int prune_table(struct store *s, const char *table, const char *sql, int64_t before,
+		       int64_t cutoff_ms, int limit, int *deleted)
+{
+	sqlite3_stmt *st;
+	int rc, n;
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
@@ -636,8 +657,25 @@ static int prune_table(struct store *s, const char *sql, int64_t before, int lim
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -1;
-	*deleted += sqlite3_changes(s->db);
-	return 0;
+	n = sqlite3_changes(s->db);
+	*deleted += n;
+	return n > 0 ? mark_complete_since(s, table, cutoff_ms) : 0;
+}
+
+static int64_t complete_since(struct store *s, const char *table)
+{
+	char key[64];
+	sqlite3_stmt *st;
+	int64_t v = 0;
+
+	snprintf(key, sizeof(key), "complete_since.%s", table);
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+		return INT64_MAX;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 int store_prune_step(struct store *s, const struct store_retention *r, int64_t now_ms, int limit,
@@ -657,13 +695,16 @@ int store_prune_step(struct store *s, const struct store_retention *r, int64_t n
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(s, err, "starting to prune");
 	int rc = 0;
+	int64_t raw_cut = now_ms - r->raw_days * day_ms, hour_cut = now_ms - r->hourly_days * day_ms;
+	int64_t day_cut = now_ms - r->daily_days * day_ms;
+	/* A rollup period is deleted only once it lies wholly before the cutoff. */
 	if (r->raw_days > 0)
-		rc |= prune_table(s, raw, now_ms - r->raw_days * day_ms, limit, deleted);
+		rc |= prune_table(s, "result", raw, raw_cut, raw_cut, limit, deleted);
 	if (r->hourly_days > 0 && *deleted < limit)
-		rc |= prune_table(s, hour, (now_ms - r->hourly_days * day_ms) / 1000, limit - *deleted, deleted);
+		rc |= prune_table(s, "rollup_hour", hour, hour_cut / 1000 - 3600, hour_cut, limit - *deleted, deleted);
 	if (r->daily_days > 0 && *deleted < limit) {
-		rc |= prune_table(s, day, (now_ms - r->daily_days * day_ms) / 1000, limit - *deleted, deleted);
-		rc |= prune_table(s, changes, now_ms - r->daily_days * day_ms, limit, deleted);
+		rc |= prune_table(s, "rollup_day", day, day_cut / 1000 - 86400, day_cut, limit - *deleted, deleted);
+		rc |= prune_table(s, "state_change", changes, day_cut, day_cut, limit, deleted);
 	}
 	if (rc != 0 || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		db_fail(s, err, "pruning old history");
@@ -757,6 +798,169 @@ int store_export(struct store *s, const struct store_query *q, store_export_fn f
 		return stop;
 	if (rc != SQLITE_DONE)
 		return db_fail(s, err, "reading results to export");
+	return 0;
+}
+
+int store_export_rollup(struct store *s, const struct store_query *q, int period_s, store_rollup_fn fn,
+			void *user, struct ht_err *err)
+{
+	char sql[768];
+	sqlite3_stmt *st;
+	char *names = json_list(q->names), *projects = json_list(q->projects);
+	int rc, stop = 0;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT r.period, t.project, t.name, t.url, r.n_healthy, r.n_degraded, r.n_down, r.n_latency,"
+		 " r.sum_ms, r.min_ms, r.max_ms, r.hist FROM %s r JOIN target t ON t.id = r.target_id"
+		 " WHERE r.period >= ?1 AND r.period < ?2"
+		 " AND (?3 IS NULL OR t.name IN (SELECT value FROM json_each(?3)))"
+		 " AND (?4 IS NULL OR t.project IN (SELECT value FROM json_each(?4)))"
+		 " ORDER BY r.period, t.name", period_s == 3600 ? "rollup_hour" : "rollup_day");
+	if ((q->names && !names) || (q->projects && !projects) ||
+	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		free(names);
+		free(projects);
+		return db_fail(s, err, "preparing the rollup export");
+	}
+	/* A period that starts before `since` but reaches into it counts too. */
+	sqlite3_bind_int64(st, 1, q->since_ms / 1000 / period_s * period_s);
+	sqlite3_bind_int64(st, 2, q->until_ms == INT64_MAX ? INT64_MAX : (q->until_ms + 999) / 1000);
+	sqlite3_bind_text(st, 3, names, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, projects, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hist h;
+		int64_t nlat = sqlite3_column_int64(st, 7);
+		memset(&h, 0, sizeof(h));
+		hist_decode_add(&h, sqlite3_column_blob(st, 11), (size_t)sqlite3_column_bytes(st, 11));
+		struct export_rollup row = {
+			.period_start_ms = sqlite3_column_int64(st, 0) * 1000,
+			.project = (const char *)sqlite3_column_text(st, 1),
+			.name = (const char *)sqlite3_column_text(st, 2),
+			.url = (const char *)sqlite3_column_text(st, 3),
+			.counts = { (uint32_t)sqlite3_column_int64(st, 4), (uint32_t)sqlite3_column_int64(st, 5),
+				    (uint32_t)sqlite3_column_int64(st, 6) },
+			.min_ms = column_ms(st, 9), .max_ms = column_ms(st, 10),
+			.avg_ms = nlat > 0 ? sqlite3_column_double(st, 8) / (double)nlat : -1,
+			.p50_ms = hist_quantile(&h, 0.50), .p95_ms = hist_quantile(&h, 0.95),
+			.p99_ms = hist_quantile(&h, 0.99),
+		};
+		stop = fn(user, &row);
+	}
+	sqlite3_finalize(st);
+	free(names);
+	free(projects);
+	if (stop)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading rollups to export");
+}
+
+int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, stop = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, name, project, url FROM target ORDER BY project, name", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "listing targets");
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_target t = { sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+					  (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3) };
+		stop = fn(user, &t);
+	}
+	sqlite3_finalize(st);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : db_fail(s, err, "listing targets");
+}
+
+static int64_t query_i64(struct store *s, const char *sql, int64_t arg, int64_t fallback)
+{
+	sqlite3_stmt *st;
+	int64_t v = fallback;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fallback;
+	sqlite3_bind_int64(st, 1, arg);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_window_fn fn, void *user,
+		    const char **source, struct ht_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (since_ms >= complete_since(s, "result")) {
+		*source = "raw";
+		static const char sql[] = "SELECT target_id, status, ht_bucket(" LATENCY_SQL "), count(*) FROM result"
+			" WHERE checked_at >= ?1 AND checked_at < ?2 GROUP BY 1, 2, 3";
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return db_fail(s, err, "reading statistics");
+		sqlite3_bind_int64(st, 1, since_ms);
+		sqlite3_bind_int64(st, 2, until_ms);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn(user, sqlite3_column_int64(st, 0), (enum ht_class)sqlite3_column_int(st, 1),
+			   sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 2),
+			   (uint32_t)sqlite3_column_int64(st, 3));
+		sqlite3_finalize(st);
+		return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading statistics");
+	}
+	bool hourly = since_ms >= complete_since(s, "rollup_hour");
+	int64_t period = hourly ? 3600 : 86400;
+	char sql[256];
+	*source = hourly ? "hourly" : "daily";
+	snprintf(sql, sizeof(sql), "SELECT target_id, n_healthy, n_degraded, n_down, hist FROM %s"
+		 " WHERE period >= ?1 AND period < ?2", hourly ? "rollup_hour" : "rollup_day");
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "reading statistics");
+	sqlite3_bind_int64(st, 1, since_ms / 1000 / period * period);
+	sqlite3_bind_int64(st, 2, until_ms == INT64_MAX ? INT64_MAX : (until_ms + 999) / 1000);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		struct hist h;
+		memset(&h, 0, sizeof(h));
+		for (int c = 0; c < HT_CLASS_COUNT; c++)
+			fn(user, id, (enum ht_class)c, -1, (uint32_t)sqlite3_column_int64(st, 1 + c));
+		if (hist_decode_add(&h, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4)) == 0)
+			for (int b = 0; b < HIST_BUCKETS; b++)
+				if (h.counts[b])
+					fn(user, id, (enum ht_class)-1, b, h.counts[b]);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading statistics");
+}
+
+int store_changes(struct store *s, int64_t until_ms, store_change_fn fn, void *user, struct ht_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT target_id, at, from_status, to_status FROM state_change"
+			       " WHERE at < ?1 ORDER BY target_id, at", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "reading state changes");
+	sqlite3_bind_int64(st, 1, until_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(user, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
+		   sqlite3_column_int(st, 3));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading state changes");
+}
+
+int64_t store_first_seen(struct store *s, int64_t target_id)
+{
+	/* From the most precise table that still holds the target's beginning: a rollup period
+	 * starts before the first check in it. */
+	static const struct { const char *table, *sql; } order[] = {
+		{ "result", "SELECT min(checked_at) FROM result WHERE target_id = ?1" },
+		{ "rollup_hour", "SELECT min(period) * 1000 FROM rollup_hour WHERE target_id = ?1" },
+		{ "rollup_day", "SELECT min(period) * 1000 FROM rollup_day WHERE target_id = ?1" },
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		int64_t v = query_i64(s, order[i].sql, target_id, INT64_MAX);
+		if (v != INT64_MAX && (complete_since(s, order[i].table) == 0 || i == 2))
+			return v;
+	}
 	return 0;
 }
 

@@ -202,7 +202,7 @@ void ui_draw_help(struct ui *ui)
 		"R                check every target now",
 		"/                filter by name or project",
 		"s                sort: status, name, latency",
-		"t                history window: 1h, 24h, 7d",
+		"t                history window: 1h, 24h, 7d, 30d",
 		"e                export the view to CSV",
 		"mouse            click selects, double-click opens",
 		"q                quit",

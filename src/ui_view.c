@@ -8,7 +8,7 @@
 #define KEY_ESC 27
 
 const struct view_window view_windows[] = {
-	{ "1h", 3600 }, { "24h", 86400 }, { "7d", 7 * 86400 },
+	{ "1h", 3600 }, { "24h", 86400 }, { "7d", 7 * 86400 }, { "30d", 30 * 86400 },
 };
 const size_t view_nwindows = sizeof(view_windows) / sizeof(view_windows[0]);
 const char *const view_sort_names[SORT_COUNT] = { "status", "name", "latency" };

@@ -266,6 +266,8 @@ static void test_view_modes_and_actions(void **state)
 	assert_string_equal(view_windows[v.window].label, "24h");
 	view_key(&v, 't');
 	view_key(&v, 't');
+	assert_string_equal(view_windows[v.window].label, "30d");
+	view_key(&v, 't');
 	assert_string_equal(view_windows[v.window].label, "1h");
 	assert_int_equal(view_key(&v, '\r'), ACT_REDRAW);
 	assert_int_equal(v.mode, VIEW_DETAIL);

@@ -95,6 +95,34 @@ typedef int (*store_export_fn)(void *user, const struct export_row *row);
 int store_export(struct store *s, const struct store_query *q, store_export_fn fn, void *user,
 		 struct ht_err *err);
 
+struct export_rollup;
+typedef int (*store_rollup_fn)(void *user, const struct export_rollup *row);
+
+/* Streams hourly (period_s 3600) or daily (86400) rollup rows whose period starts in the query's
+ * range, oldest first. */
+int store_export_rollup(struct store *s, const struct store_query *q, int period_s, store_rollup_fn fn,
+			void *user, struct ht_err *err);
+
+struct store_target {
+	int64_t id;
+	const char *name;
+	const char *project;
+	const char *url;
+};
+typedef int (*store_target_fn)(void *user, const struct store_target *t);
+int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err *err);
+
+/* Class counts and latency buckets per target over [since, until), from the most detailed table
+ * that still covers the range (raw, else hourly, else daily rollups); *source names it. */
+int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_window_fn fn, void *user,
+		    const char **source, struct ht_err *err);
+
+typedef void (*store_change_fn)(void *user, int64_t target_id, int64_t at_ms, int from, int to);
+/* Every state change before until_ms, by target then time. */
+int store_changes(struct store *s, int64_t until_ms, store_change_fn fn, void *user, struct ht_err *err);
+/* The first time a target was seen (raw or rollups), 0 if never. */
+int64_t store_first_seen(struct store *s, int64_t target_id);
+
 /* $XDG_STATE_HOME/healthtop/<file> (or ~/.local/state/...). Returns buf or NULL. */
 char *store_default_path(const char *file, char *buf, size_t size);
 
