@@ -18,6 +18,10 @@ import time
 import urllib.parse
 
 
+FLAP = [0]
+FLAP_LOCK = threading.Lock()
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "htserver/1"
     protocol_version = "HTTP/1.0"
@@ -105,6 +109,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def r_escape(self, q):
         self.send(200, '{"status":"\\u001b]0;pwned\\u0007\\u009b31m"}')
+
+    def r_flap(self, q):
+        # healthy, down, healthy, down...: a state change every check
+        with FLAP_LOCK:
+            FLAP[0] += 1
+            n = FLAP[0]
+        self.send(200 if n % 2 else 500, '{"status":"ok"}' if n % 2 else '{"status":"down"}')
 
     def r_workers(self, q):
         now = int(time.time())
