@@ -13,11 +13,12 @@ import urllib.parse
 
 from htlib import BINARY, TIMED, WRAPPER, TestServer, check, finish, tmpdir, write_config
 
-SOCKET = f"healthtop-test-{os.getpid()}"
+# One tmux server per run: a server still shutting down must not meet the next run.
+SOCKET = [f"healthtop-test-{os.getpid()}-0"]
 
 
 def tmux(*args, check_rc=True):
-    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=check_rc).stdout
+    return subprocess.run(["tmux", "-L", SOCKET[0], *args], capture_output=True, text=True, check=check_rc).stdout
 
 
 def screen():
@@ -46,6 +47,7 @@ def wait_for(pred, timeout):
 
 
 def start(d, cfg_path, db, cols=100, lines=30):
+    SOCKET[0] = f"healthtop-test-{os.getpid()}-{d[-8:]}"
     exit_file = os.path.join(d, "exit")
     cmd = " ".join(shlex.quote(a) for a in WRAPPER + [BINARY, "-c", cfg_path, "--db", db])
     shell = f"cd {shlex.quote(d)} && env LANG=C.UTF-8 LC_ALL=C.UTF-8 {cmd}; echo $? > {shlex.quote(exit_file)}; sleep 600"
