@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Synthetic history in healthtop's schema, as a long-running poller would leave it: raw results
+for the last --raw-days, hourly and daily rollups and state changes for the whole --days.
+Latencies are log-normal around 40 ms; each target has rare degraded spells and outages.
+
+    python3 bench/gen_history.py OUT.db [--targets 200] [--days 365] [--raw-days 14] [--interval 60]
+"""
+import argparse
+import math
+import os
+import random
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HIST_BUCKETS, RATIO, BASE = 166, 1.1, 0.1
+
+
+def bucket(ms):
+    if not ms >= BASE:
+        return 0
+    b = math.floor(math.log(ms / BASE) / math.log(RATIO)) + 1
+    return min(b, HIST_BUCKETS - 1)
+
+
+def blob(counts):
+    return b"".join(struct.pack("<BI", b, c) for b, c in sorted(counts.items()) if c)
+
+
+def add_check(r, cls, ms):
+    """r: [healthy, degraded, down, n_latency, sum_ms, min_ms, max_ms, {bucket: n}]"""
+    r[cls] += 1
+    if ms is not None:
+        r[3] += 1
+        r[4] += ms
+        r[5] = ms if r[5] is None else min(r[5], ms)
+        r[6] = ms if r[6] is None else max(r[6], ms)
+        b = bucket(ms)
+        r[7][b] = r[7].get(b, 0) + 1
+
+
+def merge(into, r):
+    for i in range(5):
+        into[i] += r[i]
+    if r[5] is not None:
+        into[5] = r[5] if into[5] is None else min(into[5], r[5])
+        into[6] = r[6] if into[6] is None else max(into[6], r[6])
+    for b, n in r[7].items():
+        into[7][b] = into[7].get(b, 0) + n
+
+
+def generate_target(rnd, tid, start, raw_from, now, interval):
+    """Minute by minute inside the raw window; before it, hours built from sample templates of
+    the same distribution (drawing every minute of a year in Python takes too long)."""
+    base = rnd.uniform(10, 80)
+    per_hour = 3600 // interval
+    templates = [[rnd.lognormvariate(math.log(base), 0.35) for _ in range(per_hour)] for _ in range(40)]
+    whole = []
+    for sample in templates:   # an ordinary hour, aggregated once
+        r = [0, 0, 0, 0, 0.0, None, None, {}]
+        for ms in sample:
+            add_check(r, 0, ms)
+        whole.append(r)
+    hours, changes, raws = {}, [], []
+    for h in range(start // 3600 * 3600, raw_from // 3600 * 3600, 3600):
+        k = rnd.randrange(len(templates))
+        if rnd.random() >= 0.01:
+            w = whole[k]
+            hours[h] = [w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]   # rows only read the dict
+            continue
+        r = [0, 0, 0, 0, 0.0, None, None, {}]
+        bad, cls = rnd.randint(1, per_hour), 2 if rnd.random() < 0.3 else 1
+        for i, ms in enumerate(templates[k]):
+            c = cls if i < bad else 0
+            add_check(r, c, None if c == 2 else ms * (4 if c == 1 else 1))
+        changes += [(tid, h * 1000, 0, cls), (tid, (h + bad * interval) * 1000, cls, 0)]
+        hours[h] = r
+    prev, spell_end, spell_cls = 0, 0, 0
+    for at in range(raw_from // interval * interval, now, interval):
+        if at >= spell_end and rnd.random() < 0.0004:
+            spell_cls = 2 if rnd.random() < 0.3 else 1
+            spell_end = at + rnd.randint(2, 40) * interval
+        cls = spell_cls if at < spell_end else 0
+        ms = None if cls == 2 else rnd.lognormvariate(math.log(base), 0.35) * (4 if cls == 1 else 1)
+        if cls != prev:
+            changes.append((tid, at * 1000, prev, cls))
+        prev = cls
+        add_check(hours.setdefault(at // 3600 * 3600, [0, 0, 0, 0, 0.0, None, None, {}]), cls, ms)
+        raws.append((tid, at * 1000 + rnd.randint(0, 999), cls, 200 if cls == 0 else (503 if cls == 1 else None),
+                     round(ms if ms is not None else 0.3, 3), 0.02, 0.1, None,
+                     round(ms * 0.8, 3) if ms is not None else None, None,
+                     ("HTTP 200", "HTTP 503", "connection refused")[cls], "Failed to connect" if cls == 2 else None))
+    return hours, changes, raws
+
+
+def schema(db, binary):
+    """Let healthtop create the schema it uses, so the generator never drifts from it."""
+    cfg = os.path.join(tempfile.mkdtemp(), "c.json")
+    with open(cfg, "w") as f:
+        f.write('{"targets":[{"name":"x","url":"http://127.0.0.1:9"}]}')
+    subprocess.run([binary, "check", "-c", cfg, "--db", db], capture_output=True)
+    con = sqlite3.connect(db)
+    con.executescript("DELETE FROM state_change; DELETE FROM rollup_hour; DELETE FROM rollup_day;"
+                      "DELETE FROM result; DELETE FROM target;")
+    return con
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--targets", type=int, default=200)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--raw-days", type=int, default=14)
+    ap.add_argument("--interval", type=int, default=60)
+    args = ap.parse_args()
+    binary = os.environ.get("HEALTHTOP", os.path.join(os.path.dirname(__file__), "..", "healthtop"))
+    if os.path.exists(args.out):
+        sys.exit(f"{args.out} exists")
+    rnd = random.Random(7)
+    con = schema(args.out, binary)
+    con.execute("PRAGMA synchronous=OFF")
+    now = int(time.time()) // 60 * 60
+    start = now - args.days * 86400
+    raw_from = now - args.raw_days * 86400
+    t0 = time.monotonic()
+    raw_rows = 0
+    for t in range(args.targets):
+        tid = con.execute("INSERT INTO target(name, project, url) VALUES(?, ?, ?) RETURNING id",
+                          (f"svc-{t:03d}", f"team-{t % 20:02d}", f"http://127.0.0.1:8080/svc-{t:03d}/health")).fetchone()[0]
+        hours, changes, raws = generate_target(rnd, tid, start, raw_from, now, args.interval)
+        days = {}
+        for p, r in hours.items():
+            d = days.setdefault(p // 86400 * 86400, [0, 0, 0, 0, 0.0, None, None, {}])
+            merge(d, r)   # copies counts: the shared template dicts are never written
+        con.executemany("INSERT INTO result(target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms,"
+                        " tls_ms, ttfb_ms, cert_expiry, reason, error) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", raws)
+        for name, table in (("rollup_hour", hours), ("rollup_day", days)):
+            con.executemany(f"INSERT INTO {name} VALUES(?,?,?,?,?,?,?,?,?,?)",
+                            [(tid, p, r[0], r[1], r[2], r[3], r[4], r[5], r[6], blob(r[7])) for p, r in table.items()])
+        con.executemany("INSERT INTO state_change VALUES(?,?,?,?)", changes)
+        raw_rows += len(raws)
+        if t % 20 == 19:
+            con.commit()
+            print(f"  {t + 1} targets, {raw_rows} raw rows, {time.monotonic() - t0:.0f} s", file=sys.stderr)
+    con.execute("INSERT INTO meta VALUES('complete_since.result', ?)", (raw_from * 1000,))
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    size = os.path.getsize(args.out)
+    print(f"{args.out}: {args.targets} targets, {args.days} d of rollups, {args.raw_days} d raw "
+          f"({raw_rows} raw rows), {size / 2**20:.0f} MiB, written in {time.monotonic() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
