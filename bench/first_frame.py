@@ -53,8 +53,21 @@ class Dashboard:
         return time.monotonic()
 
     def close(self):
+        """q, then keep reading: a terminal nobody reads fills up and blocks the dashboard."""
         os.write(self.fd, b"q")
-        os.waitpid(self.pid, 0)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                break
+            if select.select([self.fd], [], [], 0.05)[0]:
+                try:
+                    os.read(self.fd, 1 << 16)
+                except OSError:
+                    pass
+        else:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
         os.close(self.fd)
 
 
@@ -92,7 +105,7 @@ def main():
         windows = {}
         for label in (b"24h", b"7d", b"30d", b"1h"):
             t = dash.key(b"t")
-            windows[label.decode()] = (dash.wait_for(b"window " + label) - t) * 1000
+            windows[label.decode()] = (dash.wait_for(label) - t) * 1000   # curses sends only what changed
         dash.close()
     med, med_ref = statistics.median(got), statistics.median(ref)
     print(f"first frame, {len(names)} targets, {rows} raw rows ({os.path.getsize(args.db) / 2**20:.0f} MiB), "

@@ -52,9 +52,9 @@ def merge(into, r):
         into[7][b] = into[7].get(b, 0) + n
 
 
-def generate_target(rnd, tid, start, raw_from, now, interval):
-    """Minute by minute inside the raw window; before it, hours built from sample templates of
-    the same distribution (drawing every minute of a year in Python takes too long)."""
+def old_hours(rnd, tid, start, raw_from, interval):
+    """Hours before the raw window, built from sample templates of the same distribution
+    (drawing every minute of a year in Python takes too long)."""
     base = rnd.uniform(10, 80)
     per_hour = 3600 // interval
     templates = [[rnd.lognormvariate(math.log(base), 0.35) for _ in range(per_hour)] for _ in range(40)]
@@ -64,7 +64,7 @@ def generate_target(rnd, tid, start, raw_from, now, interval):
         for ms in sample:
             add_check(r, 0, ms)
         whole.append(r)
-    hours, changes, raws = {}, [], []
+    hours, changes = {}, []
     for h in range(start // 3600 * 3600, raw_from // 3600 * 3600, 3600):
         k = rnd.randrange(len(templates))
         if rnd.random() >= 0.01:
@@ -78,22 +78,40 @@ def generate_target(rnd, tid, start, raw_from, now, interval):
             add_check(r, c, None if c == 2 else ms * (4 if c == 1 else 1))
         changes += [(tid, h * 1000, 0, cls), (tid, (h + bad * interval) * 1000, cls, 0)]
         hours[h] = r
-    prev, spell_end, spell_cls = 0, 0, 0
+    return hours, changes, base
+
+
+def raw_window(con, rnd, targets, raw_from, now, interval):
+    """Minute by minute, every target in turn, inserted in time order as a poller would."""
+    state = {tid: [0, 0, 0] for tid, _, _ in targets}   # previous class, spell end, spell class
+    batch, count = [], 0
     for at in range(raw_from // interval * interval, now, interval):
-        if at >= spell_end and rnd.random() < 0.0004:
-            spell_cls = 2 if rnd.random() < 0.3 else 1
-            spell_end = at + rnd.randint(2, 40) * interval
-        cls = spell_cls if at < spell_end else 0
-        ms = None if cls == 2 else rnd.lognormvariate(math.log(base), 0.35) * (4 if cls == 1 else 1)
-        if cls != prev:
-            changes.append((tid, at * 1000, prev, cls))
-        prev = cls
-        add_check(hours.setdefault(at // 3600 * 3600, [0, 0, 0, 0, 0.0, None, None, {}]), cls, ms)
-        raws.append((tid, at * 1000 + rnd.randint(0, 999), cls, 200 if cls == 0 else (503 if cls == 1 else None),
-                     round(ms if ms is not None else 0.3, 3), 0.02, 0.1, None,
-                     round(ms * 0.8, 3) if ms is not None else None, None,
-                     ("HTTP 200", "HTTP 503", "connection refused")[cls], "Failed to connect" if cls == 2 else None))
-    return hours, changes, raws
+        for tid, base, hours in targets:
+            st = state[tid]
+            if at >= st[1] and rnd.random() < 0.0004:
+                st[2] = 2 if rnd.random() < 0.3 else 1
+                st[1] = at + rnd.randint(2, 40) * interval
+            cls = st[2] if at < st[1] else 0
+            ms = None if cls == 2 else rnd.lognormvariate(math.log(base), 0.35) * (4 if cls == 1 else 1)
+            if cls != st[0]:
+                con.execute("INSERT INTO state_change VALUES(?,?,?,?)", (tid, at * 1000, st[0], cls))
+            st[0] = cls
+            add_check(hours.setdefault(at // 3600 * 3600, [0, 0, 0, 0, 0.0, None, None, {}]), cls, ms)
+            batch.append((tid, at * 1000 + rnd.randint(0, 999), cls, 200 if cls == 0 else (503 if cls == 1 else None),
+                          round(ms if ms is not None else 0.3, 3), 0.02, 0.1, None,
+                          round(ms * 0.8, 3) if ms is not None else None, None,
+                          ("HTTP 200", "HTTP 503", "connection refused")[cls], "Failed to connect" if cls == 2 else None))
+        if len(batch) >= 100000:
+            insert_raw(con, batch)
+            count += len(batch)
+            batch = []
+    insert_raw(con, batch)
+    return count + len(batch)
+
+
+def insert_raw(con, rows):
+    con.executemany("INSERT INTO result(target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms,"
+                    " tls_ms, ttfb_ms, cert_expiry, reason, error) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
 
 def schema(db, binary):
@@ -127,24 +145,23 @@ def main():
     raw_from = now - args.raw_days * 86400
     t0 = time.monotonic()
     raw_rows = 0
+    targets = []
     for t in range(args.targets):
         tid = con.execute("INSERT INTO target(name, project, url) VALUES(?, ?, ?) RETURNING id",
                           (f"svc-{t:03d}", f"team-{t % 20:02d}", f"http://127.0.0.1:8080/svc-{t:03d}/health")).fetchone()[0]
-        hours, changes, raws = generate_target(rnd, tid, start, raw_from, now, args.interval)
+        hours, changes, base = old_hours(rnd, tid, start, raw_from, args.interval)
+        con.executemany("INSERT INTO state_change VALUES(?,?,?,?)", changes)
+        targets.append((tid, base, hours))
+    raw_rows = raw_window(con, rnd, targets, raw_from, now, args.interval)
+    print(f"  raw window: {raw_rows} rows, {time.monotonic() - t0:.0f} s", file=sys.stderr)
+    for tid, _, hours in targets:
         days = {}
         for p, r in hours.items():
             d = days.setdefault(p // 86400 * 86400, [0, 0, 0, 0, 0.0, None, None, {}])
             merge(d, r)   # copies counts: the shared template dicts are never written
-        con.executemany("INSERT INTO result(target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms,"
-                        " tls_ms, ttfb_ms, cert_expiry, reason, error) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", raws)
         for name, table in (("rollup_hour", hours), ("rollup_day", days)):
             con.executemany(f"INSERT INTO {name} VALUES(?,?,?,?,?,?,?,?,?,?)",
                             [(tid, p, r[0], r[1], r[2], r[3], r[4], r[5], r[6], blob(r[7])) for p, r in table.items()])
-        con.executemany("INSERT INTO state_change VALUES(?,?,?,?)", changes)
-        raw_rows += len(raws)
-        if t % 20 == 19:
-            con.commit()
-            print(f"  {t + 1} targets, {raw_rows} raw rows, {time.monotonic() - t0:.0f} s", file=sys.stderr)
     con.execute("INSERT INTO meta VALUES('complete_since.result', ?)", (raw_from * 1000,))
     con.commit()
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,5 +1,6 @@
 #include "config.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <string.h>
 #include "healthtop/export.h"
@@ -43,12 +44,98 @@ size_t export_csv_cell(const char *in, char *out, size_t size)
 	return o;
 }
 
+/* A line assembled in memory, written with one fwrite. */
+struct line {
+	char buf[8192];
+	size_t n;
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+	if (l->n + n >= sizeof(l->buf))
+		n = sizeof(l->buf) - 1 - l->n;
+	memcpy(l->buf + l->n, s, n);
+	l->n += n;
+}
+
+static void put_char(struct line *l, char c)
+{
+	put(l, &c, 1);
+}
+
+static void put_uint(struct line *l, uint64_t v)
+{
+	char d[24];
+	int i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(l, d + i, sizeof(d) - (size_t)i);
+}
+
+/* "%.3f" without printf's float machinery; nothing for an absent (negative) value. */
+static void put_ms(struct line *l, double v)
+{
+	if (v < 0 || isnan(v) || v > 1e12)
+		return;
+	uint64_t t = (uint64_t)llround(v * 1000.0);
+	char frac[3] = { (char)('0' + t / 100 % 10), (char)('0' + t / 10 % 10), (char)('0' + t % 10) };
+	put_uint(l, t / 1000);
+	put_char(l, '.');
+	put(l, frac, 3);
+}
+
 static void number_cell(double v, char *buf, size_t size)
 {
-	if (v < 0 || isnan(v))
-		buf[0] = '\0';
-	else
-		snprintf(buf, size, "%.3f", v);
+	struct line l = { .n = 0 };
+
+	put_ms(&l, v);
+	snprintf(buf, size, "%.*s", (int)l.n, l.buf);
+}
+
+static void put_2(struct line *l, unsigned v)
+{
+	char d[2] = { (char)('0' + v / 10 % 10), (char)('0' + v % 10) };
+	put(l, d, 2);
+}
+
+/* ISO 8601 UTC with milliseconds, by arithmetic (Howard Hinnant's civil_from_days). */
+static void put_time(struct line *l, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;   /* a damaged database: print the epoch, not garbage */
+	int64_t secs = ms / 1000, days = secs / 86400, rem = secs % 86400;
+	int64_t z = days + 719468, era = z / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = (int64_t)yoe + era * 400 + (m <= 2);
+
+	put_uint(l, (uint64_t)y);
+	put_char(l, '-');
+	put_2(l, m);
+	put_char(l, '-');
+	put_2(l, d);
+	put_char(l, 'T');
+	put_2(l, (unsigned)(rem / 3600));
+	put_char(l, ':');
+	put_2(l, (unsigned)(rem / 60 % 60));
+	put_char(l, ':');
+	put_2(l, (unsigned)(rem % 60));
+	put_char(l, '.');
+	put_char(l, (char)('0' + ms % 1000 / 100));
+	put_2(l, (unsigned)(ms % 100));
+	put_char(l, 'Z');
+}
+
+static void put_cell(struct line *l, const char *text)
+{
+	char cell[CELL_MAX * 2 + 4];
+
+	put(l, cell, export_csv_cell(text, cell, sizeof(cell)));
 }
 
 void export_header(FILE *f, enum export_format fmt)
@@ -110,23 +197,35 @@ static int write_jsonl(FILE *f, const struct export_row *r, const char *when)
 
 int export_row(FILE *f, enum export_format fmt, const struct export_row *r)
 {
-	char when[40], code[24] = "", nums[5][32], cells[4][CELL_MAX * 2 + 4];
 	const double v[5] = { r->response_ms, r->dns_ms, r->connect_ms, r->tls_ms, r->ttfb_ms };
+	struct line l = { .n = 0 };
 
-	report_iso8601(r->checked_at_ms, true, when, sizeof(when));
-	if (fmt == EXPORT_JSONL)
+	if (fmt == EXPORT_JSONL) {
+		char when[40];
+		report_iso8601(r->checked_at_ms, true, when, sizeof(when));
 		return write_jsonl(f, r, when);
+	}
+	/* Export is a hot loop: no printf in it. */
+	put_time(&l, r->checked_at_ms);
+	put_char(&l, ',');
+	put_cell(&l, r->project);
+	put_char(&l, ',');
+	put_cell(&l, r->name);
+	put_char(&l, ',');
+	put_cell(&l, r->url);
+	put_char(&l, ',');
+	put(&l, ht_class_name(r->cls), strlen(ht_class_name(r->cls)));
+	put_char(&l, ',');
 	if (r->http_code > 0)
-		snprintf(code, sizeof(code), "%ld", r->http_code);
-	for (size_t i = 0; i < 5; i++)
-		number_cell(v[i], nums[i], sizeof(nums[i]));
-	export_csv_cell(r->project, cells[0], sizeof(cells[0]));
-	export_csv_cell(r->name, cells[1], sizeof(cells[1]));
-	export_csv_cell(r->url, cells[2], sizeof(cells[2]));
-	export_csv_cell(r->reason, cells[3], sizeof(cells[3]));
-	int n = fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\r\n", when, cells[0], cells[1], cells[2],
-			ht_class_name(r->cls), code, nums[0], nums[1], nums[2], nums[3], nums[4], cells[3]);
-	return n < 0 ? -1 : 0;
+		put_uint(&l, (uint64_t)r->http_code);
+	for (size_t i = 0; i < 5; i++) {
+		put_char(&l, ',');
+		put_ms(&l, v[i]);
+	}
+	put_char(&l, ',');
+	put_cell(&l, r->reason);
+	put(&l, "\r\n", 2);
+	return fwrite(l.buf, 1, l.n, f) == l.n ? 0 : -1;
 }
 
 static const char *const rollup_columns[] = {

@@ -52,7 +52,13 @@ size_t sanitize_text(const char *in, size_t inlen, char *out, size_t outsize, bo
 
 	if (outsize == 0)
 		return 0;
-	for (size_t i = 0; i < inlen;) {
+	/* Most text is plain printable ASCII: copy it in one go. */
+	size_t plain = 0;
+	while (plain < inlen && plain + 1 < outsize && p[plain] >= 0x20 && p[plain] < 0x7F)
+		plain++;
+	memcpy(out, in, plain);
+	o = plain;
+	for (size_t i = plain; i < inlen;) {
 		uint32_t cp = 0;
 		size_t len = utf8_decode(p + i, inlen - i, &cp);
 		const char *put = (const char *)p + i;
