@@ -1,4 +1,5 @@
 #include "config.h"
+#include <getopt.h>
 #include <stdio.h>
 #include "healthtop/cli.h"
 #include "healthtop/store.h"
@@ -40,4 +41,31 @@ const char *cli_db_path(const struct cli_common *o, char *buf, size_t size)
 	if (!p)
 		fprintf(stderr, "healthtop: no database path: set HOME or XDG_STATE_HOME, or use --db PATH\n");
 	return p;
+}
+
+bool cli_common_opt(int ch, const char *arg, struct cli_common *o)
+{
+	switch (ch) {
+	case 'c': o->config = arg; return true;
+	case 'd': o->db = arg; return true;
+	case 'D': o->demo = true; return true;
+	default: return false;
+	}
+}
+
+int cli_opt_error(const char *cmd, int ch, char **argv, const char *usage)
+{
+	if (ch == ':')
+		fprintf(stderr, "%s: %s needs a value\n%s", cmd, argv[optind - 1], usage);
+	else
+		fprintf(stderr, "%s: unknown option %s\n%s", cmd, argv[optind - 1], usage);
+	return -1;
+}
+
+int cli_no_operands(const char *cmd, int argc, char **argv, const char *usage)
+{
+	if (optind >= argc)
+		return 0;
+	fprintf(stderr, "%s: unexpected argument \"%s\"\n%s", cmd, argv[optind], usage);
+	return -1;
 }

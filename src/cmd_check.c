@@ -40,11 +40,9 @@ static const char usage[] =
 static int parse_opts(int argc, char **argv, struct check_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "db", required_argument, NULL, 'd' },
+		CLI_COMMON_LONGOPTS,
 		{ "format", required_argument, NULL, 'f' },
 		{ "concurrency", required_argument, NULL, 'n' },
-		{ "demo", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -55,10 +53,9 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 	while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
 		char *end;
 		long v;
+		if (cli_common_opt(ch, optarg, &o->common))
+			continue;
 		switch (ch) {
-		case 'c': o->common.config = optarg; break;
-		case 'd': o->common.db = optarg; break;
-		case 'D': o->common.demo = true; break;
 		case 'f':
 			if (strcmp(optarg, "table") == 0)
 				o->format = FORMAT_TABLE;
@@ -80,18 +77,12 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 		case 'h':
 			fputs(usage, stdout);
 			exit(HT_EXIT_OK);
-		case ':':
-			fprintf(stderr, "healthtop check: %s needs a value\n%s", argv[optind - 1], usage);
-			return -1;
 		default:
-			fprintf(stderr, "healthtop check: unknown option %s\n%s", argv[optind - 1], usage);
-			return -1;
+			return cli_opt_error("healthtop check", ch, argv, usage);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "healthtop check: unexpected argument \"%s\"\n%s", argv[optind], usage);
+	if (cli_no_operands("healthtop check", argc, argv, usage) < 0)
 		return -1;
-	}
 	return 0;
 }
 

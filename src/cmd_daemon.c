@@ -92,9 +92,7 @@ static void on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 static int parse_opts(int argc, char **argv, struct cli_common *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "demo", no_argument, NULL, 'D' },
+		CLI_COMMON_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -103,23 +101,16 @@ static int parse_opts(int argc, char **argv, struct cli_common *o)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		if (cli_common_opt(ch, optarg, o))
+			continue;
 		switch (ch) {
-		case 'c': o->config = optarg; break;
-		case 'd': o->db = optarg; break;
-		case 'D': o->demo = true; break;
 		case 'h': fputs(usage, stdout); exit(HT_EXIT_OK);
-		case ':':
-			fprintf(stderr, "healthtop daemon: %s needs a value\n%s", argv[optind - 1], usage);
-			return -1;
 		default:
-			fprintf(stderr, "healthtop daemon: unknown option %s\n%s", argv[optind - 1], usage);
-			return -1;
+			return cli_opt_error("healthtop daemon", ch, argv, usage);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "healthtop daemon: unexpected argument \"%s\"\n%s", argv[optind], usage);
+	if (cli_no_operands("healthtop daemon", argc, argv, usage) < 0)
 		return -1;
-	}
 	return 0;
 }
 

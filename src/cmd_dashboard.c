@@ -21,10 +21,8 @@ static const char usage[] = "usage: healthtop [-c FILE] [--db PATH] [--theme NAM
 static int parse_opts(int argc, char **argv, struct dash_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "db", required_argument, NULL, 'd' },
+		CLI_COMMON_LONGOPTS,
 		{ "theme", required_argument, NULL, 't' },
-		{ "demo", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -32,18 +30,11 @@ static int parse_opts(int argc, char **argv, struct dash_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': o->common.config = optarg; break;
-		case 'd': o->common.db = optarg; break;
-		case 't': o->theme = optarg; break;
-		case 'D': o->common.demo = true; break;
-		case ':':
-			fprintf(stderr, "healthtop: %s needs a value\n%s", argv[optind - 1], usage);
-			return -1;
-		default:
-			fprintf(stderr, "healthtop: unknown option %s (see healthtop --help)\n", argv[optind - 1]);
-			return -1;
-		}
+		if (cli_common_opt(ch, optarg, &o->common))
+			continue;
+		if (ch != 't')
+			return cli_opt_error("healthtop", ch, argv, usage);
+		o->theme = optarg;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "healthtop: unknown command \"%s\" (see healthtop --help)\n", argv[optind]);

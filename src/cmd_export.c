@@ -52,11 +52,12 @@ static int add_name(const char **list, size_t *n, const char *name, const char *
 static int parse_opts(int argc, char **argv, struct export_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' }, { "since", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'd' }, { "demo", no_argument, NULL, 'D' },
+		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' }, { "target", required_argument, NULL, 't' },
 		{ "project", required_argument, NULL, 'p' }, { "format", required_argument, NULL, 'f' },
 		{ "rollup", required_argument, NULL, 'r' }, { "output", required_argument, NULL, 'o' },
-		{ "demo", no_argument, NULL, 'D' }, { "help", no_argument, NULL, 'h' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -64,9 +65,9 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		if (cli_common_opt(ch, optarg, &o->common))
+			continue;
 		switch (ch) {
-		case 'd': o->common.db = optarg; break;
-		case 'D': o->common.demo = true; break;
 		case 's': o->since = optarg; break;
 		case 'u': o->until = optarg; break;
 		case 'o': o->out = optarg; break;
@@ -89,18 +90,12 @@ static int parse_opts(int argc, char **argv, struct export_opts *o)
 				return bad("--rollup", optarg, "is not hour or day");
 			break;
 		case 'h': fputs(usage, stdout); exit(HT_EXIT_OK);
-		case ':':
-			fprintf(stderr, "healthtop export: %s needs a value\n%s", argv[optind - 1], usage);
-			return -1;
 		default:
-			fprintf(stderr, "healthtop export: unknown option %s\n%s", argv[optind - 1], usage);
-			return -1;
+			return cli_opt_error("healthtop export", ch, argv, usage);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "healthtop export: unexpected argument \"%s\"\n%s", argv[optind], usage);
+	if (cli_no_operands("healthtop export", argc, argv, usage) < 0)
 		return -1;
-	}
 	return 0;
 }
 

@@ -46,9 +46,10 @@ static const char usage[] =
 static int parse_opts(int argc, char **argv, struct stats_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' }, { "since", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'd' }, { "demo", no_argument, NULL, 'D' },
+		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' }, { "target", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'f' }, { "demo", no_argument, NULL, 'D' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -56,9 +57,9 @@ static int parse_opts(int argc, char **argv, struct stats_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (cli_common_opt(ch, optarg, &o->common))
+			continue;
 		switch (ch) {
-		case 'd': o->common.db = optarg; break;
-		case 'D': o->common.demo = true; break;
 		case 's': o->since = optarg; break;
 		case 'u': o->until = optarg; break;
 		case 't':
@@ -76,18 +77,12 @@ static int parse_opts(int argc, char **argv, struct stats_opts *o)
 			o->json = strcmp(optarg, "json") == 0;
 			break;
 		case 'h': fputs(usage, stdout); exit(HT_EXIT_OK);
-		case ':':
-			fprintf(stderr, "healthtop stats: %s needs a value\n%s", argv[optind - 1], usage);
-			return -1;
 		default:
-			fprintf(stderr, "healthtop stats: unknown option %s\n%s", argv[optind - 1], usage);
-			return -1;
+			return cli_opt_error("healthtop stats", ch, argv, usage);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "healthtop stats: unexpected argument \"%s\"\n%s", argv[optind], usage);
+	if (cli_no_operands("healthtop stats", argc, argv, usage) < 0)
 		return -1;
-	}
 	return 0;
 }
 

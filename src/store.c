@@ -94,6 +94,23 @@ static int db_fail(struct store *s, struct ht_err *err, const char *what)
 	return -1;
 }
 
+static int tx_begin(struct store *s, const char *what, struct ht_err *err)
+{
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(s, err, what);
+	return 0;
+}
+
+/* Commits when ok, else rolls back; `what` names the work in the error message. */
+static int tx_end(struct store *s, bool ok, const char *what, struct ht_err *err)
+{
+	if (ok && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	db_fail(s, err, what);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
 static int mkdir_parents(const char *path, struct ht_err *err)
 {
 	char buf[1024];
@@ -136,16 +153,12 @@ static int migrate(struct store *s, struct ht_err *err)
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-			return db_fail(s, err, "starting migration");
-		if (sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-			db_fail(s, err, "migrating schema");
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		if (tx_begin(s, "starting migration", err) < 0)
 			return -1;
-		}
-		if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-			return db_fail(s, err, "committing migration");
+		bool ok = sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) == SQLITE_OK &&
+			  sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK;
+		if (tx_end(s, ok, "migrating schema", err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -508,22 +521,16 @@ int store_append_batch(struct store *s, const struct store_row *rows, size_t n, 
 {
 	if (n == 0)
 		return 0;
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(s, err, "starting a write");
-	for (size_t i = 0; i < n; i++) {
+	if (tx_begin(s, "starting a write", err) < 0)
+		return -1;
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
 		/* The change first: it compares with the latest row before this one is in. */
-		if (record_change(s, &rows[i]) < 0 || insert_row(s, &rows[i]) < 0 ||
-		    upsert_rollup(s->upsert_hour, &rows[i], 3600) < 0 ||
-		    upsert_rollup(s->upsert_day, &rows[i], 86400) < 0) {
-			db_fail(s, err, "writing a result");
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			forget_last_classes(s);
-			return -1;
-		}
+		ok = record_change(s, &rows[i]) == 0 && insert_row(s, &rows[i]) == 0 &&
+		     upsert_rollup(s->upsert_hour, &rows[i], 3600) == 0 &&
+		     upsert_rollup(s->upsert_day, &rows[i], 86400) == 0;
 	}
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(s, err, "committing results");
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (tx_end(s, ok, "writing results", err) < 0) {
 		forget_last_classes(s);
 		return -1;
 	}
@@ -693,8 +700,8 @@ int store_prune_step(struct store *s, const struct store_retention *r, int64_t n
 	int64_t day_ms = 86400000;
 
 	*deleted = 0;
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(s, err, "starting to prune");
+	if (tx_begin(s, "starting to prune", err) < 0)
+		return -1;
 	int rc = 0;
 	int64_t raw_cut = now_ms - r->raw_days * day_ms, hour_cut = now_ms - r->hourly_days * day_ms;
 	int64_t day_cut = now_ms - r->daily_days * day_ms;
@@ -707,12 +714,7 @@ int store_prune_step(struct store *s, const struct store_retention *r, int64_t n
 		rc |= prune_table(s, "rollup_day", day, day_cut / 1000 - 86400, day_cut, limit - *deleted, deleted);
 		rc |= prune_table(s, "state_change", changes, day_cut, day_cut, limit, deleted);
 	}
-	if (rc != 0 || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(s, err, "pruning old history");
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
+	return tx_end(s, rc == 0, "pruning old history", err);
 }
 
 /* ["a","b"] for json_each(), or NULL for no list. */

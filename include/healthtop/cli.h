@@ -14,6 +14,18 @@ struct cli_common {
 	bool demo;
 };
 
+/* getopt codes of the shared options: 'c' (-c/--config), 'd' (--db), 'D' (--demo). */
+#define CLI_COMMON_LONGOPTS \
+	{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' }, \
+	{ "demo", no_argument, NULL, 'D' }
+
+/* Takes a shared option; false when ch is not one of them. */
+bool cli_common_opt(int ch, const char *arg, struct cli_common *o);
+/* getopt's ':' (missing value) or '?' (unknown option): prints why and the usage, returns -1. */
+int cli_opt_error(const char *cmd, int ch, char **argv, const char *usage);
+/* Words left after the options: prints the first and the usage, returns -1; else 0. */
+int cli_no_operands(const char *cmd, int argc, char **argv, const char *usage);
+
 /* Loads the config (or starts the demo fleet and uses its config); prints the error and returns
  * -1 on failure. */
 int cli_load_config(const struct cli_common *o, struct ev_loop *loop, struct demo **demo,
