@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "healthtop/cli.h"
 #include "healthtop/cmd.h"
 #include "healthtop/monitor.h"
@@ -78,6 +79,13 @@ int cmd_dashboard(int argc, char **argv)
 	    cli_load_config(&o.common, loop, &demo, cfg) < 0 || !(db = cli_db_path(&o.common, dbbuf, sizeof(dbbuf)))) {
 		if (cfg)
 			config_free(cfg);
+		free(cfg);
+		goto out;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		/* Every input checked, nothing created yet: no database for a screen that cannot be. */
+		fprintf(stderr, "healthtop: the dashboard needs a terminal; use 'healthtop check' or 'healthtop daemon'\n");
+		config_free(cfg);
 		free(cfg);
 		goto out;
 	}

@@ -46,6 +46,16 @@ def main():
     check(rc == 2 and os.path.exists(os.path.join(d, "xdgstate", "healthtop", "history.db")),
           f"default database is $XDG_STATE_HOME/healthtop/history.db (exit {rc})")
 
+    bad_theme = write_config(d, "# mine\ndown = reddish bold\n", "bad.theme")
+    rc, _, err, _ = run(["--theme", bad_theme, "--demo"])
+    check(rc == 3 and "bad.theme:2: down: \"reddish\" is not a colour" in err, f"bad theme file: exit 3 with file:line ({err.strip()!r})")
+    rc, _, err, _ = run(["--theme", "no-such-theme", "--demo"])
+    check(rc == 3 and 'theme "no-such-theme" not found' in err, "unknown theme name: exit 3")
+    home = os.path.join(d, "home")
+    rc, _, err, _ = run(["--demo"], env={"HOME": home, "XDG_STATE_HOME": ""})
+    check(rc == 3 and "needs a terminal" in err, f"the dashboard without a terminal says so ({err.strip()!r})")
+    check(not os.path.exists(home), "and creates nothing")
+
     rc, _, err, _ = run(["check", "--format", "xml"])
     check(rc == 3 and '--format: "xml" is not table or json' in err, "bad --format: exit 3")
     rc, _, err, _ = run(["check", "--concurrency", "0"])

@@ -3,6 +3,7 @@
 loopback servers: classes appear, results accumulate on schedule, r and R add results, the
 screen survives 40x10 and back, e exports, q exits 0 and restores the terminal."""
 import glob
+import re
 import os
 import shlex
 import shutil
@@ -46,11 +47,11 @@ def wait_for(pred, timeout):
     return pred()
 
 
-def start(d, cfg_path, db, cols=100, lines=30):
+def start(d, cfg_path, db, cols=100, lines=30, env=""):
     SOCKET[0] = f"healthtop-test-{os.getpid()}-{d[-8:]}"
     exit_file = os.path.join(d, "exit")
     cmd = " ".join(shlex.quote(a) for a in WRAPPER + [BINARY, "-c", cfg_path, "--db", db])
-    shell = f"cd {shlex.quote(d)} && env LANG=C.UTF-8 LC_ALL=C.UTF-8 {cmd}; echo $? > {shlex.quote(exit_file)}; sleep 600"
+    shell = f"cd {shlex.quote(d)} && env LANG=C.UTF-8 LC_ALL=C.UTF-8 {env} {cmd}; echo $? > {shlex.quote(exit_file)}; sleep 600"
     tmux("-u", "new-session", "-d", "-s", "ht", "-x", str(cols), "-y", str(lines), shell)
     return exit_file
 
@@ -155,6 +156,22 @@ def forced_run(srv):
     quit_and_check(exit_file, "interval 600 s")
 
 
+COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-7]|38;5;\d+|4[0-7]|48;5;\d+)[;m]")
+
+
+def colour_runs(srv):
+    """The default theme paints classes in colour; NO_COLOR leaves only attributes."""
+    for env, want in (("TERM=xterm-256color", True), ("TERM=xterm-256color NO_COLOR=1", False)):
+        d = tmpdir()
+        exit_file = start(d, write_config(d, fleet(srv, 600)), os.path.join(d, "h.db"), env=env)
+        time.sleep(2)
+        painted = tmux("capture-pane", "-e", "-p", "-t", "ht")
+        has = bool(COLOUR.search(painted))
+        check(has == want, f"{env}: colour on screen is {has}, want {want}")
+        check("down" in painted and "healthy" in painted, f"{env}: the words carry the status either way")
+        quit_and_check(exit_file, env)
+
+
 def main():
     if not shutil.which("tmux"):
         check(False, "tmux is installed (scripts/install-deps.sh installs it)")
@@ -163,6 +180,7 @@ def main():
         try:
             scheduled_run(srv)
             forced_run(srv)
+            colour_runs(srv)
         finally:
             tmux("kill-server", check_rc=False)
     finish()
