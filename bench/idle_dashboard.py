@@ -71,7 +71,7 @@ def main():
     print(f"idle dashboard, {args.targets} targets at 60 s, measured over {wall:.0f} s after {args.warmup:.0f} s warm-up")
     print(f"  dashboard CPU  {ui_pct:6.2f} % of a core   RSS {ui_rss / 1024:6.1f} MiB")
     print(f"  daemon CPU     {dm_pct:6.2f} % of a core   RSS {dm_rss / 1024:6.1f} MiB   (reference: same checks, no screen)")
-    print(f"  ratio dashboard/daemon CPU {ui_pct / dm_pct if dm_pct > 0 else float('inf'):.2f}")
+    print(f"  ratio dashboard/daemon CPU {ui_pct / dm_pct:.2f}" if dm_pct > 0 else "  ratio: n/a (too short a window to see CPU ticks)")
     print(f"  bytes to the terminal {tty} ({tty / wall:.0f} B/s)")
     print(f"  goal: dashboard < 2 % of a core: {'met' if ui_pct < 2 else 'NOT met'}")
 

@@ -114,6 +114,9 @@ static int sweep(struct ev_loop *loop, const struct ht_config *cfg, unsigned con
 		free(slots);
 		return -1;
 	}
+	if (probe_concurrency(p) < concurrency)
+		fprintf(stderr, "healthtop: concurrency %u is more than the open-file limit allows; using %u\n",
+			concurrency, probe_concurrency(p));
 	for (size_t i = 0; i < cfg->ntargets; i++) {
 		items[i].target = &cfg->targets[i];
 		slots[i] = (struct check_slot){ &run, &items[i] };

@@ -145,6 +145,7 @@ int cmd_daemon(int argc, char **argv)
 		return HT_EXIT_USAGE;
 	}
 	size_t n = cfg->ntargets;
+	unsigned want = (unsigned)cfg->concurrency;
 	if (!(d.m = monitor_new(d.loop, cfg, db, &hooks, &err))) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
 		demo_stop(demo);
@@ -152,6 +153,8 @@ int cmd_daemon(int argc, char **argv)
 	}
 	watch_signals(&d);
 	logf_("started: %zu targets, database %s", n, db);
+	if (monitor_concurrency(d.m) < want)
+		logf_("concurrency %u is more than the open-file limit allows; using %u", want, monitor_concurrency(d.m));
 	monitor_start(d.m);
 	ev_run(d.loop, 0);
 	monitor_free(d.m);   /* writes what is pending */

@@ -408,6 +408,11 @@ bool monitor_in_flight(const struct monitor *m, size_t i)
 	return sched_in_flight(m->sched, i);
 }
 
+unsigned monitor_concurrency(const struct monitor *m)
+{
+	return probe_concurrency(m->probe);
+}
+
 size_t monitor_count(const struct monitor *m)
 {
 	return m->n;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include "healthtop/probe.h"
 #include "healthtop/sanitize.h"
@@ -405,8 +406,34 @@ static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
 	return 0;
 }
 
+#define FD_RESERVE 64   /* the database, the terminal, the demo server, libev, curl's resolver */
+
+/* The most transfers the process can hold open at once, raising the soft limit if it must. */
+static unsigned fd_capacity(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)want + FD_RESERVE) {
+		rlim_t need = (rlim_t)want + FD_RESERVE;
+		rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need) ? need : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want + FD_RESERVE)
+		return want;
+	return rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
+}
+
+unsigned probe_concurrency(const struct probe *p)
+{
+	return p->concurrency;
+}
+
 struct probe *probe_new(struct ev_loop *loop, unsigned concurrency, struct ht_err *err)
 {
+	concurrency = fd_capacity(concurrency ? concurrency : 1);
 	struct probe *p = calloc(1, sizeof(*p));
 
 	if (!p || !(p->idle = calloc(concurrency ? concurrency : 1, sizeof(CURL *))) ||
@@ -449,6 +476,7 @@ void probe_set_concurrency(struct probe *p, unsigned concurrency)
 {
 	CURL **idle;
 
+	concurrency = fd_capacity(concurrency);
 	if (concurrency == 0 || concurrency == p->concurrency)
 		return;
 	while (p->nidle > concurrency)

@@ -32,6 +32,8 @@ void monitor_start(struct monitor *m);
 void monitor_set_hooks(struct monitor *m, const struct monitor_hooks *hooks);
 
 size_t monitor_count(const struct monitor *m);
+/* Transfers in flight at most: the config's, or less if the open-file limit says so. */
+unsigned monitor_concurrency(const struct monitor *m);
 const struct ht_target *monitor_target(const struct monitor *m, size_t i);
 const struct target_state *monitor_state(const struct monitor *m, size_t i);
 int64_t monitor_last_result_ms(const struct monitor *m);

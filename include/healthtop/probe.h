@@ -16,8 +16,11 @@ struct probe;
  * it must not call probe_free(). */
 typedef void (*probe_done_fn)(void *user, struct probe_result *r);
 
-/* curl_global_init must have run. */
+/* curl_global_init must have run. Raises the open-file limit as far as the system allows and
+ * caps concurrency to what it can hold (a socket we cannot open must never look like a target
+ * that is down): probe_concurrency() tells the limit in force. */
 struct probe *probe_new(struct ev_loop *loop, unsigned concurrency, struct ht_err *err);
+unsigned probe_concurrency(const struct probe *p);
 
 /* Queues one check of t; t must outlive the check. */
 int probe_submit(struct probe *p, const struct ht_target *t, probe_done_fn done, void *user);

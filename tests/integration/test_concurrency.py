@@ -3,8 +3,10 @@
 the admission queue never counts against a target's timeout."""
 import json
 import os
+import resource
+import subprocess
 
-from htlib import TIMED, TestServer, check, finish, run, tmpdir, write_config
+from htlib import BINARY, TIMED, WRAPPER, TestServer, check, finish, run, tmpdir, write_config
 
 
 def main():
@@ -33,6 +35,20 @@ def main():
               "queue time is not counted against timeout_ms: " + ", ".join(f"{r['name']}={r['status']}" for r in res))
         check(elapsed >= 2.0, f"--concurrency 2 runs 6 x 0.7 s in three waves ({elapsed:.2f} s >= 2.0 s)")
         check(rc == 0, f"exit 0 when all are healthy (got {rc})")
+    # More transfers than the process may open files: capped with a warning, and no target is
+    # reported down because of a socket we could not open.
+    cfg = {"concurrency": 2000, "defaults": {"timeout_ms": 3000},
+           "targets": [{"name": f"r{i}", "url": "http://127.0.0.1:9"} for i in range(600)]}
+    path = write_config(d, cfg, "many.json")
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    p = subprocess.run(WRAPPER + [BINARY, "check", "-c", path, "--db", os.path.join(d, "c.db"), "--format", "json"],
+                       capture_output=True, text=True, preexec_fn=low_limit, timeout=120)
+    reasons = {r["reason"] for r in json.loads(p.stdout)["results"]}
+    check("more than the open-file limit allows; using 192" in p.stderr, f"concurrency capped with a warning ({p.stderr.strip()!r})")
+    check(reasons == {"connection refused"}, f"every target judged on its own answer, none on our limits ({reasons})")
     finish()
 
 
