@@ -537,6 +537,13 @@ int store_append_batch(struct store *s, const struct store_row *rows, size_t n, 
 	return 0;
 }
 
+/* Text from the file: never NULL, whatever a damaged database holds. */
+static const char *column_str(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	return t ? t : "";
+}
+
 static double column_ms(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_double(st, col);
@@ -562,10 +569,8 @@ int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn,
 			.tls_ms = column_ms(st, 7),
 			.ttfb_ms = column_ms(st, 8),
 			.cert_expiry = sqlite3_column_int64(st, 9),
-			.reason = (const char *)sqlite3_column_text(st, 10),
+			.reason = column_str(st, 10),
 		};
-		if (!row.reason)
-			row.reason = "";
 		fn(user, &row);
 	}
 	sqlite3_reset(st);
@@ -748,6 +753,28 @@ static char *json_list(const char *const *items)
 	return out;
 }
 
+/* Prepares an export query whose ?1/?2 are the range and ?3/?4 the name and project lists. */
+static sqlite3_stmt *prepare_query(struct store *s, const char *sql, const struct store_query *q,
+				   int64_t lo, int64_t hi, const char *what, struct ht_err *err)
+{
+	char *names = json_list(q->names), *projects = json_list(q->projects);
+	sqlite3_stmt *st = NULL;
+
+	if ((q->names && !names) || (q->projects && !projects) ||
+	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(s, err, what);
+		st = NULL;
+	} else {
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
+		sqlite3_bind_text(st, 3, names, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, projects, -1, SQLITE_TRANSIENT);
+	}
+	free(names);
+	free(projects);
+	return st;
+}
+
 int store_export(struct store *s, const struct store_query *q, store_export_fn fn, void *user,
 		 struct ht_err *err)
 {
@@ -759,58 +786,37 @@ int store_export(struct store *s, const struct store_query *q, store_export_fn f
 		" AND (?3 IS NULL OR t.name IN (SELECT value FROM json_each(?3)))"
 		" AND (?4 IS NULL OR t.project IN (SELECT value FROM json_each(?4)))"
 		" ORDER BY r.checked_at, t.name";
-	sqlite3_stmt *st;
-	char *names = json_list(q->names), *projects = json_list(q->projects);
-	int rc, stop = 0;
+	sqlite3_stmt *st = prepare_query(s, sql, q, q->since_ms, q->until_ms, "preparing the export", err);
+	int rc = SQLITE_DONE, stop = 0;
 
-	if ((q->names && !names) || (q->projects && !projects)) {
-		free(names);
-		free(projects);
-		ht_err_set(err, "out of memory");
+	if (!st)
 		return -1;
-	}
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		free(names);
-		free(projects);
-		return db_fail(s, err, "preparing the export");
-	}
-	sqlite3_bind_int64(st, 1, q->since_ms);
-	sqlite3_bind_int64(st, 2, q->until_ms);
-	sqlite3_bind_text(st, 3, names, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, projects, -1, SQLITE_STATIC);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *reason = (const char *)sqlite3_column_text(st, 11);
 		struct export_row row = {
 			.checked_at_ms = sqlite3_column_int64(st, 0),
-			.project = (const char *)sqlite3_column_text(st, 1),
-			.name = (const char *)sqlite3_column_text(st, 2),
-			.url = (const char *)sqlite3_column_text(st, 3),
+			.project = column_str(st, 1),
+			.name = column_str(st, 2),
+			.url = column_str(st, 3),
 			.cls = (enum ht_class)sqlite3_column_int(st, 4),
 			.http_code = (long)sqlite3_column_int64(st, 5),
 			.response_ms = column_ms(st, 6), .dns_ms = column_ms(st, 7),
 			.connect_ms = column_ms(st, 8), .tls_ms = column_ms(st, 9),
 			.ttfb_ms = column_ms(st, 10),
-			.reason = reason ? reason : "",
+			.reason = column_str(st, 11),
 		};
 		stop = fn(user, &row);
 	}
 	sqlite3_finalize(st);
-	free(names);
-	free(projects);
 	if (stop)
 		return stop;
-	if (rc != SQLITE_DONE)
-		return db_fail(s, err, "reading results to export");
-	return 0;
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading results to export");
 }
 
 int store_export_rollup(struct store *s, const struct store_query *q, int period_s, store_rollup_fn fn,
 			void *user, struct ht_err *err)
 {
 	char sql[768];
-	sqlite3_stmt *st;
-	char *names = json_list(q->names), *projects = json_list(q->projects);
-	int rc, stop = 0;
+	int rc = SQLITE_DONE, stop = 0;
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT r.period, t.project, t.name, t.url, r.n_healthy, r.n_degraded, r.n_down, r.n_latency,"
@@ -819,17 +825,12 @@ int store_export_rollup(struct store *s, const struct store_query *q, int period
 		 " AND (?3 IS NULL OR t.name IN (SELECT value FROM json_each(?3)))"
 		 " AND (?4 IS NULL OR t.project IN (SELECT value FROM json_each(?4)))"
 		 " ORDER BY r.period, t.name", period_s == 3600 ? "rollup_hour" : "rollup_day");
-	if ((q->names && !names) || (q->projects && !projects) ||
-	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		free(names);
-		free(projects);
-		return db_fail(s, err, "preparing the rollup export");
-	}
 	/* A period that starts before `since` but reaches into it counts too. */
-	sqlite3_bind_int64(st, 1, q->since_ms / 1000 / period_s * period_s);
-	sqlite3_bind_int64(st, 2, q->until_ms == INT64_MAX ? INT64_MAX : (q->until_ms + 999) / 1000);
-	sqlite3_bind_text(st, 3, names, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, projects, -1, SQLITE_STATIC);
+	sqlite3_stmt *st = prepare_query(s, sql, q, q->since_ms / 1000 / period_s * period_s,
+					 q->until_ms == INT64_MAX ? INT64_MAX : (q->until_ms + 999) / 1000,
+					 "preparing the rollup export", err);
+	if (!st)
+		return -1;
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hist h;
 		int64_t nlat = sqlite3_column_int64(st, 7);
@@ -837,9 +838,9 @@ int store_export_rollup(struct store *s, const struct store_query *q, int period
 		hist_decode_add(&h, sqlite3_column_blob(st, 11), (size_t)sqlite3_column_bytes(st, 11));
 		struct export_rollup row = {
 			.period_start_ms = sqlite3_column_int64(st, 0) * 1000,
-			.project = (const char *)sqlite3_column_text(st, 1),
-			.name = (const char *)sqlite3_column_text(st, 2),
-			.url = (const char *)sqlite3_column_text(st, 3),
+			.project = column_str(st, 1),
+			.name = column_str(st, 2),
+			.url = column_str(st, 3),
 			.counts = { (uint32_t)sqlite3_column_int64(st, 4), (uint32_t)sqlite3_column_int64(st, 5),
 				    (uint32_t)sqlite3_column_int64(st, 6) },
 			.min_ms = column_ms(st, 9), .max_ms = column_ms(st, 10),
@@ -850,8 +851,6 @@ int store_export_rollup(struct store *s, const struct store_query *q, int period
 		stop = fn(user, &row);
 	}
 	sqlite3_finalize(st);
-	free(names);
-	free(projects);
 	if (stop)
 		return stop;
 	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading rollups to export");
@@ -865,8 +864,8 @@ int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err
 	if (sqlite3_prepare_v2(s->db, "SELECT id, name, project, url FROM target ORDER BY project, name", -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, err, "listing targets");
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_target t = { sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-					  (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3) };
+		struct store_target t = { sqlite3_column_int64(st, 0), column_str(st, 1), column_str(st, 2),
+					  column_str(st, 3) };
 		stop = fn(user, &t);
 	}
 	sqlite3_finalize(st);
