@@ -15,6 +15,9 @@
 #define PRUNE_EVERY_S 600.0
 #define PRUNE_STEP_ROWS 2000
 #define PRUNE_PAUSE_S 0.05
+/* The loop must not wait on another process's lock: probes in flight would overrun their
+ * timeouts. A busy database fails fast and the flush is retried a second later. */
+#define WRITE_BUSY_MS 100
 
 struct pending {
 	struct store_row row;
@@ -84,9 +87,12 @@ static int ensure_store(struct monitor *m)
 	struct ht_err err = { "" };
 	const struct ht_config *cfg = cfg_of(m);
 
-	if (!m->store && store_open(m->db_path, &m->store, &err) < 0) {
-		storage_failed(m, err.msg);
-		return -1;
+	if (!m->store) {
+		if (store_open(m->db_path, &m->store, &err) < 0) {
+			storage_failed(m, err.msg);
+			return -1;
+		}
+		store_set_busy_timeout(m->store, WRITE_BUSY_MS);
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		const struct ht_target *t = &cfg->targets[i];
@@ -441,6 +447,11 @@ const char *monitor_storage_error(const struct monitor *m)
 struct store *monitor_store(struct monitor *m)
 {
 	return ensure_store(m) == 0 ? m->store : NULL;
+}
+
+const char *monitor_db_path(const struct monitor *m)
+{
+	return m->db_path;
 }
 
 int monitor_force(struct monitor *m, size_t i)

@@ -775,8 +775,12 @@ static sqlite3_stmt *prepare_query(struct store *s, const char *sql, const struc
 	return st;
 }
 
-int store_export(struct store *s, const struct store_query *q, store_export_fn fn, void *user,
-		 struct ht_err *err)
+struct store_cursor {
+	struct store *s;
+	sqlite3_stmt *st;
+};
+
+struct store_cursor *store_export_begin(struct store *s, const struct store_query *q, struct ht_err *err)
 {
 	static const char sql[] =
 		"SELECT r.checked_at, t.project, t.name, t.url, r.status, r.http_code, r.response_ms,"
@@ -786,12 +790,27 @@ int store_export(struct store *s, const struct store_query *q, store_export_fn f
 		" AND (?3 IS NULL OR t.name IN (SELECT value FROM json_each(?3)))"
 		" AND (?4 IS NULL OR t.project IN (SELECT value FROM json_each(?4)))"
 		" ORDER BY r.checked_at, t.name";
-	sqlite3_stmt *st = prepare_query(s, sql, q, q->since_ms, q->until_ms, "preparing the export", err);
-	int rc = SQLITE_DONE, stop = 0;
+	struct store_cursor *c = calloc(1, sizeof(*c));
 
-	if (!st)
-		return -1;
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (!c) {
+		ht_err_set(err, "out of memory");
+		return NULL;
+	}
+	c->s = s;
+	c->st = prepare_query(s, sql, q, q->since_ms, q->until_ms, "preparing the export", err);
+	if (!c->st) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int store_export_step(struct store_cursor *c, int max_rows, store_export_fn fn, void *user, struct ht_err *err)
+{
+	sqlite3_stmt *st = c->st;
+	int rc = SQLITE_ROW, stop = 0;
+
+	for (int n = 0; !stop && n < max_rows && (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
 		struct export_row row = {
 			.checked_at_ms = sqlite3_column_int64(st, 0),
 			.project = column_str(st, 1),
@@ -806,10 +825,38 @@ int store_export(struct store *s, const struct store_query *q, store_export_fn f
 		};
 		stop = fn(user, &row);
 	}
-	sqlite3_finalize(st);
 	if (stop)
 		return stop;
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading results to export");
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_fail(c->s, err, "reading results to export");
+}
+
+void store_export_end(struct store_cursor *c)
+{
+	if (!c)
+		return;
+	sqlite3_finalize(c->st);
+	free(c);
+}
+
+int store_export(struct store *s, const struct store_query *q, store_export_fn fn, void *user,
+		 struct ht_err *err)
+{
+	struct store_cursor *c = store_export_begin(s, q, err);
+	int rc;
+
+	if (!c)
+		return -1;
+	while ((rc = store_export_step(c, 1 << 30, fn, user, err)) == 1)
+		;
+	store_export_end(c);
+	return rc;
+}
+
+void store_set_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
 }
 
 int store_export_rollup(struct store *s, const struct store_query *q, int period_s, store_rollup_fn fn,

@@ -172,18 +172,91 @@ static void say(struct ui *ui, const char *fmt, ...)
 	ui->dirty = true;
 }
 
-struct export_ctx {
+/* An export of the current view, written a slice per loop turn from a read-only connection of
+ * its own: the checks and the screen never wait for it. */
+struct ui_export {
+	struct ui *ui;
+	struct store *reader;
+	struct store_cursor *cursor;
 	FILE *f;
-	size_t rows;
+	const char **names;
+	char path[128];
+	size_t rows, targets;
+	ev_idle idle;
 };
+
+#define EXPORT_SLICE_ROWS 2000
 
 static int export_one(void *user, const struct export_row *row)
 {
-	struct export_ctx *c = user;
+	struct ui_export *x = user;
 
-	if (export_row(c->f, EXPORT_CSV, row) < 0)
+	if (export_row(x->f, EXPORT_CSV, row) < 0)
 		return -1;
-	c->rows++;
+	x->rows++;
+	return 0;
+}
+
+static void export_finish(struct ui_export *x, bool complete)
+{
+	struct ui *ui = x->ui;
+
+	ev_idle_stop(ui->loop, &x->idle);
+	store_export_end(x->cursor);
+	store_close(x->reader);
+	if (x->f && fclose(x->f) != 0 && complete) {
+		say(ui, "export to %s failed: %s", x->path, strerror(errno));
+		complete = false;
+	}
+	if (!complete)
+		unlink(x->path);   /* no half file left looking like a whole one */
+	free(x->names);
+	free(x);
+	ui->export = NULL;
+}
+
+static void on_export_slice(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct ui_export *x = w->data;
+	struct ht_err err = { "" };
+	int rc = store_export_step(x->cursor, EXPORT_SLICE_ROWS, export_one, x, &err);
+
+	if (rc == 1) {
+		say(x->ui, "exporting to %s: %zu results so far", x->path, x->rows);
+		return;
+	}
+	if (rc == 0)
+		say(x->ui, "exported %zu results (%s, %zu targets) to %s", x->rows,
+		    view_windows[x->ui->view.window].label, x->targets, x->path);
+	else
+		say(x->ui, "export to %s failed: %s", x->path, rc > 0 ? strerror(errno) : err.msg);
+	export_finish(x, rc == 0);
+}
+
+static int export_open(struct ui *ui, struct ui_export *x, struct ht_err *err)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+
+	for (size_t i = 0; i < ui->nitems; i++)
+		if (view_matches(&ui->view, &ui->items[i]))
+			x->names[x->targets++] = ui->items[i].name;
+	monitor_flush(ui->m);   /* the newest results too */
+	if (store_open_readonly(monitor_db_path(ui->m), &x->reader, err) < 0)
+		return -1;
+	struct store_query q = { wall_ms() - view_windows[ui->view.window].seconds * 1000, INT64_MAX, x->names, NULL };
+	if (!(x->cursor = store_export_begin(x->reader, &q, err)))
+		return -1;
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(x->path, sizeof(x->path), "healthtop-%s.csv", stamp);
+	if (!(x->f = fopen(x->path, "wx"))) {
+		ht_err_set(err, "%s: %s", x->path, strerror(errno));
+		x->path[0] = '\0';
+		return -1;
+	}
+	export_header(x->f, EXPORT_CSV);
 	return 0;
 }
 
@@ -191,39 +264,29 @@ static int export_one(void *user, const struct export_row *row)
 static void export_view(struct ui *ui)
 {
 	struct ht_err err = { "" };
-	struct store *s = monitor_store(ui->m);
-	const char **names = calloc(ui->nitems + 1, sizeof(*names));
-	char path[128], stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	size_t n = 0;
+	struct ui_export *x;
 
-	if (!s || !names) {
-		say(ui, "export failed: %s", s ? "out of memory" : monitor_storage_error(ui->m));
-		free(names);
+	if (ui->export) {
+		say(ui, "an export is already running (%s)", ui->export->path);
 		return;
 	}
-	for (size_t i = 0; i < ui->nitems; i++)
-		if (view_matches(&ui->view, &ui->items[i]))
-			names[n++] = ui->items[i].name;
-	monitor_flush(ui->m);
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(path, sizeof(path), "healthtop-%s.csv", stamp);
-	struct export_ctx c = { fopen(path, "wx"), 0 };
-	if (!c.f) {
-		say(ui, "export failed: %s: %s", path, strerror(errno));
-		free(names);
+	x = calloc(1, sizeof(*x));
+	if (!x || !(x->names = calloc(ui->nitems + 1, sizeof(*x->names)))) {
+		say(ui, "export failed: out of memory");
+		free(x);
 		return;
 	}
-	struct store_query q = { wall_ms() - view_windows[ui->view.window].seconds * 1000, INT64_MAX, names, NULL };
-	export_header(c.f, EXPORT_CSV);
-	int rc = store_export(s, &q, export_one, &c, &err);
-	if (fclose(c.f) != 0 || rc != 0)
-		say(ui, "export to %s failed: %s", path, rc > 0 || !err.msg[0] ? strerror(errno) : err.msg);
-	else
-		say(ui, "exported %zu results (%s, %zu targets) to %s", c.rows, view_windows[ui->view.window].label, n, path);
-	free(names);
+	x->ui = ui;
+	ui->export = x;
+	ev_idle_init(&x->idle, on_export_slice);
+	x->idle.data = x;
+	if (export_open(ui, x, &err) < 0) {
+		say(ui, "export failed: %s", err.msg);
+		export_finish(x, x->path[0] == '\0');
+		return;
+	}
+	ev_idle_start(ui->loop, &x->idle);
+	say(ui, "exporting to %s", x->path);
 }
 
 static void act(struct ui *ui, enum view_action a)
@@ -446,6 +509,8 @@ int ui_run(struct ev_loop *loop, struct monitor *m, const struct theme *theme, b
 	monitor_start(m);
 	ev_run(loop, 0);
 	unwatch(&ui);
+	if (ui.export)
+		export_finish(ui.export, false);
 	monitor_set_hooks(m, NULL);
 	endwin();
 	view_fini(&ui.view);

@@ -31,6 +31,7 @@ struct ui {
 	ev_prepare prepare;
 	ev_timer tick;
 	ev_timer settle;     /* results repaint at most once per RESULT_REDRAW_S */
+	struct ui_export *export;   /* an 'e' in progress, or NULL */
 };
 
 /* Text at (y, x), sanitized for the terminal and cut or padded to exactly width columns. */

@@ -39,6 +39,7 @@ const struct target_state *monitor_state(const struct monitor *m, size_t i);
 int64_t monitor_last_result_ms(const struct monitor *m);
 const char *monitor_storage_error(const struct monitor *m);
 struct store *monitor_store(struct monitor *m);
+const char *monitor_db_path(const struct monitor *m);
 
 bool monitor_in_flight(const struct monitor *m, size_t i);
 int monitor_force(struct monitor *m, size_t i);

@@ -90,6 +90,16 @@ struct store_query {
 struct export_row;
 typedef int (*store_export_fn)(void *user, const struct export_row *row);
 
+/* An export read a slice at a time, so a long-running loop stays responsive between slices. */
+struct store_cursor;
+struct store_cursor *store_export_begin(struct store *s, const struct store_query *q, struct ht_err *err);
+/* Up to max_rows rows to fn: 1 more to come, 0 done, -1 error (err), or what fn returned. */
+int store_export_step(struct store_cursor *c, int max_rows, store_export_fn fn, void *user, struct ht_err *err);
+void store_export_end(struct store_cursor *c);
+
+/* How long a write waits for another process's lock before failing (and being retried later). */
+void store_set_busy_timeout(struct store *s, int ms);
+
 /* Streams matching results in time order (constant memory); stops early, returning what fn
  * returned, when fn returns non-zero. */
 int store_export(struct store *s, const struct store_query *q, store_export_fn fn, void *user,

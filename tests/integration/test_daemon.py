@@ -61,6 +61,24 @@ def main():
             gone = counts(db)["steady"]
             time.sleep(2.5)
             check(counts(db)["steady"] == gone, "the removed target is no longer checked")
+
+            # Another process holds the write lock: checks go on, nobody turns degraded for it,
+            # the results wait in memory and land once the lock is gone.
+            lock = sqlite3.connect(db, timeout=10)
+            lock.execute("BEGIN IMMEDIATE")
+            held_from = time.time() * 1000
+            time.sleep(6)
+            lock.rollback()
+            lock.close()
+            check(wait_for(lambda: "storage recovered" in open(log).read(), 8), "storage error logged, then its recovery")
+            con = sqlite3.connect(db)
+            during = con.execute("select count(*), sum(status) from result r join target t on t.id = r.target_id"
+                                 " where t.name = 'newcomer' and checked_at between ? and ?",
+                                 (held_from + 1500, held_from + 5500)).fetchone()
+            con.close()
+            check(during[0] >= 3 and during[1] == 0,
+                  f"checks made while the database was locked were kept and all healthy ({during[0]} rows, "
+                  f"{during[1]} not healthy)")
         finally:
             p.send_signal(signal.SIGTERM)
             rc = p.wait(20)
