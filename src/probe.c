@@ -205,6 +205,9 @@ static void finish_job(struct probe_job *j, CURLcode rc)
 	r->cert_expiry = leaf_cert_expiry(j->easy);
 	if (r->outcome != PROBE_OK) {
 		const char *msg = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
+		/* curl 7.x reports a response header over its 100 KB limit as out of memory */
+		if (rc == CURLE_OUT_OF_MEMORY)
+			msg = "response too large to parse (a header over 100 KB?): curl ran out of room";
 		sanitize_text(msg, strlen(msg), r->error, sizeof(r->error), false);
 	}
 	/* A status seen before a failure mid-body would claim a response that never completed. */

@@ -18,6 +18,7 @@ import time
 import urllib.parse
 
 
+BOMB = []   # built on first use: it takes a moment
 FLAP = [0]
 FLAP_LOCK = threading.Lock()
 
@@ -106,6 +107,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def r_reset(self, q):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         self.connection.close()
+
+    def r_trickle(self, q):
+        """Headers at once, then one body byte every 200 ms for 10 s."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "50")
+            self.end_headers()
+            for _ in range(50):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.2)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass
+
+    def r_gzip_bomb(self, q):
+        """64 MiB of JSON-ish text that compresses to about 64 KiB."""
+        with FLAP_LOCK:
+            if not BOMB:
+                BOMB.append(gzip.compress(b'{"status":"down","pad":"' + b"0" * (64 << 20) + b'"}', 9))
+        self.send(200, BOMB[0], extra={"Content-Encoding": "gzip"})
+
+    def r_bad_chunked(self, q):
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def r_huge_header(self, q):
+        self.send(200, '{"status":"ok"}', extra={"X-Huge": "a" * 200000})
 
     def r_escape(self, q):
         self.send(200, '{"status":"\\u001b]0;pwned\\u0007\\u009b31m"}')

@@ -48,6 +48,10 @@ def fleet(srv, ca):
         "escape-in-body": (h, "/escape", {}, "degraded", "not recognised"),
         "auth-header": (h, "/auth", {"headers": {"Authorization": "Bearer ${HT_TEST_TOKEN}"}}, "healthy", "HTTP 200"),
         "user-agent": (h, "/ua", {}, "healthy", "HTTP 200"),
+        "trickle": (h, "/trickle", {"timeout_ms": 1500}, "degraded", "timeout after 1500 ms"),
+        "gzip-bomb": (h, "/gzip-bomb", {}, "healthy", "HTTP 200"),
+        "bad-chunked": (h, "/bad-chunked", {}, "down", ""),
+        "huge-header": (h, "/huge-header", {}, "down", "header over 100 KB"),
         "tls-good": (srv.url("tls_good"), "/ok", {"ca_file": ca}, "healthy", "HTTP 200"),
         "tls-expiring": (srv.url("tls_expiring"), "/ok", {"ca_file": ca}, "degraded", "cert expires in 2 d"),
         "tls-expired": (srv.url("tls_expired"), "/ok", {"ca_file": ca}, "down", "TLS: "),
@@ -90,6 +94,9 @@ def main():
               plain["phases"]["connect_ms"] is not None and plain["response_ms"] is not None,
               f"http result has code, phases and no tls phase ({plain})")
         check(results["refused"]["http_code"] is None, "no http_code when nothing answered")
+        bomb = results["gzip-bomb"]
+        check(bomb["response_ms"] is not None and bomb["response_ms"] < 2000,
+              f"a gzip bomb is cut at 64 KiB of decompressed body, quickly ({bomb['response_ms']} ms)")
 
         con = sqlite3.connect(db)
         n_rows = con.execute("select count(*) from result").fetchone()[0]
