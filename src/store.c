@@ -194,11 +194,11 @@ static int prepare(struct store *s, struct ht_err *err)
 	static const char window_raw[] =
 		"SELECT target_id, status, ht_bucket(" LATENCY_SQL "), count(*) FROM result"
 		/* else the planner scans all of (target_id, checked_at) to avoid a sort */
-		" INDEXED BY result_time WHERE checked_at >= ?1 GROUP BY 1, 2, 3";
+		" INDEXED BY result_time WHERE checked_at >= ?1 AND checked_at < ?2 GROUP BY 1, 2, 3";
 	static const char window_hour[] =
-		"SELECT target_id, n_healthy, n_degraded, n_down, hist FROM rollup_hour WHERE period >= ?1";
+		"SELECT target_id, n_healthy, n_degraded, n_down, hist FROM rollup_hour WHERE period >= ?1 AND period < ?2";
 	static const char window_day[] =
-		"SELECT target_id, n_healthy, n_degraded, n_down, hist FROM rollup_day WHERE period >= ?1";
+		"SELECT target_id, n_healthy, n_degraded, n_down, hist FROM rollup_day WHERE period >= ?1 AND period < ?2";
 #define UPSERT(name) \
 		"INSERT INTO " name " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)" \
 		" ON CONFLICT(target_id, period) DO UPDATE SET" \
@@ -589,27 +589,32 @@ const char *store_window_source(int64_t since_ms, int64_t now_ms)
 	return span_s <= RAW_WINDOW_MAX_S ? "raw" : span_s <= HOURLY_WINDOW_MAX_S ? "hourly" : "daily";
 }
 
-static int window_raw(struct store *s, int64_t since_ms, store_window_fn fn, void *user, struct ht_err *err)
+/* Raw results in [since, until), grouped by target, class and latency bucket. */
+static int read_raw(struct store *s, int64_t since_ms, int64_t until_ms, store_window_fn fn, void *user,
+		    struct ht_err *err)
 {
 	sqlite3_stmt *st = s->window_raw;
 	int rc;
 
 	sqlite3_bind_int64(st, 1, since_ms);
+	sqlite3_bind_int64(st, 2, until_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int bucket = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 2);
 		fn(user, sqlite3_column_int64(st, 0), (enum ht_class)sqlite3_column_int(st, 1), bucket,
 		   (uint32_t)sqlite3_column_int64(st, 3));
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading the history window");
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading history");
 }
 
-static int window_rollup(struct store *s, sqlite3_stmt *st, int64_t period_s, int64_t since_ms,
-			 store_window_fn fn, void *user, struct ht_err *err)
+/* Rollup rows whose period starts in [since rounded down, until): counts, then buckets. */
+static int read_rollup(struct store *s, sqlite3_stmt *st, int64_t period_s, int64_t since_ms,
+		       int64_t until_ms, store_window_fn fn, void *user, struct ht_err *err)
 {
 	int rc;
 
 	sqlite3_bind_int64(st, 1, since_ms / (period_s * 1000) * period_s);
+	sqlite3_bind_int64(st, 2, until_ms == INT64_MAX ? INT64_MAX : (until_ms + 999) / 1000);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		struct hist h;
@@ -623,7 +628,7 @@ static int window_rollup(struct store *s, sqlite3_stmt *st, int64_t period_s, in
 				fn(user, id, (enum ht_class)-1, b, h.counts[b]);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading the history window");
+	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading history");
 }
 
 int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window_fn fn, void *user,
@@ -632,10 +637,10 @@ int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window
 	const char *src = store_window_source(since_ms, now_ms);
 
 	if (src[0] == 'r')
-		return window_raw(s, since_ms, fn, user, err);
+		return read_raw(s, since_ms, INT64_MAX, fn, user, err);
 	if (src[0] == 'h')
-		return window_rollup(s, s->window_hour, 3600, since_ms, fn, user, err);
-	return window_rollup(s, s->window_day, 86400, since_ms, fn, user, err);
+		return read_rollup(s, s->window_hour, 3600, since_ms, INT64_MAX, fn, user, err);
+	return read_rollup(s, s->window_day, 86400, since_ms, INT64_MAX, fn, user, err);
 }
 
 /* Once rows before cutoff_ms start to go, the table is whole only from cutoff_ms on. */
@@ -936,47 +941,16 @@ static int64_t query_i64(struct store *s, const char *sql, int64_t arg, int64_t 
 int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_window_fn fn, void *user,
 		    const char **source, struct ht_err *err)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	if (since_ms >= complete_since(s, "result")) {
 		*source = "raw";
-		static const char sql[] = "SELECT target_id, status, ht_bucket(" LATENCY_SQL "), count(*) FROM result"
-			" INDEXED BY result_time WHERE checked_at >= ?1 AND checked_at < ?2 GROUP BY 1, 2, 3";
-		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-			return db_fail(s, err, "reading statistics");
-		sqlite3_bind_int64(st, 1, since_ms);
-		sqlite3_bind_int64(st, 2, until_ms);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			fn(user, sqlite3_column_int64(st, 0), (enum ht_class)sqlite3_column_int(st, 1),
-			   sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 2),
-			   (uint32_t)sqlite3_column_int64(st, 3));
-		sqlite3_finalize(st);
-		return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading statistics");
+		return read_raw(s, since_ms, until_ms, fn, user, err);
 	}
-	bool hourly = since_ms >= complete_since(s, "rollup_hour");
-	int64_t period = hourly ? 3600 : 86400;
-	char sql[256];
-	*source = hourly ? "hourly" : "daily";
-	snprintf(sql, sizeof(sql), "SELECT target_id, n_healthy, n_degraded, n_down, hist FROM %s"
-		 " WHERE period >= ?1 AND period < ?2", hourly ? "rollup_hour" : "rollup_day");
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "reading statistics");
-	sqlite3_bind_int64(st, 1, since_ms / 1000 / period * period);
-	sqlite3_bind_int64(st, 2, until_ms == INT64_MAX ? INT64_MAX : (until_ms + 999) / 1000);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		struct hist h;
-		memset(&h, 0, sizeof(h));
-		for (int c = 0; c < HT_CLASS_COUNT; c++)
-			fn(user, id, (enum ht_class)c, -1, (uint32_t)sqlite3_column_int64(st, 1 + c));
-		if (hist_decode_add(&h, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4)) == 0)
-			for (int b = 0; b < HIST_BUCKETS; b++)
-				if (h.counts[b])
-					fn(user, id, (enum ht_class)-1, b, h.counts[b]);
+	if (since_ms >= complete_since(s, "rollup_hour")) {
+		*source = "hourly";
+		return read_rollup(s, s->window_hour, 3600, since_ms, until_ms, fn, user, err);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(s, err, "reading statistics");
+	*source = "daily";
+	return read_rollup(s, s->window_day, 86400, since_ms, until_ms, fn, user, err);
 }
 
 int store_changes(struct store *s, int64_t until_ms, store_change_fn fn, void *user, struct ht_err *err)
