@@ -77,8 +77,10 @@ def make_certs(d):
 
 
 class TestServer:
-    def __init__(self, certs=None, lifetime=300):
+    def __init__(self, certs=None, lifetime=300, gzip_bomb=False):
         args = [sys.executable, os.path.join(HERE, "htserver.py"), "--lifetime", str(lifetime)]
+        if gzip_bomb:
+            args.append("--gzip-bomb")
         for name, (cert, key) in (certs or {}).items():
             args.append(f"{name}={cert}:{key}")
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

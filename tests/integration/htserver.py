@@ -18,7 +18,7 @@ import time
 import urllib.parse
 
 
-BOMB = []   # built on first use: it takes a moment
+BOMB = []   # built at start when --gzip-bomb asks for it (half a second of work)
 FLAP = [0]
 FLAP_LOCK = threading.Lock()
 
@@ -124,9 +124,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def r_gzip_bomb(self, q):
         """64 MiB of JSON-ish text that compresses to about 64 KiB."""
-        with FLAP_LOCK:
-            if not BOMB:
-                BOMB.append(gzip.compress(b'{"status":"down","pad":"' + b"0" * (64 << 20) + b'"}', 9))
+        if not BOMB:
+            self.send(404, '{"error":"start the server with --gzip-bomb"}')
+            return
         self.send(200, BOMB[0], extra={"Content-Encoding": "gzip"})
 
     def r_bad_chunked(self, q):
@@ -174,8 +174,11 @@ def serve(tls=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lifetime", type=float, default=300)
+    ap.add_argument("--gzip-bomb", action="store_true", help="serve /gzip-bomb (built before the ports are printed)")
     ap.add_argument("tls", nargs="*", help="name=cert.pem:key.pem")
     args = ap.parse_args()
+    if args.gzip_bomb:
+        BOMB.append(gzip.compress(b'{"status":"down","pad":"' + b"0" * (64 << 20) + b'"}', 9))
     ports = {"http": serve()}
     for spec in args.tls:
         name, files = spec.split("=", 1)

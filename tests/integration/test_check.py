@@ -64,7 +64,7 @@ def fleet(srv, ca):
 def main():
     d = tmpdir()
     certs, ca = make_certs(d)
-    with TestServer(certs) as srv:
+    with TestServer(certs, gzip_bomb=True) as srv:
         rows = fleet(srv, ca)
         # Under valgrind a loopback transfer takes seconds: only the rows about time keep tight limits.
         limits = {"timeout_ms": 5000, "degraded_ms": 1000} if TIMED else {"timeout_ms": 60000, "degraded_ms": 60000}
