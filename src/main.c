@@ -1,9 +1,9 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <curl/curl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
-#include "healthtop/cmd.h"
+#include "healthtop/cmd/cmd.h"
 
 static const char help[] =
 	"healthtop " PACKAGE_VERSION " - a terminal dashboard for the health of deployed services\n"

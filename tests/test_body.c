@@ -1,4 +1,4 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/body.h"
+#include "healthtop/core/body.h"
 
 #define NOW 1712345010
 

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/classify.h"
+#include "healthtop/core/classify.h"
 
 #define NOW 1800000000
 

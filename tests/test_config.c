@@ -1,11 +1,11 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/config.h"
+#include "healthtop/core/config.h"
 
 static const char *fake_env(const char *name)
 {

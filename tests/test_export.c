@@ -1,4 +1,4 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/export.h"
+#include "healthtop/export/export_format.h"
 
 static const char *cell(const char *in)
 {

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/hist.h"
+#include "healthtop/core/histogram.h"
 
 static void test_hist_buckets_are_monotonic_and_cover_ten_minutes(void **state)
 {

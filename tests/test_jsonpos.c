@@ -1,11 +1,11 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/jsonpos.h"
+#include "healthtop/core/json_position.h"
 
 static const char doc[] =
 	"{\n"

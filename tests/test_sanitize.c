@@ -1,11 +1,11 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/sanitize.h"
+#include "healthtop/core/sanitize.h"
 
 #define FFFD "\xEF\xBF\xBD"
 

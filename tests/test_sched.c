@@ -1,4 +1,4 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <curl/curl.h>
 #include <math.h>
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/sched.h"
+#include "healthtop/sched/sched.h"
 
 static int cmp_double(const void *a, const void *b)
 {

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/state.h"
+#include "healthtop/core/target_state.h"
 
 static void test_state_ring_keeps_newest_first_across_wraparound(void **state)
 {

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/stats.h"
+#include "healthtop/core/history_stats.h"
 
 #define MIN 60000LL
 

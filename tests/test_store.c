@@ -1,4 +1,4 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "healthtop/hist.h"
-#include "healthtop/store.h"
+#include "healthtop/core/histogram.h"
+#include "healthtop/store/store.h"
 
 struct fixture {
 	char dir[64];

@@ -1,10 +1,10 @@
-#include "config.h"
+#include "autoconfig.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include "healthtop/timeparse.h"
+#include "healthtop/core/timeparse.h"
 
 #define NOW 1795000000000LL   /* 2026-11-18T11:06:40Z */
 

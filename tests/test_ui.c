@@ -1,5 +1,5 @@
 /* The dashboard's pure parts: layout at several widths, text fitting, sparklines, keys. */
-#include "config.h"
+#include "autoconfig.h"
 #include <curses.h>
 #include <locale.h>
 #include <setjmp.h>
@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "healthtop/ui_layout.h"
-#include "healthtop/ui_spark.h"
-#include "healthtop/ui_view.h"
+#include "healthtop/ui/ui_layout.h"
+#include "healthtop/ui/ui_spark.h"
+#include "healthtop/ui/ui_view.h"
 
 static int total_width(const struct layout *l)
 {

@@ -1,0 +1,22 @@
+/* (observation, rules) → healthy / degraded / down and a short reason (pure). */
+#ifndef HEALTHTOP_CLASSIFY_H
+#define HEALTHTOP_CLASSIFY_H
+
+#include <stdint.h>
+#include "healthtop/core/body.h"
+#include "healthtop/core/health_class.h"
+#include "healthtop/core/config.h"
+#include "healthtop/probe/result.h"
+
+struct ht_verdict {
+	enum ht_class cls;
+	char reason[192];
+	struct body_report body;
+};
+
+/* Worst rule wins; the reason lists the worst findings first. now_s is the wall clock used for
+ * heartbeat and certificate ages. */
+void classify_result(const struct probe_result *r, const struct ht_rules *rules, int64_t now_s,
+		     struct ht_verdict *v);
+
+#endif

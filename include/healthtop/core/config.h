@@ -1,0 +1,69 @@
+/* The fleet configuration: JSON → struct ht_config, with FILE:LINE errors. */
+#ifndef HEALTHTOP_CONFIG_H
+#define HEALTHTOP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "healthtop/core/err.h"
+
+#define HT_CONFIG_MAX_BYTES (16u * 1024 * 1024)
+#define HT_NAME_MAX 128
+
+struct ht_header {
+	char *name;
+	char *value;   /* ${VAR} already expanded: never stored or logged */
+};
+
+struct ht_rules {
+	int timeout_ms;
+	int degraded_ms;
+	int tls_expiry_warn_days;
+	int heartbeat_stale_s;
+};
+
+struct ht_target {
+	char *name;
+	char *project;
+	char *url;          /* as configured */
+	char *check_url;    /* url + path: what is fetched */
+	char *display_url;  /* check_url without any password: what is shown and stored */
+	int interval_s;
+	struct ht_rules rules;
+	struct ht_header *headers;
+	size_t nheaders;
+	char *ca_file;
+	int ca_file_line;
+	bool insecure;
+};
+
+struct ht_retention {
+	int raw_days;       /* raw results */
+	int hourly_days;    /* hourly rollups */
+	int daily_days;     /* daily rollups and state changes; 0 = forever */
+};
+
+struct ht_config {
+	char *source;       /* file name used in messages */
+	int concurrency;
+	struct ht_retention retention;
+	struct ht_target *targets;
+	size_t ntargets;
+};
+
+typedef const char *(*ht_getenv_fn)(const char *name);
+
+/* Parses and validates a config text (pure: no file or network access; environment variables
+ * come through `env`). On error fills err with "SOURCE:LINE: field: problem" and returns -1. */
+int config_parse(const char *text, size_t len, const char *source, ht_getenv_fn env,
+		 struct ht_config *cfg, struct ht_err *err);
+
+/* Reads `path`, parses it with the process environment, and checks that every ca_file is
+ * readable. */
+int config_load(const char *path, struct ht_config *cfg, struct ht_err *err);
+
+void config_free(struct ht_config *cfg);
+
+/* $XDG_CONFIG_HOME/healthtop/config.json (or ~/.config/...). Returns buf or NULL. */
+char *config_default_path(char *buf, size_t size);
+
+#endif

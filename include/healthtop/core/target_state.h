@@ -1,0 +1,76 @@
+/* What is known of each target right now (pure): the last result, recent samples for the
+ * sparkline, the last state changes, and the aggregate over the chosen history window. */
+#ifndef HEALTHTOP_STATE_H
+#define HEALTHTOP_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "healthtop/core/body.h"
+#include "healthtop/core/health_class.h"
+#include "healthtop/core/histogram.h"
+
+#define STATE_RING 120
+#define STATE_CHANGES 8
+
+struct state_sample {
+	int64_t at_ms;
+	float ms;          /* < 0: no latency (nothing answered) */
+	uint8_t cls;
+};
+
+struct state_change {
+	int64_t at_ms;
+	uint8_t from;
+	uint8_t to;
+};
+
+/* The latest check, in full, for the detail view. */
+struct state_last {
+	int64_t at_ms;
+	enum ht_class cls;
+	long http_code;
+	float total_ms, dns_ms, connect_ms, tls_ms, ttfb_ms;
+	int64_t cert_expiry;
+	char reason[192];
+	struct body_component *comps;   /* owned, may be NULL */
+	size_t ncomps;
+};
+
+struct target_state {
+	bool checked;
+	struct state_last last;
+	struct state_sample ring[STATE_RING];
+	unsigned ring_head;               /* next slot to write */
+	unsigned ring_n;
+	struct state_change changes[STATE_CHANGES];
+	unsigned changes_head;
+	unsigned changes_n;
+	uint32_t win_counts[HT_CLASS_COUNT];
+	struct hist win_hist;
+};
+
+void state_init(struct target_state *s);
+void state_fini(struct target_state *s);
+
+/* Adds one sample (a new result, or history read back at start). Records a state change when
+ * the class differs from the previous sample's. Returns true when it did. */
+bool state_add_sample(struct target_state *s, int64_t at_ms, double ms, enum ht_class cls);
+
+/* Replaces the latest-check details (copies comps). */
+int state_set_last(struct target_state *s, const struct state_last *last,
+		   const struct body_component *comps, size_t ncomps);
+
+/* The i-th most recent sample (0 = newest); NULL past the end. */
+const struct state_sample *state_sample_at(const struct target_state *s, unsigned i);
+const struct state_change *state_change_at(const struct target_state *s, unsigned i);
+
+void state_window_reset(struct target_state *s);
+/* Adds count checks of class cls (none when cls is out of range) with latency bucket (none when
+ * < 0): rollups give the two apart. */
+void state_window_add(struct target_state *s, enum ht_class cls, int bucket, uint32_t count);
+/* Share of checks in the window that were not down, in percent; -1 with no checks. */
+double state_uptime(const struct target_state *s);
+double state_p95(const struct target_state *s);
+
+#endif

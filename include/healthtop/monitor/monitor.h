@@ -1,0 +1,59 @@
+/* The live monitor shared by the dashboard and the daemon: schedules checks, keeps each
+ * target's state, and writes results to the store in batches. Storage trouble is reported,
+ * never turned into a target's class. */
+#ifndef HEALTHTOP_MONITOR_H
+#define HEALTHTOP_MONITOR_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "healthtop/core/config.h"
+#include "healthtop/core/err.h"
+#include "healthtop/core/target_state.h"
+#include "healthtop/store/store.h"
+
+struct monitor;
+
+struct monitor_hooks {
+	/* A result was applied to target idx; changed: its class differs from the previous one. */
+	void (*on_result)(void *user, size_t idx, bool changed, enum ht_class from);
+	/* Storage failed (msg) or recovered (msg NULL). */
+	void (*on_storage)(void *user, const char *msg);
+	void *user;
+};
+
+/* Takes ownership of cfg (also on failure). The database is opened now; if it cannot be, the
+ * monitor still runs and keeps retrying. */
+struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const char *db_path,
+			    const struct monitor_hooks *hooks, struct ht_err *err);
+void monitor_start(struct monitor *m);
+/* Replaces the hooks (NULL: none). */
+void monitor_set_hooks(struct monitor *m, const struct monitor_hooks *hooks);
+
+size_t monitor_count(const struct monitor *m);
+/* Transfers in flight at most: the config's, or less if the open-file limit says so. */
+unsigned monitor_concurrency(const struct monitor *m);
+const struct ht_target *monitor_target(const struct monitor *m, size_t i);
+const struct target_state *monitor_state(const struct monitor *m, size_t i);
+int64_t monitor_last_result_ms(const struct monitor *m);
+const char *monitor_storage_error(const struct monitor *m);
+struct store *monitor_store(struct monitor *m);
+const char *monitor_db_path(const struct monitor *m);
+
+bool monitor_in_flight(const struct monitor *m, size_t i);
+int monitor_force(struct monitor *m, size_t i);
+void monitor_force_all(struct monitor *m);
+
+/* Window for uptime and p95, in seconds; reread from the store. */
+int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err);
+int64_t monitor_window(const struct monitor *m);
+
+/* Swaps in a new config (owned on success), keeping the state of targets that keep their name. */
+int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err);
+
+/* Writes pending results now; returns -1 if storage failed. */
+int monitor_flush(struct monitor *m);
+void monitor_free(struct monitor *m);
+
+#endif

@@ -1,0 +1,36 @@
+/* HTTP(S) probes: libcurl's multi-socket API driven by a libev loop, with an admission queue so
+ * that at most `concurrency` transfers run and queue time never counts against a timeout. */
+#ifndef HEALTHTOP_PROBE_H
+#define HEALTHTOP_PROBE_H
+
+#include <ev.h>
+#include <stddef.h>
+#include "healthtop/core/config.h"
+#include "healthtop/core/err.h"
+#include "healthtop/probe/result.h"
+
+struct probe;
+
+/* Called once per submitted check, from the loop (or from probe_submit itself when the transfer
+ * cannot even start). The callee may take r->body (set it to NULL) and may submit more checks;
+ * it must not call probe_free(). */
+typedef void (*probe_done_fn)(void *user, struct probe_result *r);
+
+/* curl_global_init must have run. Raises the open-file limit as far as the system allows and
+ * caps concurrency to what it can hold (a socket we cannot open must never look like a target
+ * that is down): probe_concurrency() tells the limit in force. */
+struct probe *probe_new(struct ev_loop *loop, unsigned concurrency, struct ht_err *err);
+unsigned probe_concurrency(const struct probe *p);
+
+/* Queues one check of t; t must outlive the check. */
+int probe_submit(struct probe *p, const struct ht_target *t, probe_done_fn done, void *user);
+
+/* Takes effect as transfers finish; never aborts one. */
+void probe_set_concurrency(struct probe *p, unsigned concurrency);
+unsigned probe_in_flight(const struct probe *p);
+size_t probe_queued(const struct probe *p);
+
+/* Stops everything at once; callbacks of unfinished checks are not called. */
+void probe_free(struct probe *p);
+
+#endif

@@ -1,0 +1,139 @@
+/* History in SQLite: open (creating 0600), migrate, append results in batches, read back. */
+#ifndef HEALTHTOP_STORE_H
+#define HEALTHTOP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "healthtop/core/health_class.h"
+#include "healthtop/core/err.h"
+
+#define STORE_SCHEMA_VERSION 2
+
+struct store;
+
+/* One stored check. Absent numbers: http_code 0, phases < 0, cert_expiry 0. */
+struct store_row {
+	int64_t target_id;
+	int64_t checked_at_ms;
+	enum ht_class cls;
+	long http_code;
+	double response_ms;
+	double dns_ms;
+	double connect_ms;
+	double tls_ms;
+	double ttfb_ms;
+	int64_t cert_expiry;
+	const char *reason;
+	const char *error;    /* NULL or "" when none */
+};
+
+/* How long each table keeps rows; 0 days = forever. */
+struct store_retention {
+	int raw_days;
+	int hourly_days;
+	int daily_days;
+};
+
+/* Opens (creating the directories 0700 and the file 0600) and migrates the database. */
+int store_open(const char *path, struct store **out, struct ht_err *err);
+/* For readers (export, stats) beside a running writer: never creates or migrates. */
+int store_open_readonly(const char *path, struct store **out, struct ht_err *err);
+void store_close(struct store *s);
+
+/* The id of the target called name, creating or updating its row. */
+int store_target_id(struct store *s, const char *name, const char *project, const char *url,
+		    int64_t *id, struct ht_err *err);
+
+/* All rows in one transaction: all stored or none. The hourly and daily rollups and the state
+ * changes are updated in the same transaction, row by row: never by rescanning history. */
+int store_append_batch(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err);
+
+/* Deletes at most `limit` rows past their retention, in one short transaction; *deleted says
+ * how many. Call again while it deletes `limit`. */
+int store_prune_step(struct store *s, const struct store_retention *r, int64_t now_ms, int limit,
+		     int *deleted, struct ht_err *err);
+
+/* A stored check read back; strings live until the next call. */
+struct store_read_row {
+	int64_t target_id;
+	int64_t checked_at_ms;
+	enum ht_class cls;
+	long http_code;              /* 0 when absent */
+	double response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms;   /* < 0 when absent */
+	int64_t cert_expiry;
+	const char *reason;
+};
+
+typedef void (*store_row_fn)(void *user, const struct store_read_row *row);
+/* Called per (target, class, latency bucket or -1) with the count of checks since since_ms. */
+typedef void (*store_window_fn)(void *user, int64_t target_id, enum ht_class cls, int bucket,
+				uint32_t count);
+
+/* The newest `limit` results of one target, newest first. */
+int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn, void *user,
+		 struct ht_err *err);
+/* Every target's class counts and latency histogram since since_ms, from the coarsest table that
+ * answers (raw up to 6 h, hourly rollups up to 8 d, daily beyond: the start is then rounded down
+ * to the hour or the day). Rollup rows come as (cls, -1, n) counts and (-1, bucket, n) buckets. */
+int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window_fn fn, void *user,
+		 struct ht_err *err);
+const char *store_window_source(int64_t since_ms, int64_t now_ms);
+
+/* Which stored results an export reads; NULL lists mean "all". */
+struct store_query {
+	int64_t since_ms;            /* inclusive */
+	int64_t until_ms;            /* exclusive; INT64_MAX for no end */
+	const char *const *names;    /* NULL-terminated, or NULL */
+	const char *const *projects; /* NULL-terminated, or NULL */
+};
+
+struct export_row;
+typedef int (*store_export_fn)(void *user, const struct export_row *row);
+
+/* An export read a slice at a time, so a long-running loop stays responsive between slices. */
+struct store_cursor;
+struct store_cursor *store_export_begin(struct store *s, const struct store_query *q, struct ht_err *err);
+/* Up to max_rows rows to fn: 1 more to come, 0 done, -1 error (err), or what fn returned. */
+int store_export_step(struct store_cursor *c, int max_rows, store_export_fn fn, void *user, struct ht_err *err);
+void store_export_end(struct store_cursor *c);
+
+/* How long a write waits for another process's lock before failing (and being retried later). */
+void store_set_busy_timeout(struct store *s, int ms);
+
+/* Streams matching results in time order (constant memory); stops early, returning what fn
+ * returned, when fn returns non-zero. */
+int store_export(struct store *s, const struct store_query *q, store_export_fn fn, void *user,
+		 struct ht_err *err);
+
+struct export_rollup;
+typedef int (*store_rollup_fn)(void *user, const struct export_rollup *row);
+
+/* Streams hourly (period_s 3600) or daily (86400) rollup rows whose period starts in the query's
+ * range, oldest first. */
+int store_export_rollup(struct store *s, const struct store_query *q, int period_s, store_rollup_fn fn,
+			void *user, struct ht_err *err);
+
+struct store_target {
+	int64_t id;
+	const char *name;
+	const char *project;
+	const char *url;
+};
+typedef int (*store_target_fn)(void *user, const struct store_target *t);
+int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err *err);
+
+/* Class counts and latency buckets per target over [since, until), from the most detailed table
+ * that still covers the range (raw, else hourly, else daily rollups); *source names it. */
+int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_window_fn fn, void *user,
+		    const char **source, struct ht_err *err);
+
+typedef void (*store_change_fn)(void *user, int64_t target_id, int64_t at_ms, int from, int to);
+/* Every state change before until_ms, by target then time. */
+int store_changes(struct store *s, int64_t until_ms, store_change_fn fn, void *user, struct ht_err *err);
+/* The first time a target was seen (raw or rollups), 0 if never. */
+int64_t store_first_seen(struct store *s, int64_t target_id);
+
+/* $XDG_STATE_HOME/healthtop/<file> (or ~/.local/state/...). Returns buf or NULL. */
+char *store_default_path(const char *file, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,214 @@
+#include "autoconfig.h"
+#include <curl/curl.h>
+#include <ev.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "healthtop/core/classify.h"
+#include "healthtop/cmd/cli.h"
+#include "healthtop/cmd/cmd.h"
+#include "healthtop/serve/demo.h"
+#include "healthtop/probe/probe.h"
+#include "healthtop/cmd/check_report.h"
+#include "healthtop/store/store.h"
+
+enum format { FORMAT_TABLE, FORMAT_JSON };
+
+struct check_opts {
+	struct cli_common common;
+	enum format format;
+	int concurrency;   /* 0: from the config */
+};
+
+struct check_run {
+	struct ev_loop *loop;
+	struct report_item *items;
+	size_t remaining;
+};
+
+struct check_slot {
+	struct check_run *run;
+	struct report_item *item;
+};
+
+static const char usage[] =
+	"usage: healthtop check [-c FILE] [--db PATH] [--format table|json] [--concurrency N] [--demo]\n";
+
+static int parse_opts(int argc, char **argv, struct check_opts *o)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "format", required_argument, NULL, 'f' },
+		{ "concurrency", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		char *end;
+		long v;
+		if (cli_common_opt(ch, optarg, &o->common))
+			continue;
+		switch (ch) {
+		case 'f':
+			if (strcmp(optarg, "table") == 0)
+				o->format = FORMAT_TABLE;
+			else if (strcmp(optarg, "json") == 0)
+				o->format = FORMAT_JSON;
+			else {
+				fprintf(stderr, "healthtop check: --format: \"%s\" is not table or json\n", optarg);
+				return -1;
+			}
+			break;
+		case 'n':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || v < 1 || v > 10000) {
+				fprintf(stderr, "healthtop check: --concurrency: \"%s\" is not an integer 1..10000\n", optarg);
+				return -1;
+			}
+			o->concurrency = (int)v;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(HT_EXIT_OK);
+		default:
+			return cli_opt_error("healthtop check", ch, argv, usage);
+		}
+	}
+	if (cli_no_operands("healthtop check", argc, argv, usage) < 0)
+		return -1;
+	return 0;
+}
+
+static void on_checked(void *user, struct probe_result *r)
+{
+	struct check_slot *slot = user;
+	struct report_item *it = slot->item;
+
+	classify_result(r, &it->target->rules, (int64_t)time(NULL), &it->verdict);
+	it->result = *r;
+	it->result.body = NULL;   /* the probe frees it */
+	it->result.body_len = 0;
+	it->done = true;
+	if (--slot->run->remaining == 0)
+		ev_break(slot->run->loop, EVBREAK_ALL);
+}
+
+/* Runs every target once, all at once within the concurrency limit. */
+static int sweep(struct ev_loop *loop, const struct ht_config *cfg, unsigned concurrency,
+		 struct report_item *items)
+{
+	struct check_run run = { loop, items, cfg->ntargets };
+	struct check_slot *slots = calloc(cfg->ntargets, sizeof(*slots));
+	struct ht_err err = { "" };
+	struct probe *p = slots ? probe_new(loop, concurrency, &err) : NULL;
+
+	if (!p) {
+		fprintf(stderr, "healthtop: %s\n", slots ? err.msg : "out of memory");
+		free(slots);
+		return -1;
+	}
+	if (probe_concurrency(p) < concurrency)
+		fprintf(stderr, "healthtop: concurrency %u is more than the open-file limit allows; using %u\n",
+			concurrency, probe_concurrency(p));
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		items[i].target = &cfg->targets[i];
+		slots[i] = (struct check_slot){ &run, &items[i] };
+		if (probe_submit(p, &cfg->targets[i], on_checked, &slots[i]) < 0) {
+			fprintf(stderr, "healthtop: out of memory queueing checks\n");
+			probe_free(p);
+			free(slots);
+			return -1;
+		}
+	}
+	if (run.remaining > 0)
+		ev_run(loop, 0);
+	probe_free(p);
+	free(slots);
+	return 0;
+}
+
+/* Storage trouble is reported as such; it never changes what the checks found. */
+static void record(const char *db_path, const struct ht_config *cfg, const struct report_item *items)
+{
+	struct ht_err err = { "" };
+	struct store *s = NULL;
+	struct store_row *rows = calloc(cfg->ntargets, sizeof(*rows));
+
+	if (!rows || store_open(db_path, &s, &err) < 0)
+		goto fail;
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		const struct ht_target *t = items[i].target;
+		const struct probe_result *r = &items[i].result;
+		if (store_target_id(s, t->name, t->project, t->display_url, &rows[i].target_id, &err) < 0)
+			goto fail;
+		rows[i].checked_at_ms = r->started_ms;
+		rows[i].cls = items[i].verdict.cls;
+		rows[i].http_code = r->http_code;
+		rows[i].response_ms = r->total_ms;
+		rows[i].dns_ms = r->dns_ms;
+		rows[i].connect_ms = r->connect_ms;
+		rows[i].tls_ms = r->tls_ms;
+		rows[i].ttfb_ms = r->ttfb_ms;
+		rows[i].cert_expiry = r->cert_expiry;
+		rows[i].reason = items[i].verdict.reason;
+		rows[i].error = r->error;
+	}
+	if (store_append_batch(s, rows, cfg->ntargets, &err) < 0)
+		goto fail;
+	/* One bounded step: a 'check' run from cron keeps the database in shape too. */
+	struct store_retention ret = { cfg->retention.raw_days, cfg->retention.hourly_days, cfg->retention.daily_days };
+	int deleted;
+	if (store_prune_step(s, &ret, (int64_t)time(NULL) * 1000, 5000, &deleted, &err) < 0)
+		goto fail;
+	store_close(s);
+	free(rows);
+	return;
+fail:
+	fprintf(stderr, "healthtop: storage error, results not recorded: %s\n", rows ? err.msg : "out of memory");
+	store_close(s);
+	free(rows);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_opts o = { .format = FORMAT_TABLE };
+	struct ht_config cfg;
+	struct demo *demo = NULL;
+	struct ev_loop *loop;
+	char dbbuf[1024];
+	const char *db;
+	int rc = HT_EXIT_USAGE;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (parse_opts(argc, argv, &o) < 0)
+		return HT_EXIT_USAGE;
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (cli_load_config(&o.common, loop, &demo, &cfg) < 0 || !(db = cli_db_path(&o.common, dbbuf, sizeof(dbbuf))))
+		goto out;
+	struct report_item *items = calloc(cfg.ntargets, sizeof(*items));
+	ev_tstamp t0 = ev_time();
+	if (!items || sweep(loop, &cfg, (unsigned)(o.concurrency ? o.concurrency : cfg.concurrency), items) < 0) {
+		free(items);
+		rc = HT_EXIT_DOWN;   /* we could not look: do not claim health */
+		goto out;
+	}
+	double elapsed = ev_time() - t0;
+	record(db, &cfg, items);
+	if (o.format == FORMAT_JSON)
+		report_json(stdout, items, cfg.ntargets);
+	else
+		report_table(stdout, items, cfg.ntargets, elapsed, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	rc = report_exit_code(items, cfg.ntargets);
+	free(items);
+out:
+	config_free(&cfg);
+	demo_stop(demo);
+	return rc;
+}

@@ -1,0 +1,163 @@
+#include "autoconfig.h"
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "healthtop/core/clock.h"
+#include "healthtop/cmd/cli.h"
+#include "healthtop/cmd/cmd.h"
+#include "healthtop/monitor/monitor.h"
+#include "healthtop/cmd/check_report.h"
+
+struct daemon_ctx {
+	struct ev_loop *loop;
+	struct monitor *m;
+	struct cli_common opts;
+	ev_signal sigterm, sigint, sighup;
+};
+
+static const char usage[] = "usage: healthtop daemon [-c FILE] [--db PATH] [--demo]\n";
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void logf_(const char *fmt, ...)
+{
+	char when[40];
+	va_list ap;
+
+	clock_iso8601(clock_wall_ms(), false, when, sizeof(when));
+	fprintf(stderr, "%s ", when);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void on_result(void *user, size_t idx, bool changed, enum ht_class from)
+{
+	struct daemon_ctx *d = user;
+	const struct ht_target *t = monitor_target(d->m, idx);
+	const struct target_state *s = monitor_state(d->m, idx);
+
+	if (s->ring_n == 1)
+		logf_("%s: %s (%s)", t->name, ht_class_name(s->last.cls), s->last.reason);
+	else if (changed)
+		logf_("%s: %s -> %s (%s)", t->name, ht_class_name(from), ht_class_name(s->last.cls), s->last.reason);
+}
+
+static void on_storage(void *user, const char *msg)
+{
+	if (msg)
+		logf_("storage error (results kept in memory and retried): %s", msg);
+	else
+		logf_("storage recovered");
+}
+
+static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	logf_("%s: stopping", w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_reload(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon_ctx *d = w->data;
+	struct ht_config *cfg = calloc(1, sizeof(*cfg));
+	struct ht_err err = { "" };
+
+	if (d->opts.demo || !cfg) {
+		logf_("SIGHUP: %s", cfg ? "the demo fleet has nothing to reload" : "out of memory");
+		free(cfg);
+		return;
+	}
+	if (cli_load_config(&d->opts, loop, NULL, cfg) < 0) {
+		logf_("SIGHUP: reload failed, keeping the old config (see above)");
+		free(cfg);
+		return;
+	}
+	if (monitor_reload(d->m, cfg, &err) < 0) {
+		logf_("SIGHUP: reload failed, keeping the old config: %s", err.msg);
+		config_free(cfg);
+		free(cfg);
+		return;
+	}
+	logf_("SIGHUP: reloaded, %zu targets", monitor_count(d->m));
+}
+
+static int parse_opts(int argc, char **argv, struct cli_common *o)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		if (cli_common_opt(ch, optarg, o))
+			continue;
+		switch (ch) {
+		case 'h': fputs(usage, stdout); exit(HT_EXIT_OK);
+		default:
+			return cli_opt_error("healthtop daemon", ch, argv, usage);
+		}
+	}
+	if (cli_no_operands("healthtop daemon", argc, argv, usage) < 0)
+		return -1;
+	return 0;
+}
+
+static void watch_signals(struct daemon_ctx *d)
+{
+	ev_signal_init(&d->sigterm, on_stop, SIGTERM);
+	ev_signal_init(&d->sigint, on_stop, SIGINT);
+	ev_signal_init(&d->sighup, on_reload, SIGHUP);
+	d->sighup.data = d;
+	ev_signal_start(d->loop, &d->sigterm);
+	ev_signal_start(d->loop, &d->sigint);
+	ev_signal_start(d->loop, &d->sighup);
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	struct daemon_ctx d = { .loop = ev_default_loop(EVFLAG_AUTO) };
+	struct ht_config *cfg = calloc(1, sizeof(*cfg));
+	struct demo *demo = NULL;
+	struct ht_err err = { "" };
+	struct monitor_hooks hooks = { on_result, on_storage, &d };
+	char dbbuf[1024];
+	const char *db;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!cfg || parse_opts(argc, argv, &d.opts) < 0 || cli_load_config(&d.opts, d.loop, &demo, cfg) < 0 ||
+	    !(db = cli_db_path(&d.opts, dbbuf, sizeof(dbbuf)))) {
+		if (cfg)
+			config_free(cfg);
+		free(cfg);
+		demo_stop(demo);
+		return HT_EXIT_USAGE;
+	}
+	size_t n = cfg->ntargets;
+	unsigned want = (unsigned)cfg->concurrency;
+	if (!(d.m = monitor_new(d.loop, cfg, db, &hooks, &err))) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		demo_stop(demo);
+		return HT_EXIT_USAGE;
+	}
+	watch_signals(&d);
+	logf_("started: %zu targets, database %s", n, db);
+	if (monitor_concurrency(d.m) < want)
+		logf_("concurrency %u is more than the open-file limit allows; using %u", want, monitor_concurrency(d.m));
+	monitor_start(d.m);
+	ev_run(d.loop, 0);
+	monitor_free(d.m);   /* writes what is pending */
+	demo_stop(demo);
+	logf_("stopped");
+	return HT_EXIT_OK;
+}

@@ -1,0 +1,101 @@
+#include "autoconfig.h"
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "healthtop/cmd/cli.h"
+#include "healthtop/cmd/cmd.h"
+#include "healthtop/monitor/monitor.h"
+#include "healthtop/ui/theme.h"
+#include "healthtop/ui/ui.h"
+
+struct dash_opts {
+	struct cli_common common;
+	const char *theme;
+};
+
+static const char usage[] = "usage: healthtop [-c FILE] [--db PATH] [--theme NAME] [--demo]\n";
+
+static int parse_opts(int argc, char **argv, struct dash_opts *o)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "theme", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
+		if (cli_common_opt(ch, optarg, &o->common))
+			continue;
+		if (ch != 't')
+			return cli_opt_error("healthtop", ch, argv, usage);
+		o->theme = optarg;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "healthtop: unknown command \"%s\" (see healthtop --help)\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int pick_theme(const struct dash_opts *o, struct theme *t, bool *color)
+{
+	struct ht_err err = { "" };
+	const char *no_color = getenv("NO_COLOR");
+
+	*color = !(no_color && no_color[0]);   /* https://no-color.org */
+	if (theme_load(o->theme ? o->theme : "default", t, &err) < 0) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		return -1;
+	}
+	if (!*color)
+		theme_mono(t);
+	return 0;
+}
+
+int cmd_dashboard(int argc, char **argv)
+{
+	struct dash_opts o = { .theme = NULL };
+	struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+	struct ht_config *cfg = calloc(1, sizeof(*cfg));
+	struct demo *demo = NULL;
+	struct monitor *m = NULL;
+	struct ht_err err = { "" };
+	struct monitor_hooks none = { NULL, NULL, NULL };
+	struct theme theme;
+	bool color;
+	char dbbuf[1024];
+	const char *db;
+	int rc = HT_EXIT_USAGE;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!cfg || parse_opts(argc, argv, &o) < 0 || pick_theme(&o, &theme, &color) < 0 ||
+	    cli_load_config(&o.common, loop, &demo, cfg) < 0 || !(db = cli_db_path(&o.common, dbbuf, sizeof(dbbuf)))) {
+		if (cfg)
+			config_free(cfg);
+		free(cfg);
+		goto out;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		/* Every input checked, nothing created yet: no database for a screen that cannot be. */
+		fprintf(stderr, "healthtop: the dashboard needs a terminal; use 'healthtop check' or 'healthtop daemon'\n");
+		config_free(cfg);
+		free(cfg);
+		goto out;
+	}
+	if (!(m = monitor_new(loop, cfg, db, &none, &err)) || ui_run(loop, m, &theme, color, &err) < 0) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		goto out;
+	}
+	rc = HT_EXIT_OK;
+out:
+	monitor_free(m);
+	demo_stop(demo);
+	return rc;
+}

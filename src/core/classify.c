@@ -1,0 +1,141 @@
+#include "autoconfig.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "healthtop/core/classify.h"
+
+#define MAX_FINDINGS 6
+
+struct finding {
+	enum ht_class cls;
+	char text[128];
+};
+
+struct findings {
+	struct finding f[MAX_FINDINGS];
+	size_t n;
+};
+
+static void note(struct findings *fs, enum ht_class cls, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note(struct findings *fs, enum ht_class cls, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fs->n == MAX_FINDINGS)
+		return;
+	fs->f[fs->n].cls = cls;
+	va_start(ap, fmt);
+	vsnprintf(fs->f[fs->n].text, sizeof(fs->f[0].text), fmt, ap);
+	va_end(ap);
+	fs->n++;
+}
+
+static void transport_findings(const struct probe_result *r, const struct ht_rules *rules,
+			       struct findings *fs)
+{
+	const char *e = r->error[0] ? r->error : "no detail";
+
+	switch (r->outcome) {
+	case PROBE_OK:
+		break;
+	case PROBE_DNS:
+		note(fs, HT_DOWN, "DNS: %s", e);
+		break;
+	case PROBE_REFUSED:
+		note(fs, HT_DOWN, "connection refused");
+		break;
+	case PROBE_UNREACHABLE:
+		note(fs, HT_DOWN, "unreachable: %s", e);
+		break;
+	case PROBE_TLS:
+		note(fs, HT_DOWN, "TLS: %s", e);
+		break;
+	case PROBE_REDIRECTS:
+		note(fs, HT_DOWN, "redirect loop (more than 5 redirects)");
+		break;
+	case PROBE_TIMEOUT:
+		note(fs, HT_DEGRADED, "timeout after %d ms", rules->timeout_ms);
+		break;
+	case PROBE_ERROR:
+	default:
+		note(fs, HT_DOWN, "%s", e);
+		break;
+	}
+}
+
+static void http_findings(const struct probe_result *r, const struct ht_rules *rules,
+			  struct findings *fs)
+{
+	long code = r->http_code;
+
+	if (r->outcome != PROBE_OK)
+		return;
+	if (code >= 500 || code == 429)
+		note(fs, code >= 600 ? HT_DOWN : HT_DEGRADED, "HTTP %ld", code);
+	else if (code < 200 || code > 299)
+		note(fs, HT_DOWN, "HTTP %ld", code);
+	else if (r->total_ms > rules->degraded_ms)
+		note(fs, HT_DEGRADED, "slow: %.0f ms > %d ms", r->total_ms, rules->degraded_ms);
+}
+
+static void cert_findings(const struct probe_result *r, const struct ht_rules *rules,
+			  int64_t now_s, struct findings *fs)
+{
+	int64_t left = r->cert_expiry - now_s;
+
+	if (r->cert_expiry <= 0)
+		return;
+	if (left <= 0)
+		note(fs, HT_DOWN, "cert expired %lld d ago", (long long)(-left / 86400));
+	else if (left < (int64_t)rules->tls_expiry_warn_days * 86400) {
+		if (left >= 86400)
+			note(fs, HT_DEGRADED, "cert expires in %lld d", (long long)(left / 86400));
+		else
+			note(fs, HT_DEGRADED, "cert expires in %lld h", (long long)(left / 3600));
+	}
+}
+
+/* Worst findings first, joined by "; ", cut to fit. */
+static void join_reasons(const struct findings *fs, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int cls = HT_DOWN; cls >= HT_HEALTHY; cls--) {
+		for (size_t i = 0; i < fs->n; i++) {
+			if ((int)fs->f[i].cls != cls)
+				continue;
+			int n = snprintf(out + used, size - used, "%s%s", used ? "; " : "", fs->f[i].text);
+			if (n < 0 || (size_t)n >= size - used) {
+				out[used] = '\0';
+				return;
+			}
+			used += (size_t)n;
+		}
+	}
+}
+
+void classify_result(const struct probe_result *r, const struct ht_rules *rules, int64_t now_s,
+		     struct ht_verdict *v)
+{
+	struct findings fs = { .n = 0 };
+
+	memset(v, 0, sizeof(*v));
+	transport_findings(r, rules, &fs);
+	http_findings(r, rules, &fs);
+	if (r->outcome == PROBE_OK) {
+		body_assess(r->body, r->body_len, rules->heartbeat_stale_s, now_s, &v->body);
+		if (v->body.cls != HT_HEALTHY)
+			note(&fs, v->body.cls, "%s", v->body.reason);
+	}
+	cert_findings(r, rules, now_s, &fs);
+	v->cls = HT_HEALTHY;
+	for (size_t i = 0; i < fs.n; i++)
+		if (fs.f[i].cls > v->cls)
+			v->cls = fs.f[i].cls;
+	join_reasons(&fs, v->reason, sizeof(v->reason));
+	if (v->cls == HT_HEALTHY && v->reason[0] == '\0')
+		snprintf(v->reason, sizeof(v->reason), "HTTP %ld", r->http_code);
+}

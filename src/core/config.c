@@ -1,0 +1,625 @@
+#include "autoconfig.h"
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "healthtop/core/paths.h"
+#include "healthtop/core/config.h"
+#include "healthtop/core/json_position.h"
+#include "healthtop/core/sanitize.h"
+
+#define HEADER_VALUE_MAX 8192
+#define PATH_MAX_LEN 2048
+
+struct pctx {
+	const char *text;
+	size_t len;
+	const char *source;
+	ht_getenv_fn env;
+	struct ht_err *err;
+};
+
+/* What a target inherits from "defaults" and may override. */
+struct inherit {
+	int interval_s;
+	struct ht_rules rules;
+	const char *path;
+	const cJSON *headers;
+	char headers_path[80];
+	const char *ca_file;
+	int ca_file_line;
+	bool insecure;
+};
+
+static const char *const top_keys[] = { "concurrency", "defaults", "targets", "retention", NULL };
+static const char *const retention_keys[] = { "raw_days", "hourly_days", "daily_days", NULL };
+static const char *const default_keys[] = {
+	"interval_s", "timeout_ms", "degraded_ms", "path", "tls_expiry_warn_days",
+	"heartbeat_stale_s", "headers", "ca_file", "insecure", NULL };
+static const char *const target_keys[] = {
+	"name", "project", "url", "interval_s", "timeout_ms", "degraded_ms", "path",
+	"tls_expiry_warn_days", "heartbeat_stale_s", "headers", "ca_file", "insecure", NULL };
+
+static int fail(struct pctx *c, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct pctx *c, const char *path, const char *fmt, ...)
+{
+	char what[384];
+	va_list ap;
+	int line = jsonpos_line(c->text, c->len, path);
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (line <= 0)
+		ht_err_set(c->err, "%s: %s%s%s", c->source, path, *path ? ": " : "", what);
+	else
+		ht_err_set(c->err, "%s:%d: %s%s%s", c->source, line, path, *path ? ": " : "", what);
+	return -1;
+}
+
+/* The offending value as it stood in the file, short and printable. */
+static void quote_value(const cJSON *item, char *out, size_t size)
+{
+	char *raw = cJSON_PrintUnformatted(item);
+	const char *s = raw ? raw : "?";
+	size_t n = strlen(s);
+
+	if (n > 60) {
+		sanitize_text(s, 57, out, size > 58 ? 58 : size, false);
+		strncat(out, "...", size - strlen(out) - 1);
+	} else {
+		sanitize_text(s, n, out, size, false);
+	}
+	free(raw);
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			size_t best = diag + cost;
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* Near misses: a few typos, or the key without its unit suffix ("timeout" for "timeout_ms"). */
+static size_t key_distance(const char *given, const char *known)
+{
+	size_t lg = strlen(given), lk = strlen(known);
+	size_t shorter = lg < lk ? lg : lk;
+
+	if (lg != lk && shorter >= 4 && strncasecmp(given, known, shorter) == 0)
+		return 1;
+	return edit_distance(given, known);
+}
+
+static int check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *allowed)
+{
+	char sub[256];
+
+	for (const cJSON *it = obj->child; it; it = it->next) {
+		const char *best = NULL;
+		size_t best_d = 3;
+		bool known = false;
+
+		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", it->string);
+		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
+			if (strcmp(prev->string, it->string) == 0)
+				return fail(c, sub, "key appears twice");
+		for (size_t i = 0; allowed[i]; i++) {
+			size_t d = key_distance(it->string, allowed[i]);
+			if (d == 0)
+				known = true;
+			if (d < best_d) {
+				best_d = d;
+				best = allowed[i];
+			}
+		}
+		if (known)
+			continue;
+		char shown[80];
+		sanitize_text(it->string, strlen(it->string), shown, sizeof(shown), false);
+		if (best)
+			return fail(c, sub, "unknown key \"%s\" (did you mean \"%s\"?)", shown, best);
+		return fail(c, sub, "unknown key \"%s\"", shown);
+	}
+	return 0;
+}
+
+static int get_int(struct pctx *c, const cJSON *obj, const char *key, const char *path,
+		   int min, int max, int *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char sub[256], shown[80];
+
+	if (!it)
+		return 0;
+	snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
+	if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble != floor(it->valuedouble) ||
+	    it->valuedouble < min || it->valuedouble > max) {
+		quote_value(it, shown, sizeof(shown));
+		return fail(c, sub, "%s is not an integer %d..%d", shown, min, max);
+	}
+	*out = (int)it->valuedouble;
+	return 0;
+}
+
+static int get_bool(struct pctx *c, const cJSON *obj, const char *key, const char *path, bool *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char sub[256], shown[80];
+
+	if (!it)
+		return 0;
+	if (!cJSON_IsBool(it)) {
+		snprintf(sub, sizeof(sub), "%s.%s", path, key);
+		quote_value(it, shown, sizeof(shown));
+		return fail(c, sub, "%s is not true or false", shown);
+	}
+	*out = cJSON_IsTrue(it);
+	return 0;
+}
+
+/* A printable string of 1..max bytes (or 0..max when allow_empty). */
+static int get_string(struct pctx *c, const cJSON *obj, const char *key, const char *path,
+		      size_t max, bool allow_empty, const char **out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char sub[256], shown[80];
+
+	if (!it)
+		return 0;
+	snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
+	quote_value(it, shown, sizeof(shown));
+	if (!cJSON_IsString(it))
+		return fail(c, sub, "%s is not a string", shown);
+	size_t n = strlen(it->valuestring);
+	if (n == 0 && !allow_empty)
+		return fail(c, sub, "must not be empty");
+	if (n > max)
+		return fail(c, sub, "%s is longer than %zu bytes", shown, max);
+	if (!sanitize_is_clean(it->valuestring))
+		return fail(c, sub, "%s contains control characters or invalid UTF-8", shown);
+	*out = it->valuestring;
+	return 0;
+}
+
+static int get_rules(struct pctx *c, const cJSON *obj, const char *path, struct inherit *in)
+{
+	const char *ca = NULL;
+
+	if (get_int(c, obj, "interval_s", path, 1, 86400, &in->interval_s) < 0 ||
+	    get_int(c, obj, "timeout_ms", path, 1, 600000, &in->rules.timeout_ms) < 0 ||
+	    get_int(c, obj, "degraded_ms", path, 1, 600000, &in->rules.degraded_ms) < 0 ||
+	    get_int(c, obj, "tls_expiry_warn_days", path, 0, 3650, &in->rules.tls_expiry_warn_days) < 0 ||
+	    get_int(c, obj, "heartbeat_stale_s", path, 1, 31536000, &in->rules.heartbeat_stale_s) < 0 ||
+	    get_bool(c, obj, "insecure", path, &in->insecure) < 0 ||
+	    get_string(c, obj, "path", path, PATH_MAX_LEN, true, &in->path) < 0 ||
+	    get_string(c, obj, "ca_file", path, 4096, false, &ca) < 0)
+		return -1;
+	if (in->path && in->path[0] != '\0' && in->path[0] != '/') {
+		char sub[256];
+		snprintf(sub, sizeof(sub), "%s.path", path);
+		return fail(c, sub, "\"%s\" must start with / (or be \"\" to use url as it is)", in->path);
+	}
+	if (ca) {
+		char sub[256];
+		snprintf(sub, sizeof(sub), "%s.ca_file", path);
+		in->ca_file = ca;
+		in->ca_file_line = jsonpos_line(c->text, c->len, sub);
+	}
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(obj, "headers");
+	if (h) {
+		snprintf(in->headers_path, sizeof(in->headers_path), "%s.headers", path);
+		if (!cJSON_IsObject(h))
+			return fail(c, in->headers_path, "must be an object of \"Name\": \"value\"");
+		in->headers = h;
+	}
+	return 0;
+}
+
+static bool is_token_char(unsigned char ch)
+{
+	return isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch);
+}
+
+/* ${VAR} → its value from the environment; anything else verbatim. */
+static int expand_env(struct pctx *c, const char *path, const char *in, char **out)
+{
+	char buf[HEADER_VALUE_MAX + 1];
+	size_t o = 0;
+
+	for (const char *p = in; *p;) {
+		const char *piece = p;
+		size_t plen = 1;
+		if (p[0] == '$' && p[1] == '{') {
+			const char *end = strchr(p + 2, '}');
+			size_t nlen = end ? (size_t)(end - p - 2) : 0;
+			char name[128];
+			if (!end || nlen == 0 || nlen >= sizeof(name))
+				return fail(c, path, "unterminated or empty ${...}");
+			memcpy(name, p + 2, nlen);
+			name[nlen] = '\0';
+			for (size_t i = 0; i < nlen; i++)
+				if (!(isalnum((unsigned char)name[i]) || name[i] == '_'))
+					return fail(c, path, "\"${%s}\" is not a variable name", name);
+			piece = c->env ? c->env(name) : NULL;
+			if (!piece)
+				return fail(c, path, "environment variable %s is not set", name);
+			plen = strlen(piece);
+			p = end + 1;
+		} else {
+			p++;
+		}
+		if (o + plen > HEADER_VALUE_MAX)
+			return fail(c, path, "value is longer than %d bytes", HEADER_VALUE_MAX);
+		memcpy(buf + o, piece, plen);
+		o += plen;
+	}
+	buf[o] = '\0';
+	if (strpbrk(buf, "\r\n"))
+		return fail(c, path, "value contains a line break");
+	*out = strdup(buf);
+	return *out ? 0 : fail(c, path, "out of memory");
+}
+
+static int add_headers(struct pctx *c, const cJSON *obj, const char *path, struct ht_target *t)
+{
+	for (const cJSON *h = obj->child; h; h = h->next) {
+		char sub[320];
+		snprintf(sub, sizeof(sub), "%s.%s", path, h->string);
+		if (h->string[0] == '\0')
+			return fail(c, sub, "header name is empty");
+		for (const char *p = h->string; *p; p++)
+			if (!is_token_char((unsigned char)*p))
+				return fail(c, sub, "header name has a character not allowed in HTTP");
+		if (!cJSON_IsString(h))
+			return fail(c, sub, "header value is not a string");
+		if (strlen(h->valuestring) > HEADER_VALUE_MAX)
+			return fail(c, sub, "value is longer than %d bytes", HEADER_VALUE_MAX);
+		/* A target's header replaces the default of the same name. */
+		size_t slot = t->nheaders;
+		for (size_t i = 0; i < t->nheaders; i++)
+			if (strcasecmp(t->headers[i].name, h->string) == 0)
+				slot = i;
+		char *value;
+		if (expand_env(c, sub, h->valuestring, &value) < 0)
+			return -1;
+		if (slot == t->nheaders) {
+			struct ht_header *nh = realloc(t->headers, (t->nheaders + 1) * sizeof(*nh));
+			if (!nh) {
+				free(value);
+				return fail(c, sub, "out of memory");
+			}
+			t->headers = nh;
+			t->headers[slot].name = strdup(h->string);
+			t->headers[slot].value = NULL;
+			t->nheaders++;
+		}
+		free(t->headers[slot].value);
+		t->headers[slot].value = value;
+		if (!t->headers[slot].name)
+			return fail(c, sub, "out of memory");
+	}
+	return 0;
+}
+
+/* Checks url, builds check_url and display_url, and fills project from the host if unset. */
+static int set_urls(struct pctx *c, const char *path, const char *url, const char *upath,
+		    struct ht_target *t)
+{
+	char sub[256], shown[80];
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *display = NULL;
+	int rc = -1;
+
+	snprintf(sub, sizeof(sub), "%s.url", path);
+	sanitize_text(url, strlen(url), shown, sizeof(shown), false);
+	if (!u)
+		return fail(c, sub, "out of memory");
+	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+	if (uc != CURLUE_OK) {
+		fail(c, sub, "\"%s\" is not a valid URL (%s)", shown, curl_url_strerror(uc));
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
+		fail(c, sub, "scheme \"%s\" is not http or https", scheme ? scheme : "");
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+		fail(c, sub, "\"%s\" has no host", shown);
+		goto out;
+	}
+	size_t ul = strlen(url), pl = strlen(upath);
+	t->check_url = malloc(ul + pl + 1);
+	if (!t->check_url) {
+		fail(c, sub, "out of memory");
+		goto out;
+	}
+	memcpy(t->check_url, url, ul + 1);
+	if (pl > 0) {
+		if (ul > 0 && url[ul - 1] == '/')
+			t->check_url[--ul] = '\0';
+		memcpy(t->check_url + ul, upath, pl + 1);
+		uc = curl_url_set(u, CURLUPART_URL, t->check_url, CURLU_NON_SUPPORT_SCHEME);
+		if (uc != CURLUE_OK) {
+			snprintf(sub, sizeof(sub), "%s.path", path);
+			fail(c, sub, "\"%s\" makes an invalid URL (%s)", upath, curl_url_strerror(uc));
+			goto out;
+		}
+	}
+	/* Passwords in URLs stay in memory only. */
+	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+	if (curl_url_get(u, CURLUPART_URL, &display, 0) != CURLUE_OK) {
+		fail(c, sub, "\"%s\" cannot be shown", shown);
+		goto out;
+	}
+	t->display_url = strdup(display);
+	if (!t->project)
+		t->project = strdup(host);
+	rc = (t->display_url && t->project) ? 0 : fail(c, sub, "out of memory");
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(display);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int parse_target(struct pctx *c, const cJSON *obj, size_t idx, const struct inherit *defs,
+			struct ht_target *t)
+{
+	char path[64];
+	struct inherit in = *defs;
+	const char *name = NULL, *project = NULL, *url = NULL;
+
+	snprintf(path, sizeof(path), "targets[%zu]", idx);
+	if (!cJSON_IsObject(obj))
+		return fail(c, path, "must be an object");
+	if (check_keys(c, obj, path, target_keys) < 0 ||
+	    get_string(c, obj, "name", path, HT_NAME_MAX, false, &name) < 0 ||
+	    get_string(c, obj, "project", path, HT_NAME_MAX, false, &project) < 0 ||
+	    get_string(c, obj, "url", path, 4096, false, &url) < 0 ||
+	    get_rules(c, obj, path, &in) < 0)
+		return -1;
+	if (!name)
+		return fail(c, path, "missing \"name\"");
+	if (!url)
+		return fail(c, path, "missing \"url\"");
+	t->name = strdup(name);
+	t->project = project ? strdup(project) : NULL;
+	t->url = strdup(url);
+	if (!t->name || !t->url || (project && !t->project))
+		return fail(c, path, "out of memory");
+	if (set_urls(c, path, url, in.path, t) < 0)
+		return -1;
+	t->interval_s = in.interval_s;
+	t->rules = in.rules;
+	t->insecure = in.insecure;
+	t->ca_file_line = in.ca_file_line;
+	if (in.ca_file && !(t->ca_file = strdup(in.ca_file)))
+		return fail(c, path, "out of memory");
+	if (defs->headers && add_headers(c, defs->headers, defs->headers_path, t) < 0)
+		return -1;
+	if (in.headers && in.headers != defs->headers && add_headers(c, in.headers, in.headers_path, t) < 0)
+		return -1;
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct ht_target *const *x = a, *const *y = b;
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int check_unique_names(struct pctx *c, struct ht_config *cfg)
+{
+	const struct ht_target **sorted = malloc(cfg->ntargets * sizeof(*sorted));
+	int rc = 0;
+
+	if (!sorted)
+		return fail(c, "targets", "out of memory");
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		sorted[i] = &cfg->targets[i];
+	qsort(sorted, cfg->ntargets, sizeof(*sorted), cmp_name);
+	for (size_t i = 1; i < cfg->ntargets && rc == 0; i++) {
+		if (strcmp(sorted[i - 1]->name, sorted[i]->name) != 0)
+			continue;
+		size_t a = (size_t)(sorted[i - 1] - cfg->targets), b = (size_t)(sorted[i] - cfg->targets);
+		char path[64];
+		snprintf(path, sizeof(path), "targets[%zu].name", a > b ? a : b);
+		rc = fail(c, path, "\"%s\" is already the name of targets[%zu]", sorted[i]->name, a < b ? a : b);
+	}
+	free(sorted);
+	return rc;
+}
+
+static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
+{
+	struct inherit defs = {
+		.interval_s = 60,
+		.rules = { .timeout_ms = 5000, .degraded_ms = 1000, .tls_expiry_warn_days = 14,
+			   .heartbeat_stale_s = 30 },
+		.path = "/health",
+	};
+
+	if (!cJSON_IsObject(root))
+		return fail(c, "", "the top level must be an object");
+	cfg->concurrency = 64;
+	if (check_keys(c, root, "", top_keys) < 0 ||
+	    get_int(c, root, "concurrency", "", 1, 10000, &cfg->concurrency) < 0)
+		return -1;
+	cfg->retention = (struct ht_retention){ .raw_days = 14, .hourly_days = 400, .daily_days = 0 };
+	const cJSON *ret = cJSON_GetObjectItemCaseSensitive(root, "retention");
+	if (ret) {
+		if (!cJSON_IsObject(ret))
+			return fail(c, "retention", "must be an object");
+		if (check_keys(c, ret, "retention", retention_keys) < 0 ||
+		    get_int(c, ret, "raw_days", "retention", 1, 36500, &cfg->retention.raw_days) < 0 ||
+		    get_int(c, ret, "hourly_days", "retention", 1, 36500, &cfg->retention.hourly_days) < 0 ||
+		    get_int(c, ret, "daily_days", "retention", 0, 36500, &cfg->retention.daily_days) < 0)
+			return -1;
+	}
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "defaults");
+	if (d) {
+		if (!cJSON_IsObject(d))
+			return fail(c, "defaults", "must be an object");
+		if (check_keys(c, d, "defaults", default_keys) < 0 || get_rules(c, d, "defaults", &defs) < 0)
+			return -1;
+	}
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "targets");
+	if (!ts)
+		return fail(c, "", "missing \"targets\"");
+	if (!cJSON_IsArray(ts) || cJSON_GetArraySize(ts) == 0)
+		return fail(c, "targets", "must be a non-empty array of targets");
+	size_t n = (size_t)cJSON_GetArraySize(ts);
+	cfg->targets = calloc(n, sizeof(*cfg->targets));
+	if (!cfg->targets)
+		return fail(c, "targets", "out of memory");
+	size_t i = 0;
+	for (const cJSON *t = ts->child; t; t = t->next, i++) {
+		cfg->ntargets = i + 1;
+		if (parse_target(c, t, i, &defs, &cfg->targets[i]) < 0)
+			return -1;
+	}
+	return check_unique_names(c, cfg);
+}
+
+int config_parse(const char *text, size_t len, const char *source, ht_getenv_fn env,
+		 struct ht_config *cfg, struct ht_err *err)
+{
+	struct pctx c = { text, len, source, env, err };
+	const char *end = NULL;
+	cJSON *root;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->source = strdup(source);
+	if (!cfg->source) {
+		ht_err_set(err, "%s: out of memory", source);
+		return -1;
+	}
+	if (memchr(text, '\0', len)) {
+		ht_err_set(err, "%s: contains a NUL byte: not a JSON text", source);
+		config_free(cfg);
+		return -1;
+	}
+	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (!root || (end && (size_t)(end - text) < len && strspn(end, " \t\r\n") != len - (size_t)(end - text))) {
+		int line, col;
+		size_t off = end ? (size_t)(end - text) : 0;
+		if (root)   /* trailing text: point at it, not at the whitespace before it */
+			off += strspn(text + off, " \t\r\n");
+		char near[40];
+		jsonpos_offset(text, len, off, &line, &col);
+		sanitize_text(text + off, len - off < 20 ? len - off : 20, near, sizeof(near), false);
+		ht_err_set(err, "%s:%d:%d: JSON syntax error near \"%s\"", source, line, col, near);
+		cJSON_Delete(root);
+		config_free(cfg);
+		return -1;
+	}
+	rc = parse_root(&c, root, cfg);
+	cJSON_Delete(root);
+	if (rc < 0)
+		config_free(cfg);
+	return rc;
+}
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+int config_load(const char *path, struct ht_config *cfg, struct ht_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+	size_t len;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!f) {
+		ht_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	text = malloc(HT_CONFIG_MAX_BYTES + 1);
+	if (!text) {
+		fclose(f);
+		ht_err_set(err, "%s: out of memory", path);
+		return -1;
+	}
+	len = fread(text, 1, HT_CONFIG_MAX_BYTES + 1, f);
+	if (ferror(f) || len > HT_CONFIG_MAX_BYTES) {
+		ht_err_set(err, "%s: %s", path, ferror(f) ? strerror(errno) : "larger than 16 MiB");
+		fclose(f);
+		free(text);
+		return -1;
+	}
+	fclose(f);
+	text[len] = '\0';
+	int rc = config_parse(text, len, path, env_lookup, cfg, err);
+	for (size_t i = 0; rc == 0 && i < cfg->ntargets; i++) {
+		const struct ht_target *t = &cfg->targets[i];
+		if (t->ca_file && access(t->ca_file, R_OK) != 0) {
+			ht_err_set(err, "%s:%d: targets[%zu].ca_file: \"%s\" is not readable: %s", path,
+				   t->ca_file_line, i, t->ca_file, strerror(errno));
+			config_free(cfg);
+			rc = -1;
+		}
+	}
+	free(text);
+	return rc;
+}
+
+void config_free(struct ht_config *cfg)
+{
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		struct ht_target *t = &cfg->targets[i];
+		free(t->name);
+		free(t->project);
+		free(t->url);
+		free(t->check_url);
+		free(t->display_url);
+		free(t->ca_file);
+		for (size_t h = 0; h < t->nheaders; h++) {
+			free(t->headers[h].name);
+			free(t->headers[h].value);
+		}
+		free(t->headers);
+	}
+	free(cfg->targets);
+	free(cfg->source);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+char *config_default_path(char *buf, size_t size)
+{
+	return paths_xdg(PATHS_CONFIG, "config.json", buf, size);
+}

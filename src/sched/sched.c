@@ -1,0 +1,148 @@
+#include "autoconfig.h"
+#include <stdlib.h>
+#include <time.h>
+#include "healthtop/sched/sched.h"
+
+struct sched_slot {
+	struct sched *s;
+	size_t idx;
+	ev_timer timer;
+	bool in_flight;
+};
+
+struct sched {
+	struct ev_loop *loop;
+	struct probe *probe;
+	struct ht_config *cfg;
+	struct sched_slot *slots;
+	size_t in_flight;
+	bool retiring;
+	sched_result_fn fn;
+	void *user;
+};
+
+double sched_first_tick(size_t i, size_t n, int interval_s)
+{
+	if (n == 0)
+		return interval_s;
+	return interval_s * (0.5 + (double)i / (double)n);
+}
+
+static void free_now(struct sched *s)
+{
+	for (size_t i = 0; i < s->cfg->ntargets; i++)
+		ev_timer_stop(s->loop, &s->slots[i].timer);
+	config_free(s->cfg);
+	free(s->cfg);
+	free(s->slots);
+	free(s);
+}
+
+static void on_probe_done(void *user, struct probe_result *r)
+{
+	struct sched_slot *slot = user;
+	struct sched *s = slot->s;
+	struct ht_verdict v;
+
+	slot->in_flight = false;
+	s->in_flight--;
+	if (s->retiring)
+		return;
+	classify_result(r, &s->cfg->targets[slot->idx].rules, (int64_t)time(NULL), &v);
+	s->fn(s->user, slot->idx, r, &v);
+}
+
+static int submit(struct sched_slot *slot)
+{
+	struct sched *s = slot->s;
+
+	if (slot->in_flight)
+		return 1;
+	slot->in_flight = true;
+	s->in_flight++;
+	if (probe_submit(s->probe, &s->cfg->targets[slot->idx], on_probe_done, slot) < 0) {
+		slot->in_flight = false;
+		s->in_flight--;
+		return -1;
+	}
+	return 0;
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	submit(t->data);   /* a check still running is not started twice */
+}
+
+struct sched *sched_new(struct ev_loop *loop, struct probe *p, struct ht_config *cfg,
+			sched_result_fn fn, void *user)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->slots = calloc(cfg->ntargets ? cfg->ntargets : 1, sizeof(*s->slots)))) {
+		free(s);
+		return NULL;
+	}
+	s->loop = loop;
+	s->probe = p;
+	s->cfg = cfg;
+	s->fn = fn;
+	s->user = user;
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		struct sched_slot *slot = &s->slots[i];
+		int iv = cfg->targets[i].interval_s;
+		slot->s = s;
+		slot->idx = i;
+		ev_timer_init(&slot->timer, on_tick, sched_first_tick(i, cfg->ntargets, iv), iv);
+		slot->timer.data = slot;
+	}
+	return s;
+}
+
+void sched_start(struct sched *s)
+{
+	for (size_t i = 0; i < s->cfg->ntargets; i++) {
+		submit(&s->slots[i]);
+		ev_timer_start(s->loop, &s->slots[i].timer);
+	}
+}
+
+int sched_force(struct sched *s, size_t idx)
+{
+	if (idx >= s->cfg->ntargets)
+		return -1;
+	return submit(&s->slots[idx]);
+}
+
+void sched_force_all(struct sched *s)
+{
+	for (size_t i = 0; i < s->cfg->ntargets; i++)
+		submit(&s->slots[i]);
+}
+
+bool sched_in_flight(const struct sched *s, size_t idx)
+{
+	return idx < s->cfg->ntargets && s->slots[idx].in_flight;
+}
+
+const struct ht_config *sched_config(const struct sched *s)
+{
+	return s->cfg;
+}
+
+void sched_retire(struct sched *s)
+{
+	for (size_t i = 0; i < s->cfg->ntargets; i++)
+		ev_timer_stop(s->loop, &s->slots[i].timer);
+	s->retiring = true;
+}
+
+bool sched_idle(const struct sched *s)
+{
+	return s->in_flight == 0;
+}
+
+void sched_free(struct sched *s)
+{
+	if (s)
+		free_now(s);
+}

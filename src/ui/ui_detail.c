@@ -1,0 +1,222 @@
+#include "autoconfig.h"
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "healthtop/core/health_class.h"
+#include "healthtop/ui/ui_spark.h"
+#include "ui/ui_priv.h"
+
+#define LABEL_W 11
+#define GRAPH_MAX_H 8
+
+struct cursor {
+	struct ui *ui;
+	int y;
+	int bottom;   /* first row not to draw on */
+};
+
+static bool line(struct cursor *c, const char *label, const char *text, attr_t attr)
+{
+	if (c->y >= c->bottom)
+		return false;
+	ui_put(c->ui, c->y, 1, LABEL_W, label, c->ui->role_attr[ROLE_DIM]);
+	ui_put(c->ui, c->y, 1 + LABEL_W, c->ui->cols - 1 - LABEL_W, text, attr);
+	c->y++;
+	return true;
+}
+
+static void phases(struct cursor *c, const struct state_last *l)
+{
+	const float v[4] = { l->dns_ms, l->connect_ms, l->tls_ms, l->ttfb_ms };
+	const char *names[4] = { "dns", "connect", "tls", "ttfb" };
+	const char marks[5] = { 'd', 'c', 't', 'w', 'r' };
+	char text[256] = "", one[48], bar[512];
+	float known = 0;
+	size_t o = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char ms[16];
+		layout_latency(v[i], ms, sizeof(ms));
+		snprintf(one, sizeof(one), "%s%s %s (%c)", i ? "  " : "", names[i], ms, marks[i]);
+		strncat(text, one, sizeof(text) - strlen(text) - 1);
+		known += v[i] > 0 ? v[i] : 0;
+	}
+	layout_latency(l->total_ms, one, sizeof(one));
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), "  total %s", one);
+	line(c, "Phases", text, A_NORMAL);
+	int width = c->ui->cols - 2 - LABEL_W;
+	if (l->total_ms <= 0 || width < 10 || width >= (int)sizeof(bar))
+		return;
+	/* Each phase's share of the total as a run of its letter; what is left is reading the body. */
+	for (int i = 0; i < 5; i++) {
+		float part = i < 4 ? (v[i] > 0 ? v[i] : 0) : l->total_ms - known;
+		int n = (int)(part / l->total_ms * (float)width + 0.5f);
+		for (int k = 0; k < n && o + 1 < (size_t)width; k++)
+			bar[o++] = marks[i];
+	}
+	bar[o] = '\0';
+	line(c, "", bar, c->ui->role_attr[ROLE_PROJECT]);
+}
+
+static void cert(struct cursor *c, const struct state_last *l)
+{
+	char text[96], day[16];
+	time_t t = (time_t)l->cert_expiry;
+	struct tm tm;
+
+	if (l->cert_expiry <= 0) {
+		line(c, "Cert", "none seen (plain HTTP, or no handshake)", c->ui->role_attr[ROLE_DIM]);
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	long long days = (long long)((l->cert_expiry * 1000 - c->ui->now_ms) / 86400000);
+	snprintf(text, sizeof(text), "expires %s (%lld d)", day, days);
+	line(c, "Cert", text, days < 14 ? c->ui->role_attr[ROLE_DEGRADED] : A_NORMAL);
+}
+
+static void components(struct cursor *c, const struct state_last *l)
+{
+	char text[128];
+
+	if (l->ncomps == 0)
+		return;
+	snprintf(text, sizeof(text), "%zu reported by the body", l->ncomps);
+	line(c, "Components", text, A_NORMAL);
+	for (size_t i = 0; i < l->ncomps && c->y < c->bottom; i++) {
+		const struct body_component *bc = &l->comps[i];
+		snprintf(text, sizeof(text), "%s %-24s %s", ui_glyph(c->ui, bc->cls), bc->name, bc->state);
+		line(c, "", text, ui_class_attr(c->ui, bc->cls));
+	}
+}
+
+static void changes(struct cursor *c, const struct target_state *s)
+{
+	const char *arrow = c->ui->utf8 ? "\xE2\x86\x92" : "->";
+
+	if (s->changes_n == 0)
+		return;
+	line(c, "Changes", "", A_NORMAL);
+	c->y--;
+	for (unsigned i = 0; i < s->changes_n && c->y < c->bottom; i++) {
+		const struct state_change *ch = state_change_at(s, i);
+		char when[32], text[96];
+		time_t t = (time_t)(ch->at_ms / 1000);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%m-%d %H:%M:%S", &tm);
+		snprintf(text, sizeof(text), "%s  %s %s %s", when, ui_class_word(ch->from), arrow, ui_class_word(ch->to));
+		line(c, "", text, ui_class_attr(c->ui, ch->to));
+	}
+}
+
+/* Bars `height` rows tall: full blocks below, an eighth-step block on top. */
+static void graph(struct cursor *c, const struct target_state *s)
+{
+	struct ui *ui = c->ui;
+	int width = ui->cols - 2 - LABEL_W, height = c->bottom - c->y - 1;
+	float max = 0;
+	char title[96], top[16];
+
+	if (height > GRAPH_MAX_H)
+		height = GRAPH_MAX_H;
+	if (height < 1 || width < 8 || s->ring_n == 0)
+		return;
+	int n = (int)s->ring_n < width ? (int)s->ring_n : width;
+	for (int i = 0; i < n; i++)
+		if (state_sample_at(s, (unsigned)i)->ms > max)
+			max = state_sample_at(s, (unsigned)i)->ms;
+	layout_latency(max, top, sizeof(top));
+	snprintf(title, sizeof(title), "last %d checks, newest right, top = %s", n, top);
+	line(c, "Latency", title, A_NORMAL);
+	for (int row = 0; row < height; row++) {
+		int y = c->y + row, level_base = (height - 1 - row) * 8;
+		move(y, 1 + LABEL_W + (width - n));
+		for (int i = n - 1; i >= 0; i--) {
+			const struct state_sample *smp = state_sample_at(s, (unsigned)i);
+			int levels = smp->ms < 0 ? height * 8 : max > 0 ? (int)(smp->ms / max * (float)(height * 8) + 0.5f) : 0;
+			int fill = levels - level_base;
+			attrset(ui_class_attr(ui, smp->cls));
+			if (fill <= 0)
+				addch(' ');
+			else if (ui->utf8)
+				addstr(spark_glyphs_utf8[fill >= 8 ? 7 : fill - 1]);
+			else
+				addch(fill >= 8 ? '#' : (chtype)spark_glyphs_ascii[fill - 1]);
+		}
+	}
+	attrset(A_NORMAL);
+	c->y += height;
+}
+
+void ui_draw_detail(struct ui *ui)
+{
+	struct cursor c = { ui, ui->list_y, ui->rows - 1 };
+	size_t t;
+	char text[512], ms[16], ago[32];
+
+	if (!view_selected(&ui->view, &t))
+		return;
+	const struct ht_target *tg = monitor_target(ui->m, t);
+	const struct target_state *s = monitor_state(ui->m, t);
+	const struct state_last *l = &s->last;
+	int cls = s->checked ? (int)l->cls : -1;
+
+	snprintf(text, sizeof(text), "%s %s   %s   (%s)", ui_glyph(ui, cls), ui_class_word(cls), tg->name, tg->project);
+	ui_put(ui, c.y++, 1, ui->cols - 2, text, ui_class_attr(ui, cls) | A_BOLD);
+	line(&c, "URL", tg->display_url, A_NORMAL);
+	line(&c, "Reason", s->checked ? l->reason : "not checked yet", A_NORMAL);
+	layout_ago(s->checked ? l->at_ms : 0, ui->now_ms, ago, sizeof(ago));
+	const char *busy = monitor_in_flight(ui->m, t) ? " (checking now)" : "";
+	if (l->http_code)
+		snprintf(text, sizeof(text), "%ld   checked %s%s", l->http_code, ago, busy);
+	else
+		snprintf(text, sizeof(text), "no response   checked %s%s", ago, busy);
+	line(&c, "HTTP", text, A_NORMAL);
+	if (s->checked)
+		phases(&c, l);
+	cert(&c, l);
+	double up = state_uptime(s);
+	layout_latency(state_p95(s), ms, sizeof(ms));
+	if (up < 0)
+		snprintf(text, sizeof(text), "no checks in this window");
+	else
+		snprintf(text, sizeof(text), "uptime %.2f%%   p95 %s   %u checks", up, ms,
+			 s->win_counts[0] + s->win_counts[1] + s->win_counts[2]);
+	char label[32];
+	snprintf(label, sizeof(label), "Window %s", view_windows[ui->view.window].label);
+	line(&c, label, text, A_NORMAL);
+	components(&c, l);
+	changes(&c, s);
+	graph(&c, s);
+}
+
+void ui_draw_help(struct ui *ui)
+{
+	static const char *const lines[] = {
+		"j k  Down Up     move",
+		"g G  Home End    first, last",
+		"PgUp PgDn Space  page",
+		"Enter            details (Esc goes back)",
+		"r                check the selected target now",
+		"R                check every target now",
+		"/                filter by name or project",
+		"s                sort: status, name, latency",
+		"t                history window: 1h, 24h, 7d, 30d",
+		"e                export the view to CSV",
+		"mouse            click selects, double-click opens",
+		"q                quit",
+		"",
+		"any key closes this help",
+	};
+	int n = (int)(sizeof(lines) / sizeof(lines[0]));
+	int w = 54 < ui->cols - 2 ? 54 : ui->cols - 2;
+	int h = n + 2 < ui->rows - 2 ? n + 2 : ui->rows - 2;
+	int y0 = (ui->rows - h) / 2, x0 = (ui->cols - w) / 2;
+
+	for (int r = 0; r < h; r++)
+		ui_put(ui, y0 + r, x0, w, "", ui->role_attr[ROLE_SELECTED]);
+	ui_put(ui, y0, x0 + 2, w - 4, "healthtop keys", ui->role_attr[ROLE_SELECTED] | A_BOLD);
+	for (int i = 0; i < n && i < h - 2; i++)
+		ui_put(ui, y0 + 1 + i, x0 + 2, w - 4, lines[i], ui->role_attr[ROLE_SELECTED]);
+}

@@ -1,0 +1,165 @@
+#include "autoconfig.h"
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+#include "healthtop/ui/ui_layout.h"
+
+const char *const layout_titles[COL_COUNT] = {
+	"STATUS", "NAME", "LAST", "P95", "UPTIME", "CHECKED", "HISTORY",
+};
+
+struct col_rule {
+	enum layout_col col;
+	int min;
+};
+
+/* In the order they are given space. */
+static const struct col_rule priority[] = {
+	{ COL_STATUS, 10 }, { COL_NAME, 10 }, { COL_LAST, 6 }, { COL_SPARK, 8 },
+	{ COL_AGO, 8 }, { COL_UPTIME, 7 }, { COL_P95, 6 },
+};
+
+#define NAME_COMFORT 24
+#define NAME_MAX_W 32
+#define SPARK_MAX_W 60
+
+static int grow(int *w, int to, int *spare)
+{
+	int add = to - *w;
+
+	if (add <= 0)
+		return 0;
+	if (add > *spare)
+		add = *spare;
+	*w += add;
+	*spare -= add;
+	return add;
+}
+
+void layout_columns(int width, struct layout *out)
+{
+	int used = -1;   /* no gap before the first column */
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(priority) / sizeof(priority[0]); i++) {
+		int need = priority[i].min + 1;
+		if (used + need > width)
+			break;
+		out->shown[priority[i].col] = true;
+		out->w[priority[i].col] = priority[i].min;
+		used += need;
+	}
+	int spare = width - used;
+	if (spare < 0)
+		spare = 0;
+	grow(&out->w[COL_NAME], NAME_COMFORT, &spare);
+	if (out->shown[COL_SPARK])
+		grow(&out->w[COL_SPARK], SPARK_MAX_W, &spare);
+	grow(&out->w[COL_NAME], NAME_MAX_W, &spare);
+	int x = 0;
+	for (int c = 0; c < COL_COUNT; c++) {
+		if (!out->shown[c])
+			continue;
+		out->x[c] = x;
+		x += out->w[c] + 1;
+	}
+}
+
+/* Width of the character at s (1 or 2; 0 for combining), its length in *len. */
+static int char_width(const char *s, size_t *len)
+{
+	mbstate_t st;
+	wchar_t wc;
+	size_t n;
+
+	if ((unsigned char)*s < 0x80) {   /* most text: no conversion needed */
+		*len = 1;
+		return 1;
+	}
+	memset(&st, 0, sizeof(st));
+	n = mbrtowc(&wc, s, strlen(s), &st);
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		*len = 1;
+		return 1;
+	}
+	*len = n;
+	int w = wcwidth(wc);
+	return w < 0 ? 1 : w;
+}
+
+int layout_width(const char *s)
+{
+	int w = 0;
+
+	while (*s) {
+		size_t len;
+		w += char_width(s, &len);
+		s += len;
+	}
+	return w;
+}
+
+size_t layout_fit(const char *s, int width, bool utf8, char *out, size_t size)
+{
+	const char *mark = utf8 ? "\xE2\x80\xA6" : "~";
+	size_t o = 0;
+	int used = 0;
+	bool cut = layout_width(s) > width;
+	int room = cut ? width - 1 : width;
+
+	if (size == 0)
+		return 0;
+	while (*s && o + 5 < size) {
+		size_t len;
+		int w = char_width(s, &len);
+		if (used + w > room)
+			break;
+		memcpy(out + o, s, len);
+		o += len;
+		used += w;
+		s += len;
+	}
+	if (cut && width > 0 && o + strlen(mark) < size) {
+		memcpy(out + o, mark, strlen(mark));
+		o += strlen(mark);
+		used++;
+	}
+	while (used < width && o + 1 < size) {
+		out[o++] = ' ';
+		used++;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+void layout_latency(double ms, char *buf, size_t size)
+{
+	if (ms < 0)
+		snprintf(buf, size, "-");
+	else if (ms < 0.5)
+		snprintf(buf, size, "<1ms");
+	else if (ms < 1000)
+		snprintf(buf, size, "%.0fms", ms);
+	else if (ms < 10000)
+		snprintf(buf, size, "%.1fs", ms / 1000);
+	else
+		snprintf(buf, size, "%.0fs", ms / 1000);
+}
+
+void layout_ago(int64_t then_ms, int64_t now_ms, char *buf, size_t size)
+{
+	int64_t s = (now_ms - then_ms) / 1000;
+
+	if (then_ms <= 0)
+		snprintf(buf, size, "never");
+	else if (s < 5)
+		snprintf(buf, size, "now");
+	else if (s < 60)   /* 5 s steps: a per-second count would repaint every row every second */
+		snprintf(buf, size, "%llds ago", (long long)(s / 5 * 5));
+	else if (s < 3600)
+		snprintf(buf, size, "%lldm ago", (long long)(s / 60));
+	else if (s < 86400)
+		snprintf(buf, size, "%lldh ago", (long long)(s / 3600));
+	else
+		snprintf(buf, size, "%lldd ago", (long long)(s / 86400));
+}

@@ -1,0 +1,198 @@
+#include "autoconfig.h"
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "healthtop/core/health_class.h"
+#include "healthtop/ui/ui_spark.h"
+#include "ui/ui_priv.h"
+
+static void clock_text(int64_t ms, bool seconds, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	if (seconds)
+		strftime(buf, size, "%H:%M:%S", &tm);
+	else
+		strftime(buf, size, "%H:%M", &tm);
+}
+
+/* Counts are of the whole fleet, whatever the filter: the truth at a glance. */
+void ui_draw_header(struct ui *ui)
+{
+	size_t n[4] = { 0 };
+	char text[512], sweep[16] = "-", clock[16], pending[32] = "";
+	int64_t last = monitor_last_result_ms(ui->m);
+
+	for (size_t i = 0; i < ui->nitems; i++)
+		n[ui->items[i].cls < 0 ? 3 : ui->items[i].cls]++;
+	if (last > 0)
+		clock_text(last, true, sweep, sizeof(sweep));
+	clock_text(ui->now_ms, false, clock, sizeof(clock));
+	if (n[3])
+		snprintf(pending, sizeof(pending), "  %s %zu pending", ui_glyph(ui, -1), n[3]);
+	snprintf(text, sizeof(text), " healthtop  %s %zu healthy  %s %zu degraded  %s %zu down%s  "
+		 "last result %s  window %s  %s",
+		 ui_glyph(ui, HT_HEALTHY), n[0], ui_glyph(ui, HT_DEGRADED), n[1], ui_glyph(ui, HT_DOWN), n[2],
+		 pending, sweep, view_windows[ui->view.window].label, clock);
+	ui_put(ui, 0, 0, ui->cols, text, ui->role_attr[ROLE_HEADER]);
+}
+
+static void draw_titles(struct ui *ui)
+{
+	const struct layout *l = &ui->layout;
+
+	ui_put(ui, 1, 0, ui->cols, "", ui->role_attr[ROLE_TITLE]);
+	for (int c = 0; c < COL_COUNT; c++) {
+		if (l->shown[c])
+			ui_put(ui, 1, l->x[c], l->w[c], layout_titles[c], ui->role_attr[ROLE_TITLE]);
+	}
+}
+
+static void ago_text(const struct ui *ui, size_t t, char *buf, size_t size)
+{
+	const struct target_state *s = monitor_state(ui->m, t);
+
+	if (monitor_in_flight(ui->m, t))
+		snprintf(buf, size, "checking");
+	else
+		layout_ago(s->checked ? s->last.at_ms : 0, ui->now_ms, buf, size);
+}
+
+static void draw_spark(struct ui *ui, int y, const struct target_state *s, attr_t extra)
+{
+	const struct layout *l = &ui->layout;
+	float ms[STATE_RING];
+	uint8_t cls[STATE_RING];
+	struct spark_cell cells[128];
+	int w = l->w[COL_SPARK] < 128 ? l->w[COL_SPARK] : 128;
+	unsigned n = s->ring_n;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct state_sample *smp = state_sample_at(s, n - 1 - i);
+		ms[i] = smp->ms;
+		cls[i] = smp->cls;
+	}
+	spark_render(ms, cls, n, w, cells);
+	move(y, l->x[COL_SPARK]);
+	for (int c = 0; c < w; c++) {
+		/* Wide cells directly: no multibyte conversion per cell on every frame. */
+		wchar_t wc[2] = { L' ', L'\0' };
+		attr_t a = ui->role_attr[ROLE_DIM] | extra;
+		cchar_t cc;
+		if (!cells[c].empty) {
+			wc[0] = ui->utf8 ? (wchar_t)(0x2581 + cells[c].level) : (wchar_t)spark_glyphs_ascii[cells[c].level];
+			a = ui_class_attr(ui, cells[c].cls) | extra;
+		}
+		setcchar(&cc, wc, a & ~A_COLOR, (short)PAIR_NUMBER(a), NULL);
+		add_wch(&cc);
+	}
+	attrset(A_NORMAL);
+}
+
+static void draw_target(struct ui *ui, int y, size_t t, bool selected)
+{
+	const struct layout *l = &ui->layout;
+	const struct target_state *s = monitor_state(ui->m, t);
+	const struct view_item *it = &ui->items[t];
+	attr_t sel = selected ? A_REVERSE : A_NORMAL;
+	char buf[64];
+
+	if (selected)   /* erase() already blanked the others */
+		ui_put(ui, y, 0, ui->cols, "", sel);
+	snprintf(buf, sizeof(buf), "%s %s", ui_glyph(ui, it->cls), ui_class_word(it->cls));
+	ui_put(ui, y, l->x[COL_STATUS], l->w[COL_STATUS], buf, ui_class_attr(ui, it->cls) | sel);
+	ui_put(ui, y, l->x[COL_NAME], l->w[COL_NAME], it->name, sel);
+	layout_latency(it->latency_ms, buf, sizeof(buf));
+	ui_put(ui, y, l->x[COL_LAST], l->w[COL_LAST], buf, sel);
+	if (l->shown[COL_P95]) {
+		layout_latency(state_p95(s), buf, sizeof(buf));
+		ui_put(ui, y, l->x[COL_P95], l->w[COL_P95], buf, sel);
+	}
+	if (l->shown[COL_UPTIME]) {
+		double up = state_uptime(s);
+		if (up < 0)
+			snprintf(buf, sizeof(buf), "-");
+		else
+			snprintf(buf, sizeof(buf), up >= 99.995 ? "%.0f%%" : "%.2f%%", up);
+		ui_put(ui, y, l->x[COL_UPTIME], l->w[COL_UPTIME], buf, sel);
+	}
+	if (l->shown[COL_AGO]) {
+		ago_text(ui, t, buf, sizeof(buf));
+		ui_put(ui, y, l->x[COL_AGO], l->w[COL_AGO], buf, ui->role_attr[ROLE_DIM] | sel);
+	}
+	if (l->shown[COL_SPARK])
+		draw_spark(ui, y, s, sel);
+}
+
+static void draw_group(struct ui *ui, int y, const struct view_row *r)
+{
+	char text[256];
+	int x;
+
+	snprintf(text, sizeof(text), "%s (%zu)", ui->items[r->target].project, r->count);
+	x = layout_width(text) + 1;
+	ui_put(ui, y, 0, x, text, ui->role_attr[ROLE_PROJECT]);
+	if (x < ui->cols)
+		mvhline(y, x, (ui->utf8 ? ACS_HLINE : '-') | ui->role_attr[ROLE_DIM], ui->cols - x);
+}
+
+void ui_draw_list(struct ui *ui)
+{
+	const struct view *v = &ui->view;
+	int y = ui->list_y;
+
+	draw_titles(ui);
+	if (v->nrows == 0) {
+		char text[160];
+		snprintf(text, sizeof(text), "no target matches \"%s\" (Esc clears the filter)", v->filter);
+		ui_put(ui, y, 1, ui->cols - 1, text, ui->role_attr[ROLE_DIM]);
+		return;
+	}
+	for (size_t r = v->top; r < v->nrows && y < ui->rows - 1; r++, y++) {
+		if (v->rows[r].header)
+			draw_group(ui, y, &v->rows[r]);
+		else
+			draw_target(ui, y, v->rows[r].target, r == v->sel);
+	}
+}
+
+void ui_draw_ago(struct ui *ui)
+{
+	const struct view *v = &ui->view;
+	const struct layout *l = &ui->layout;
+	int y = ui->list_y;
+	char buf[32];
+
+	if (!l->shown[COL_AGO])
+		return;
+	for (size_t r = v->top; r < v->nrows && y < ui->rows - 1; r++, y++) {
+		if (v->rows[r].header)
+			continue;
+		ago_text(ui, v->rows[r].target, buf, sizeof(buf));
+		ui_put(ui, y, l->x[COL_AGO], l->w[COL_AGO], buf, ui->role_attr[ROLE_DIM] | (r == v->sel ? A_REVERSE : 0));
+	}
+}
+
+void ui_draw_statusline(struct ui *ui)
+{
+	const struct view *v = &ui->view;
+	const char *storage = monitor_storage_error(ui->m);
+	char text[512];
+	attr_t attr = ui->role_attr[ROLE_STATUSLINE];
+
+	if (v->mode == VIEW_FILTER) {
+		snprintf(text, sizeof(text), "/%s_   (Enter keeps, Esc cancels)", v->filter);
+	} else if (ui->message[0]) {
+		snprintf(text, sizeof(text), "%s", ui->message);
+	} else if (storage) {
+		snprintf(text, sizeof(text), "storage error (results kept, retrying): %s", storage);
+		attr = ui->role_attr[ROLE_DOWN];
+	} else {
+		snprintf(text, sizeof(text), "?:help  /:filter%s%s%s  s:sort=%s  t:window=%s  r:check  R:check all  "
+			 "e:export  q:quit", v->filter[0] ? " (\"" : "", v->filter, v->filter[0] ? "\")" : "",
+			 view_sort_names[v->sort], view_windows[v->window].label);
+	}
+	ui_put(ui, ui->rows - 1, 0, ui->cols, text, attr);
+}

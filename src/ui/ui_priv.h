@@ -1,0 +1,51 @@
+/* Shared by the files that draw the dashboard's parts; not a public interface. */
+#ifndef HEALTHTOP_UI_PRIV_H
+#define HEALTHTOP_UI_PRIV_H
+
+#include <curses.h>
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "healthtop/monitor/monitor.h"
+#include "healthtop/ui/theme.h"
+#include "healthtop/ui/ui_layout.h"
+#include "healthtop/ui/ui_view.h"
+
+struct ui {
+	struct ev_loop *loop;
+	struct monitor *m;
+	struct view view;
+	struct view_item *items;
+	size_t nitems;
+	attr_t role_attr[ROLE_COUNT];
+	bool utf8;
+	bool dirty;          /* redraw everything on the next loop turn */
+	bool rebuild;        /* rows need re-filtering/sorting first */
+	int rows, cols;
+	int list_y;          /* first screen row of the list */
+	struct layout layout;
+	char message[256];
+	int64_t now_ms;
+	ev_io input;
+	ev_signal winch, sigterm, sigint, sighup;
+	ev_prepare prepare;
+	ev_timer tick;
+	ev_timer settle;     /* results repaint at most once per RESULT_REDRAW_S */
+	struct ui_export *export;   /* an 'e' in progress, or NULL */
+};
+
+/* Text at (y, x), sanitized for the terminal and cut or padded to exactly width columns. */
+void ui_put(struct ui *ui, int y, int x, int width, const char *text, attr_t attr);
+attr_t ui_class_attr(const struct ui *ui, int cls);
+const char *ui_glyph(const struct ui *ui, int cls);
+const char *ui_class_word(int cls);
+
+void ui_draw_header(struct ui *ui);
+void ui_draw_statusline(struct ui *ui);
+void ui_draw_list(struct ui *ui);
+/* Only the "checked ... ago" cells of the visible rows. */
+void ui_draw_ago(struct ui *ui);
+void ui_draw_detail(struct ui *ui);
+void ui_draw_help(struct ui *ui);
+
+#endif
