@@ -1,0 +1,368 @@
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "healthtop/core/clock.h"
+#include "healthtop/store/store_writer.h"
+#include "store/writer_ids.h"
+
+#define BATCH_MAX 512
+#define IDLE_WAIT_S 1.0
+#define RETRY_WAIT_S 0.25
+/* Each attempt waits this long for another process's lock, so a close can keep its deadline. */
+#define ATTEMPT_BUSY_MS 200
+#define PRUNE_EVERY_MS (600 * 1000)
+#define PRUNE_STEP_ROWS 2000
+
+struct wr_item {
+	struct store_row row;
+	char *blob;   /* name, project, url, reason, error: NUL-separated, one allocation */
+};
+
+struct store_writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* guarded by mu */
+	struct wr_item *ring;
+	size_t cap, head, count, max_pending, in_batch;
+	size_t batch_drop;            /* oldest batch items to give up before the next attempt */
+	bool closing, stop;
+	double deadline;              /* monotonic seconds; valid while closing */
+	struct store_retention retention;
+	struct store_writer_status st;
+	/* the thread's own */
+	struct store *store;
+	struct writer_ids ids;
+	struct wr_item batch[BATCH_MAX];
+	struct store_row rows[BATCH_MAX];
+	size_t nbatch;
+	int64_t next_prune_ms;
+	char db_path[1024];
+	/* the loop's */
+	struct ev_loop *loop;
+	ev_async async;
+	store_writer_event_fn fn;
+	void *user;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void wait_for(struct store_writer *w, double seconds)
+{
+	struct timespec ts;
+	double until;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	until = (double)ts.tv_sec + ts.tv_nsec / 1e9 + seconds;
+	ts.tv_sec = (time_t)until;
+	ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+static void item_free(struct wr_item *it)
+{
+	free(it->blob);
+	it->blob = NULL;
+}
+
+static const char *blob_field(const char *blob, int k)
+{
+	while (k-- > 0)
+		blob += strlen(blob) + 1;
+	return blob;
+}
+
+static char *blob_new(const struct store_writer_target *t, const struct store_row *r)
+{
+	const char *f[5] = { t->name, t->project ? t->project : "", t->url ? t->url : "",
+			     r->reason ? r->reason : "", r->error ? r->error : "" };
+	size_t len[5], total = 0;
+	char *blob, *p;
+
+	for (int i = 0; i < 5; i++)
+		total += (len[i] = strlen(f[i])) + 1;
+	if (!(blob = p = malloc(total)))
+		return NULL;
+	for (int i = 0; i < 5; i++) {
+		memcpy(p, f[i], len[i] + 1);
+		p += len[i] + 1;
+	}
+	return blob;
+}
+
+static int ring_grow(struct store_writer *w)
+{
+	size_t cap = w->cap ? w->cap * 2 : 1024;
+	struct wr_item *n;
+
+	if (cap > w->max_pending)
+		cap = w->max_pending;
+	if (cap <= w->cap || !(n = malloc(cap * sizeof(*n))))
+		return -1;
+	for (size_t i = 0; i < w->count; i++)
+		n[i] = w->ring[(w->head + i) % w->cap];
+	free(w->ring);
+	w->ring = n;
+	w->cap = cap;
+	w->head = 0;
+	return 0;
+}
+
+/* The oldest waiting result goes, so the newest (what an operator needs now) is kept. */
+static void drop_oldest(struct store_writer *w)
+{
+	item_free(&w->ring[w->head]);
+	w->head = (w->head + 1) % w->cap;
+	w->count--;
+	w->st.dropped++;
+}
+
+int store_writer_push(struct store_writer *w, const struct store_writer_target *t,
+		      const struct store_row *row)
+{
+	struct wr_item it = { .row = *row, .blob = blob_new(t, row) };
+	int rc = 0;
+
+	pthread_mutex_lock(&w->mu);
+	if (!it.blob) {
+		w->st.dropped++;
+		rc = -1;
+	} else {
+		if (w->count + w->in_batch - w->batch_drop >= w->max_pending) {
+			if (w->in_batch > w->batch_drop) {   /* the oldest are in the batch being retried */
+				w->batch_drop++;
+				w->st.dropped++;
+			} else {
+				drop_oldest(w);
+			}
+		}
+		if (w->count == w->cap && ring_grow(w) < 0)
+			drop_oldest(w);
+		w->ring[(w->head + w->count) % w->cap] = it;
+		w->count++;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+/* Called with mu held: gives up the batch's oldest results that pushes marked as dropped. */
+static void shed_batch(struct store_writer *w)
+{
+	size_t k = w->batch_drop;
+
+	if (k == 0)
+		return;
+	for (size_t i = 0; i < k; i++)
+		item_free(&w->batch[i]);
+	memmove(w->batch, w->batch + k, (w->nbatch - k) * sizeof(w->batch[0]));
+	w->nbatch -= k;
+	w->in_batch = w->nbatch;
+	w->batch_drop = 0;
+}
+
+/* Called with mu held: the batch leaves the ring but still counts as pending until written. */
+static void take_batch(struct store_writer *w)
+{
+	while (w->nbatch < BATCH_MAX && w->count > 0) {
+		w->batch[w->nbatch++] = w->ring[w->head];
+		w->head = (w->head + 1) % w->cap;
+		w->count--;
+	}
+	w->in_batch = w->nbatch;
+}
+
+static int open_store(struct store_writer *w, struct ht_err *err)
+{
+	if (w->store)
+		return 0;
+	if (store_open(w->db_path, &w->store, err) < 0)
+		return -1;
+	store_set_busy_timeout(w->store, ATTEMPT_BUSY_MS);
+	return 0;
+}
+
+/* Outside mu: resolves target ids and commits the batch in one transaction. */
+static int write_batch(struct store_writer *w, struct ht_err *err)
+{
+	if (open_store(w, err) < 0)
+		return -1;
+	for (size_t i = 0; i < w->nbatch; i++) {
+		const char *b = w->batch[i].blob;
+		struct store_writer_target t = { b, blob_field(b, 1), blob_field(b, 2) };
+		int64_t id;
+		if (writer_ids_get(&w->ids, w->store, t.name, t.project, t.url, &id, err) < 0)
+			return -1;
+		w->rows[i] = w->batch[i].row;
+		w->rows[i].target_id = id;
+		w->rows[i].reason = blob_field(b, 3);
+		w->rows[i].error = blob_field(b, 4);
+	}
+	return store_append_batch(w->store, w->rows, w->nbatch, err);
+}
+
+static void prune_if_due(struct store_writer *w, struct store_retention r)
+{
+	struct ht_err err = { "" };
+	int64_t now = clock_wall_ms();
+	int deleted = PRUNE_STEP_ROWS;
+
+	if (!w->store || now < w->next_prune_ms)
+		return;
+	w->next_prune_ms = now + PRUNE_EVERY_MS;
+	/* Small steps: a results batch never waits behind a long delete. */
+	for (int steps = 0; deleted == PRUNE_STEP_ROWS && steps < 16; steps++)
+		if (store_prune_step(w->store, &r, now, PRUNE_STEP_ROWS, &deleted, &err) < 0)
+			break;
+}
+
+static void batch_done(struct store_writer *w, int rc, const struct ht_err *err)
+{
+	if (rc == 0) {
+		w->st.written += w->nbatch;
+		for (size_t i = 0; i < w->nbatch; i++)
+			item_free(&w->batch[i]);
+		w->nbatch = w->in_batch = 0;
+		w->st.last_error[0] = '\0';
+		w->st.failing_since_ms = 0;
+	} else {
+		w->st.errors++;
+		snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", err->msg);
+		if (!w->st.failing_since_ms)
+			w->st.failing_since_ms = clock_wall_ms();
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct store_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		shed_batch(w);
+		if (w->nbatch == 0)
+			take_batch(w);
+		if (w->nbatch == 0) {
+			if (w->closing || w->stop)
+				break;
+			struct store_retention r = w->retention;
+			pthread_mutex_unlock(&w->mu);
+			prune_if_due(w, r);
+			pthread_mutex_lock(&w->mu);
+			if (w->count == 0 && !w->closing)
+				wait_for(w, IDLE_WAIT_S);
+			continue;
+		}
+		if (w->stop || (w->closing && mono_s() >= w->deadline))
+			break;
+		pthread_mutex_unlock(&w->mu);
+		struct ht_err err = { "" };
+		int rc = write_batch(w, &err);
+		pthread_mutex_lock(&w->mu);
+		batch_done(w, rc, &err);
+		ev_async_send(w->loop, &w->async);
+		if (rc < 0 && !(w->closing && mono_s() >= w->deadline))
+			wait_for(w, RETRY_WAIT_S);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void on_async(struct ev_loop *loop, ev_async *a, int revents)
+{
+	struct store_writer *w = a->data;
+
+	if (w->fn)
+		w->fn(w->user);
+}
+
+struct store_writer *store_writer_new(struct ev_loop *loop, const char *db_path, size_t max_pending,
+				      const struct store_retention *retention, store_writer_event_fn fn,
+				      void *user, struct ht_err *err)
+{
+	struct store_writer *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		ht_err_set(err, "out of memory starting the database writer");
+		return NULL;
+	}
+	w->max_pending = max_pending ? max_pending : STORE_WRITER_MAX_PENDING;
+	w->retention = *retention;
+	w->loop = loop;
+	w->fn = fn;
+	w->user = user;
+	w->next_prune_ms = clock_wall_ms() + 5000;
+	snprintf(w->db_path, sizeof(w->db_path), "%s", db_path);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	ev_async_init(&w->async, on_async);
+	w->async.data = w;
+	ev_async_start(loop, &w->async);
+	ev_unref(loop);   /* a writer with nothing to do must not keep the loop alive */
+	int rc = pthread_create(&w->thread, NULL, writer_main, w);
+	if (rc != 0) {
+		ht_err_set(err, "cannot start the database writer: %s", strerror(rc));
+		ev_ref(loop);
+		ev_async_stop(loop, &w->async);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void store_writer_set_retention(struct store_writer *w, const struct store_retention *r)
+{
+	pthread_mutex_lock(&w->mu);
+	w->retention = *r;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void store_writer_status(struct store_writer *w, struct store_writer_status *out)
+{
+	pthread_mutex_lock(&w->mu);
+	*out = w->st;
+	out->pending = w->count + w->in_batch - w->batch_drop;
+	pthread_mutex_unlock(&w->mu);
+}
+
+size_t store_writer_close(struct store_writer *w, double wait_s)
+{
+	size_t left;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	w->closing = true;
+	w->deadline = mono_s() + wait_s;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	shed_batch(w);
+	left = w->count + w->nbatch;
+	for (size_t i = 0; i < w->count; i++)
+		item_free(&w->ring[(w->head + i) % w->cap]);
+	for (size_t i = 0; i < w->nbatch; i++)
+		item_free(&w->batch[i]);
+	free(w->ring);
+	writer_ids_fini(&w->ids);
+	if (w->store)
+		store_close(w->store);
+	ev_ref(w->loop);
+	ev_async_stop(w->loop, &w->async);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	return left;
+}
