@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Storage never touches probing (issue 9): while another process holds the database's write
+lock, every healthy target is still checked at its interval, no target changes class, and every
+result is in the database once the lock is gone. Proved by counting requests and rows."""
+import http.server
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+
+from htlib import BINARY, WRAPPER, check, finish, tmpdir, write_config
+
+HEALTHY = 4
+REFUSED = 300
+LOCK_S = 8
+
+seen = {}
+seen_lock = threading.Lock()
+
+
+class Counter(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        with seen_lock:
+            seen[self.path] = seen.get(self.path, 0) + 1
+        body = b'{"status":"ok"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def snapshot():
+    with seen_lock:
+        return dict(seen)
+
+
+def rows(db):
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return con.execute("select t.name, r.status, count(*) from result r join target t on t.id = r.target_id"
+                           " group by 1, 2").fetchall()
+    finally:
+        con.close()
+
+
+def wait_for(pred, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if pred():
+                return True
+        except sqlite3.Error:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def main():
+    d = tmpdir()
+    db = os.path.join(d, "h.db")
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counter)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    dead = f"http://127.0.0.1:{closed_port()}"
+    targets = [{"name": f"ok{i}", "url": base, "path": f"/ok{i}", "interval_s": 1} for i in range(HEALTHY)]
+    targets += [{"name": f"refused{i}", "url": dead, "interval_s": 1} for i in range(REFUSED)]
+    cfg = write_config(d, {"concurrency": 64, "targets": targets})
+    log = open(os.path.join(d, "daemon.log"), "w")
+    p = subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", cfg, "--db", db], stderr=log)
+    try:
+        check(wait_for(lambda: len([r for r in rows(db) if r[0].startswith("ok")]) == HEALTHY, 30),
+              "every healthy target has results before the lock")
+        locker = sqlite3.connect(db, timeout=30, isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        before = snapshot()
+        time.sleep(LOCK_S)
+        during = snapshot()
+        locker.execute("COMMIT")
+        locker.close()
+        for i in range(HEALTHY):
+            n = during.get(f"/ok{i}", 0) - before.get(f"/ok{i}", 0)
+            # at interval 1 s a starved target would see 0 or 1 checks in 8 s
+            check(n >= LOCK_S // 2, f"ok{i} was checked {n} times during the {LOCK_S} s lock")
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(60)
+        check(rc == 0, f"SIGTERM after the lock exits 0 (got {rc})")
+        after = snapshot()
+        stored = rows(db)
+        for i in range(HEALTHY):
+            name = f"ok{i}"
+            classes = {s: n for (t, s, n) in stored if t == name}
+            total = sum(classes.values())
+            check(set(classes) == {0}, f"{name} stayed healthy in every stored result ({classes})")
+            served = after.get(f"/ok{i}", 0)
+            check(served - 1 <= total <= served,
+                  f"{name}: every answered check is in the database ({total} rows, {served} requests)")
+        bad = [(t, s, n) for (t, s, n) in stored if t.startswith("refused") and s != 2]
+        check(not bad, f"no refused target was ever anything but down ({bad[:3]})")
+        text = open(os.path.join(d, "daemon.log")).read()
+        check("timeout" not in text, "no timeout was reported while the database was locked")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        srv.shutdown()
+    finish()
+
+
+if __name__ == "__main__":
+    main()
