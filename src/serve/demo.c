@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "healthtop/serve/demo.h"
+#include "healthtop/serve/http_loop.h"
 
 #define SLOW_S 1.4
 #define HANG_S 30.0
@@ -25,8 +26,7 @@ struct demo_req {
 struct demo {
 	struct ev_loop *loop;
 	struct MHD_Daemon *mhd;
-	ev_io io;
-	ev_timer timer;
+	struct http_loop http;
 	unsigned port;
 	unsigned closed_port;
 	unsigned long flap_count;
@@ -153,31 +153,9 @@ static const struct route *find_route(const char *url)
 	return NULL;
 }
 
-static void rearm(struct demo *d)
-{
-	MHD_UNSIGNED_LONG_LONG to;
-
-	ev_timer_stop(d->loop, &d->timer);
-	if (MHD_get_timeout(d->mhd, &to) == MHD_YES) {
-		ev_timer_set(&d->timer, (double)to / 1000.0, 0.0);
-		ev_timer_start(d->loop, &d->timer);
-	}
-}
-
 static void run_mhd(struct demo *d)
 {
-	MHD_run(d->mhd);
-	rearm(d);
-}
-
-static void on_mhd_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-	run_mhd(w->data);
-}
-
-static void on_mhd_timer(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	run_mhd(t->data);
+	http_loop_run(&d->http);
 }
 
 static void unlink_waiting(struct demo_req *r)
@@ -323,20 +301,13 @@ struct demo *demo_start(struct ev_loop *loop, struct ht_err *err)
 	}
 	info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	d->port = info ? info->port : 0;
-	info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info || d->port == 0) {
+	if (d->port == 0 || http_loop_attach(&d->http, loop, d->mhd) < 0) {
 		ht_err_set(err, "demo: cannot read the demo server's port or epoll fd");
 		MHD_stop_daemon(d->mhd);
 		free(d);
 		return NULL;
 	}
 	d->closed_port = closed_port();
-	ev_io_init(&d->io, on_mhd_io, info->epoll_fd, EV_READ);
-	d->io.data = d;
-	ev_io_start(loop, &d->io);
-	ev_timer_init(&d->timer, on_mhd_timer, 0.0, 0.0);
-	d->timer.data = d;
-	rearm(d);
 	return d;
 }
 
@@ -379,8 +350,6 @@ void demo_stop(struct demo *d)
 	/* MHD requires suspended connections to be resumed before it stops. */
 	while (d->waiting)
 		wake(d->waiting);
-	ev_io_stop(d->loop, &d->io);
-	ev_timer_stop(d->loop, &d->timer);
-	MHD_stop_daemon(d->mhd);
+	http_loop_stop(&d->http);
 	free(d);
 }
