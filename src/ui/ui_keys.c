@@ -106,7 +106,7 @@ static void hint_text(const struct ui_key *k, const struct keys_state *st, bool 
 		snprintf(buf, size, "%s:%s", k->name, word);
 }
 
-/* The hints joined by `sep`, leaving out the `skip` hints just before the last. */
+/* The hints joined by `sep`, leaving out the `skip` hints just before the last. Returns the width. */
 static int build(unsigned mode, const struct keys_state *st, bool brief, const char *sep, size_t skip,
 		 char *buf, size_t size)
 {
@@ -132,8 +132,8 @@ static int build(unsigned mode, const struct keys_state *st, bool brief, const c
 
 void keys_hint_line(unsigned mode, const struct keys_state *st, int width, char *buf, size_t size)
 {
-	if (build(mode, st, false, "  ", 0, buf, size) <= width || build(mode, st, true, "  ", 0, buf, size) <= width ||
-	    build(mode, st, true, " ", 0, buf, size) <= width)
+	if (build(mode, st, false, "  ", 0, buf, size) <= width || build(mode, st, false, " ", 0, buf, size) <= width ||
+	    build(mode, st, true, "  ", 0, buf, size) <= width || build(mode, st, true, " ", 0, buf, size) <= width)
 		return;
 	for (size_t skip = 1; skip < ui_nkeys; skip++)
 		if (build(mode, st, true, " ", skip, buf, size) <= width)

@@ -222,13 +222,15 @@ def refused_terminals():
     for term in ("nosuch-terminal-xyz", "dumb"):
         d = tmpdir()
         cfg = write_config(d, {"targets": [{"name": "a", "url": "http://127.0.0.1:9"}]})
-        exit_file = start(d, cfg, os.path.join(d, "h.db"), env=f"TERM={term}")
+        db = os.path.join(d, "h.db")
+        exit_file = start(d, cfg, db, env=f"TERM={term}")
         wait_for(lambda: os.path.exists(exit_file) and open(exit_file).read().strip() != "", 10)
         code = open(exit_file).read().strip() if os.path.exists(exit_file) else "none"
         err = open(os.path.join(d, "stderr")).read()
         got[term] = code
         check(f"cannot use the terminal (TERM={term})" in err, f"TERM={term}: a clear refusal ({err.strip()!r})")
         check(not [l for l in screen().splitlines() if l.strip()], f"TERM={term}: nothing drawn on the screen")
+        check(not os.path.exists(db), f"TERM={term}: refused before any database is created")
         tmux("kill-server", check_rc=False)
     check(got["dumb"] == got["nosuch-terminal-xyz"] and got["dumb"] not in ("0", "none"),
           f"TERM=dumb exits like an unknown TERM ({got})")

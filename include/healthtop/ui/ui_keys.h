@@ -48,8 +48,8 @@ struct keys_state {
 	const char *filter;   /* "" when none */
 };
 
-/* The hint line for the mode in at most `width` columns: full words, else the brief ones,
- * else fewer hints; quitting is always the last one shown. */
+/* The hint line for the mode in at most `width` columns: full words, else closer together, else
+ * the brief words, else fewer hints; quitting is always the last one shown. */
 void keys_hint_line(unsigned mode, const struct keys_state *st, int width, char *buf, size_t size);
 
 #endif
