@@ -1,5 +1,4 @@
 #include "autoconfig.h"
-#include <errno.h>
 #include <langinfo.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -7,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 #include "healthtop/core/clock.h"
 #include "healthtop/core/health_class.h"

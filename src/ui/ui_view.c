@@ -31,6 +31,8 @@ void view_init(struct view *v)
 void view_fini(struct view *v)
 {
 	free(v->rows);
+	for (size_t i = 0; i < v->nmemo; i++)
+		free(v->memo[i].project);
 	free(v->memo);
 	memset(v, 0, sizeof(*v));
 }
@@ -79,7 +81,7 @@ static int cmp_project(const void *x, const void *y, void *arg)
 static struct view_group_memo *find_memo(struct view *v, const char *project)
 {
 	for (size_t i = 0; i < v->nmemo; i++)
-		if (v->memo[i].project == project || strcmp(v->memo[i].project, project) == 0)
+		if (strcmp(v->memo[i].project, project) == 0)
 			return &v->memo[i];
 	if (v->nmemo == v->capmemo) {
 		size_t cap = v->capmemo ? v->capmemo * 2 : 16;
@@ -101,10 +103,10 @@ static int steady_worst(struct view *v, const char *project, int worst)
 	if (v->hold_ms <= 0)
 		return worst;
 	if (!m) {
-		if (v->nmemo == v->capmemo)
-			return worst;   /* out of memory: sort by the live class */
-		v->memo[v->nmemo++] = (struct view_group_memo){ project, worst, worst, v->now_ms };
-		return worst;
+		char *copy = v->nmemo < v->capmemo ? strdup(project) : NULL;   /* outlives a config */
+		if (copy)
+			v->memo[v->nmemo++] = (struct view_group_memo){ copy, worst, worst, v->now_ms };
+		return worst;   /* new, or out of memory: sorted by the live class */
 	}
 	if (worst == m->shown) {
 		m->candidate = worst;

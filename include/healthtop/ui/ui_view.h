@@ -46,7 +46,7 @@ struct view_row {
 
 /* A project group's place under sort by status (see view_set_time). */
 struct view_group_memo {
-	const char *project;
+	char *project;        /* owned copy */
 	int shown;            /* the worst class the group sorts by */
 	int candidate;        /* a different worst class seen since since_ms */
 	int64_t since_ms;
