@@ -131,8 +131,7 @@ static void export_view(struct ui *ui)
 	for (size_t i = 0; i < ui->nitems; i++)
 		if (view_matches(&ui->view, &ui->items[i]))
 			names[n++] = ui->items[i].name;
-	if (monitor_flush(ui->m) < 0)   /* the newest results too; a failure is on the status line */
-		say(ui, "export: the newest results are not written yet");
+	bool stale = monitor_flush(ui->m) < 0;   /* the newest results too, if storage lets us */
 	struct export_job_spec spec = {
 		.db_path = monitor_db_path(ui->m),
 		.query = { clock_wall_ms() - view_windows[ui->view.window].seconds * 1000, INT64_MAX, names, NULL },
@@ -142,7 +141,8 @@ static void export_view(struct ui *ui)
 	if (export_job_start(ui->loop, &spec, on_export, ui, &ui->export, &err) < 0)
 		say(ui, "export failed: %s", err.msg);
 	else
-		say(ui, "exporting to %s", export_job_path(ui->export));
+		say(ui, "exporting to %s%s", export_job_path(ui->export),
+		    stale ? " (without the newest results: storage is failing)" : "");
 	free(names);
 }
 
