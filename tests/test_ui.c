@@ -6,11 +6,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 #include <cmocka.h>
 #include "healthtop/ui/ui_layout.h"
 #include "healthtop/ui/ui_spark.h"
+#include "healthtop/ui/ui_keys.h"
 #include "healthtop/ui/ui_view.h"
+#include "ui/ui_priv.h"
 
 static int total_width(const struct layout *l)
 {
@@ -311,6 +316,290 @@ static void test_view_scrolls_to_keep_selection_visible(void **state)
 	view_fini(&v);
 }
 
+/* Defect 1: the help says any key closes it, so q closes it too (it used to quit). */
+static void test_help_closes_on_any_key_q_included(void **state)
+{
+	struct view v;
+
+	view_init(&v);
+	view_rebuild(&v, fleet, NFLEET);
+	view_key(&v, '\r');
+	assert_int_equal(view_key(&v, '?'), ACT_REDRAW);
+	assert_int_equal(v.mode, VIEW_HELP);
+	assert_int_equal(view_key(&v, 'q'), ACT_REDRAW);
+	assert_int_equal(v.mode, VIEW_DETAIL);   /* back where help was opened */
+	assert_int_equal(view_key(&v, 'q'), ACT_QUIT);   /* outside help q quits */
+	view_fini(&v);
+}
+
+/* The one table: every key it lists for the list does something there, every command with a
+ * help text is on the help screen, and the hint line's keys are in the table. */
+static void test_key_table_drives_keys_help_and_hints(void **state)
+{
+	struct keys_state st = { "status", "1h", "" };
+	char line[160], hints[512], all_help[4096] = "";
+	size_t nhelp = 0;
+
+	for (size_t i = 0; i < ui_nkeys; i++) {
+		const struct ui_key *k = &ui_keys[i];
+		assert_int_equal(keys_lookup(k->modes, k->key), k->cmd);
+		if (!(k->modes & KEYS_LIST) || k->cmd == CMD_MOUSE || k->cmd == CMD_CLEAR_FILTER || k->cmd == CMD_OPEN)
+			continue;
+		struct view v;
+		view_init(&v);
+		view_rebuild(&v, fleet, NFLEET);
+		view_key(&v, 'j');   /* away from the first row: moving up does something */
+		assert_int_not_equal(view_key(&v, k->key), ACT_NONE);
+		view_fini(&v);
+	}
+	while (keys_help_line(KEYS_LIST, nhelp, line, sizeof(line))) {
+		strncat(all_help, line, sizeof(all_help) - strlen(all_help) - 2);
+		strcat(all_help, "\n");
+		nhelp++;
+	}
+	assert_non_null(strstr(all_help, "q                quit"));
+	assert_non_null(strstr(all_help, "j Down           move down"));
+	assert_non_null(strstr(all_help, "e                export the view to CSV"));
+	keys_hint_line(KEYS_LIST, &st, 200, hints, sizeof(hints));
+	assert_string_equal(hints, "?:help  /:filter  s:sort=status  t:window=1h  r:check  R:check all  e:export  q:quit");
+	keys_hint_line(KEYS_DETAIL, &st, 200, hints, sizeof(hints));
+	assert_non_null(strstr(hints, "Esc:back"));
+	assert_null(strstr(hints, "/:filter"));   /* no filter from the detail view */
+}
+
+/* Defect 5: at 80 columns the hint line shortens its words and keeps q:quit. */
+static void test_hint_line_keeps_quit_at_80_and_40_columns(void **state)
+{
+	struct keys_state st = { "latency", "30d", "ledger-prod" };
+	char hints[512];
+	int widths[] = { 80, 60, 40 };
+
+	for (size_t i = 0; i < 3; i++) {
+		keys_hint_line(KEYS_LIST, &st, widths[i], hints, sizeof(hints));
+		assert_true(layout_width(hints) <= widths[i]);
+		assert_non_null(strstr(hints, "q:quit"));
+		assert_string_equal(hints + strlen(hints) - 6, "q:quit");
+	}
+	keys_hint_line(KEYS_LIST, &st, 80, hints, sizeof(hints));
+	assert_non_null(strstr(hints, "?:help"));
+	assert_non_null(strstr(hints, "latency"));
+}
+
+/* Defect 5: at 80 columns the header keeps the clock at its right end, shortening words. */
+static void test_header_keeps_clock_at_80_columns(void **state)
+{
+	struct layout_header_info h = {
+		{ 1234, 56, 789, 12 }, { "\xE2\x97\x8F", "\xE2\x96\xB2", "\xE2\x9C\x96", "\xE2\x97\x8B" },
+		"12:34:56", "24h", "23:59",
+	};
+	char out[1024];
+
+	layout_header(&h, 80, true, out, sizeof(out));
+	assert_int_equal(layout_width(out), 80);
+	assert_string_equal(out + strlen(out) - 7, " 23:59 ");
+	assert_non_null(strstr(out, "healthtop"));
+	assert_non_null(strstr(out, "1234"));
+	assert_non_null(strstr(out, "789"));
+	assert_non_null(strstr(out, "12:34:56"));
+	assert_null(strstr(out, "\xE2\x80\xA6"));   /* shortened, not cut */
+	layout_header(&h, 160, true, out, sizeof(out));
+	assert_non_null(strstr(out, "1234 healthy"));
+	assert_non_null(strstr(out, "last result 12:34:56"));
+	layout_header(&h, 30, true, out, sizeof(out));
+	assert_int_equal(layout_width(out), 30);
+	assert_string_equal(out + strlen(out) - 7, " 23:59 ");
+}
+
+static void group_order(const struct view *v, const struct view_item *items, char *out, size_t size)
+{
+	out[0] = '\0';
+	for (size_t r = 0; r < v->nrows; r++)
+		if (v->rows[r].header)
+			strncat(out, items[v->rows[r].target].project, size - strlen(out) - 1);
+}
+
+/* Defect 4: one flapping target must not swap whole groups; a change that lasts longer than a
+ * sweep does move its group, once. Counted, no clock: time is passed in. */
+static void test_view_flapping_target_keeps_group_places(void **state)
+{
+	struct view_item items[] = {
+		{ "a1", "alpha", 0, 5 }, { "a2", "alpha", 1, 5 }, { "b1", "beta", 0, 5 },
+	};
+	struct view v;
+	char order[64], before[64];
+	int changes = 0;
+	int64_t now = 1000000;
+
+	view_init(&v);
+	view_set_time(&v, now, 3000);   /* a sweep: 2 s interval + 1 s timeout */
+	view_rebuild(&v, items, 3);
+	group_order(&v, items, before, sizeof(before));
+	assert_string_equal(before, "alphabeta");
+	for (int i = 0; i < 40; i++) {   /* b1 flips between healthy and down on every 2 s check */
+		now += 2000;
+		items[2].cls = i % 2 == 0 ? 2 : 0;
+		view_set_time(&v, now, 3000);
+		view_rebuild(&v, items, 3);
+		group_order(&v, items, order, sizeof(order));
+		changes += strcmp(order, before) != 0;
+		strcpy(before, order);
+	}
+	assert_int_equal(changes, 0);
+	for (int i = 0; i < 4; i++) {   /* then down for good: beta moves up once and stays */
+		now += 2000;
+		items[2].cls = 2;
+		view_set_time(&v, now, 3000);
+		view_rebuild(&v, items, 3);
+		group_order(&v, items, order, sizeof(order));
+		changes += strcmp(order, before) != 0;
+		strcpy(before, order);
+	}
+	assert_int_equal(changes, 1);
+	assert_string_equal(order, "betaalpha");
+	view_fini(&v);
+}
+
+/* A held change becomes due without a new result: the loop is told to rebuild. */
+static void test_view_held_change_becomes_due(void **state)
+{
+	struct view_item items[] = { { "a1", "alpha", 1, 5 }, { "b1", "beta", 0, 5 } };
+	struct view v;
+	char order[64];
+
+	view_init(&v);
+	view_set_time(&v, 1000, 3000);
+	view_rebuild(&v, items, 2);
+	items[1].cls = 2;
+	view_set_time(&v, 2000, 3000);
+	view_rebuild(&v, items, 2);
+	group_order(&v, items, order, sizeof(order));
+	assert_string_equal(order, "alphabeta");
+	assert_false(view_regroup_due(&v));
+	view_set_time(&v, 5001, 3000);
+	assert_true(view_regroup_due(&v));
+	view_rebuild(&v, items, 2);
+	group_order(&v, items, order, sizeof(order));
+	assert_string_equal(order, "betaalpha");
+	view_fini(&v);
+}
+
+/* The detail view drawn into a curses screen that writes to /dev/null, read back cell by cell. */
+struct screen_fixture {
+	SCREEN *scr;
+	FILE *out, *in;
+	struct ui ui;
+};
+
+static int screen_setup(void **state)
+{
+	static struct screen_fixture f;
+
+	memset(&f, 0, sizeof(f));
+	f.out = fopen("/dev/null", "w");
+	f.in = fopen("/dev/null", "r");
+	*state = NULL;   /* no xterm entry in terminfo: the screen tests skip */
+	if (!f.out || !f.in || !(f.scr = newterm("xterm", f.out, f.in))) {
+		if (f.out)
+			fclose(f.out);
+		if (f.in)
+			fclose(f.in);
+		return 0;
+	}
+	set_term(f.scr);
+	resizeterm(40, 120);
+	f.ui.rows = 40;
+	f.ui.cols = 120;
+	f.ui.list_y = 2;
+	f.ui.utf8 = true;
+	f.ui.role_attr[ROLE_DEGRADED] = A_UNDERLINE;   /* a mark to find on screen */
+	*state = &f;
+	return 0;
+}
+
+static int screen_teardown(void **state)
+{
+	struct screen_fixture *f = *state;
+
+	if (!f)
+		return 0;
+	endwin();
+	delscreen(f->scr);
+	fclose(f->out);
+	fclose(f->in);
+	return 0;
+}
+
+static void screen_row(int y, char *out, size_t size)
+{
+	wchar_t w[256];
+
+	if (mvinnwstr(y, 0, w, 255) == ERR)
+		w[0] = L'\0';
+	if (wcstombs(out, w, size) == (size_t)-1)
+		out[0] = '\0';
+}
+
+static int find_row(const char *prefix, char *row, size_t size)
+{
+	for (int y = 0; y < LINES; y++) {
+		screen_row(y, row, size);
+		if (strncmp(row, prefix, strlen(prefix)) == 0)
+			return y;
+	}
+	return -1;
+}
+
+/* A target whose checks time out after 2 s, flipping between degraded and down. */
+static void timing_out_target(struct target_state *s, int64_t now_ms, int cert_days)
+{
+	struct state_last last = { .at_ms = now_ms, .cls = HT_DOWN, .total_ms = 2000, .dns_ms = 1,
+				   .connect_ms = 2, .tls_ms = 5, .ttfb_ms = 1500 };
+
+	state_init(s);
+	for (int i = 0; i < 6; i++)
+		state_add_sample(s, now_ms - (6 - i) * 10000, -1, i % 2 ? HT_DOWN : HT_DEGRADED);
+	last.cert_expiry = now_ms / 1000 + (int64_t)cert_days * 86400 + 3600;
+	snprintf(last.reason, sizeof(last.reason), "timeout after 2000 ms");
+	state_set_last(s, &last, NULL, 0);
+	s->checked = true;
+}
+
+/* Defect 2: the Changes label stays beside the first change; r is in the phase legend; the
+ * graph's scale is the 2 s the checks took, not "<1ms"; the certificate warning uses the
+ * target's tls_expiry_warn_days (30 here: 20 days left is a warning). */
+static void test_detail_labels_scale_and_cert_warning(void **state)
+{
+	struct screen_fixture *f = *state;
+	struct ht_target tg = { .name = "api", .project = "shop", .display_url = "https://api.test/health",
+				.rules = { .timeout_ms = 2000, .tls_expiry_warn_days = 30 } };
+	struct target_state s;
+	char row[1024];
+	int y;
+
+	if (!f)
+		skip();
+	f->ui.now_ms = 1700000000000;
+	timing_out_target(&s, f->ui.now_ms, 20);
+	erase();
+	ui_detail_draw(&f->ui, &tg, &s, false);
+	assert_true(find_row(" Changes", row, sizeof(row)) >= 0);
+	assert_non_null(strstr(row, "\xE2\x86\x92"));   /* the first change on the label's line */
+	assert_true(find_row(" Phases", row, sizeof(row)) >= 0);
+	assert_non_null(strstr(row, "(r)"));
+	assert_true(find_row(" Latency", row, sizeof(row)) >= 0);
+	assert_null(strstr(row, "<1ms"));
+	assert_non_null(strstr(row, "top = 2.0s"));
+	assert_true((y = find_row(" Cert", row, sizeof(row))) >= 0);
+	assert_true(mvinch(y, 14) & A_UNDERLINE);   /* drawn as degraded */
+
+	tg.rules.tls_expiry_warn_days = 7;   /* 20 days left is fine for this target */
+	erase();
+	ui_detail_draw(&f->ui, &tg, &s, false);
+	assert_true((y = find_row(" Cert", row, sizeof(row))) >= 0);
+	assert_false(mvinch(y, 14) & A_UNDERLINE);
+	state_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +618,13 @@ int main(void)
 		cmocka_unit_test(test_view_modes_and_actions),
 		cmocka_unit_test(test_view_click_selects_target_rows_only),
 		cmocka_unit_test(test_view_scrolls_to_keep_selection_visible),
+		cmocka_unit_test(test_help_closes_on_any_key_q_included),
+		cmocka_unit_test(test_key_table_drives_keys_help_and_hints),
+		cmocka_unit_test(test_hint_line_keeps_quit_at_80_and_40_columns),
+		cmocka_unit_test(test_header_keeps_clock_at_80_columns),
+		cmocka_unit_test(test_view_flapping_target_keeps_group_places),
+		cmocka_unit_test(test_view_held_change_becomes_due),
+		cmocka_unit_test_setup_teardown(test_detail_labels_scale_and_cert_warning, screen_setup, screen_teardown),
 	};
 	setlocale(LC_ALL, "C.UTF-8");
 	return cmocka_run_group_tests(tests, NULL, NULL);

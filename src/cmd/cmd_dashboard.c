@@ -82,9 +82,9 @@ int cmd_dashboard(int argc, char **argv)
 		free(cfg);
 		goto out;
 	}
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+	if (ui_check_terminal(&err) < 0) {
 		/* Every input checked, nothing created yet: no database for a screen that cannot be. */
-		fprintf(stderr, "healthtop: the dashboard needs a terminal; use 'healthtop check' or 'healthtop daemon'\n");
+		fprintf(stderr, "healthtop: %s\n", err.msg);
 		config_free(cfg);
 		free(cfg);
 		goto out;

@@ -1,5 +1,4 @@
 #include "autoconfig.h"
-#include <errno.h>
 #include <langinfo.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -7,88 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 #include "healthtop/core/clock.h"
 #include "healthtop/core/health_class.h"
-#include "healthtop/export/export_format.h"
-#include "healthtop/core/sanitize.h"
+#include "healthtop/export/export_job.h"
 #include "healthtop/ui/ui.h"
 #include "ui/ui_priv.h"
-
-static const char *const glyphs_utf8[] = { "\xE2\x97\x8F", "\xE2\x96\xB2", "\xE2\x9C\x96", "\xE2\x97\x8B" };
-static const char *const glyphs_ascii[] = { "+", "!", "X", "?" };
-static const char *const class_words[] = { "healthy", "degraded", "down", "pending" };
+#include <term.h>   /* setupterm, tigetstr: after curses.h */
 
 /* Results arrive all the time on a large fleet; the screen need not follow each one. */
 #define RESULT_REDRAW_S 1.0
-
-static int cls_slot(int cls)
-{
-	return (cls < 0 || cls >= HT_CLASS_COUNT) ? 3 : cls;
-}
-
-const char *ui_glyph(const struct ui *ui, int cls)
-{
-	return (ui->utf8 ? glyphs_utf8 : glyphs_ascii)[cls_slot(cls)];
-}
-
-const char *ui_class_word(int cls)
-{
-	return class_words[cls_slot(cls)];
-}
-
-attr_t ui_class_attr(const struct ui *ui, int cls)
-{
-	static const enum theme_role roles[] = { ROLE_HEALTHY, ROLE_DEGRADED, ROLE_DOWN, ROLE_PENDING };
-	return ui->role_attr[roles[cls_slot(cls)]];
-}
-
-void ui_put(struct ui *ui, int y, int x, int width, const char *text, attr_t attr)
-{
-	char clean[1024], fit[2048];
-
-	if (width <= 0 || y < 0 || y >= ui->rows || x >= ui->cols)
-		return;
-	if (x + width > ui->cols)
-		width = ui->cols - x;
-	sanitize_text(text, strlen(text), clean, sizeof(clean), !ui->utf8);
-	layout_fit(clean, width, ui->utf8, fit, sizeof(fit));
-	attrset(attr);
-	mvaddstr(y, x, fit);
-	attrset(A_NORMAL);
-}
-
-static attr_t style_attr(const struct theme_style *st, short pair, bool color)
-{
-	attr_t a = A_NORMAL;
-
-	if (st->attrs & THEME_BOLD)
-		a |= A_BOLD;
-	if (st->attrs & THEME_DIM)
-		a |= A_DIM;
-	if (st->attrs & THEME_UNDERLINE)
-		a |= A_UNDERLINE;
-	if (st->attrs & THEME_REVERSE)
-		a |= A_REVERSE;
-	return color ? a | COLOR_PAIR(pair) : a;
-}
-
-static short fit_colour(short c)
-{
-	if (c < 0)
-		return -1;
-	return c < COLORS ? c : (short)(c % 8);   /* a 256-colour theme on an 8-colour terminal */
-}
-
-static void apply_theme(struct ui *ui, const struct theme *t, bool color)
-{
-	for (int r = 0; r < ROLE_COUNT; r++) {
-		if (color)
-			init_pair((short)(r + 1), fit_colour(t->roles[r].fg), fit_colour(t->roles[r].bg));
-		ui->role_attr[r] = style_attr(&t->roles[r], (short)(r + 1), color);
-	}
-}
 
 /* The items the view sorts and filters, refreshed from the monitor's state. */
 static void refresh_items(struct ui *ui)
@@ -109,11 +36,26 @@ static void relayout(struct ui *ui)
 	view_set_page(&ui->view, ui->rows - ui->list_y - 1);
 }
 
+/* A sweep: every target checked once, the slowest interval plus its timeout. A group's new
+ * worst class must last longer than that before the group moves. */
+static int64_t sweep_ms(const struct monitor *m)
+{
+	int64_t longest = 0;
+
+	for (size_t i = 0; i < monitor_count(m); i++) {
+		const struct ht_target *t = monitor_target(m, i);
+		int64_t one = (int64_t)t->interval_s * 1000 + t->rules.timeout_ms;
+		longest = one > longest ? one : longest;
+	}
+	return longest;
+}
+
 static void draw_all(struct ui *ui)
 {
 	ui->now_ms = clock_wall_ms();
 	refresh_items(ui);
-	if (ui->rebuild) {
+	view_set_time(&ui->view, ui->now_ms, ui->view.hold_ms);
+	if (ui->rebuild || view_regroup_due(&ui->view)) {
 		view_rebuild(&ui->view, ui->items, ui->nitems);
 		ui->rebuild = false;
 	}
@@ -140,17 +82,13 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 		draw_all(ui);
 }
 
+/* The clock and the "checked ... ago" cells move: mark dirty, the redraw comes at the end of
+ * the loop turn (curses sends only what changed). */
 static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct ui *ui = t->data;
 
-	if (ui->dirty || ui->view.mode != VIEW_LIST)
-		return;   /* a full redraw is coming, or the list is not on screen */
-	ui->now_ms = clock_wall_ms();
-	ui_draw_ago(ui);
-	ui_draw_header(ui);   /* its clock shows minutes: curses sends nothing when unchanged */
-	wnoutrefresh(stdscr);
-	doupdate();
+	ui->dirty = true;
 }
 
 static void say(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -165,121 +103,47 @@ static void say(struct ui *ui, const char *fmt, ...)
 	ui->dirty = true;
 }
 
-/* An export of the current view, written a slice per loop turn from a read-only connection of
- * its own: the checks and the screen never wait for it. */
-struct ui_export {
-	struct ui *ui;
-	struct store *reader;
-	struct store_cursor *cursor;
-	FILE *f;
-	const char **names;
-	char path[128];
-	size_t rows, targets;
-	ev_idle idle;
-};
-
-#define EXPORT_SLICE_ROWS 2000
-
-static int export_one(void *user, const struct export_row *row)
+static void on_export(void *user, const char *msg, bool finished)
 {
-	struct ui_export *x = user;
+	struct ui *ui = user;
 
-	if (export_row(x->f, EXPORT_CSV, row) < 0)
-		return -1;
-	x->rows++;
-	return 0;
+	say(ui, "%s", msg);
+	if (finished)
+		ui->export = NULL;
 }
 
-static void export_finish(struct ui_export *x, bool complete)
-{
-	struct ui *ui = x->ui;
-
-	ev_idle_stop(ui->loop, &x->idle);
-	store_export_end(x->cursor);
-	store_close(x->reader);
-	if (x->f && fclose(x->f) != 0 && complete) {
-		say(ui, "export to %s failed: %s", x->path, strerror(errno));
-		complete = false;
-	}
-	if (!complete)
-		unlink(x->path);   /* no half file left looking like a whole one */
-	free(x->names);
-	free(x);
-	ui->export = NULL;
-}
-
-static void on_export_slice(struct ev_loop *loop, ev_idle *w, int revents)
-{
-	struct ui_export *x = w->data;
-	struct ht_err err = { "" };
-	int rc = store_export_step(x->cursor, EXPORT_SLICE_ROWS, export_one, x, &err);
-
-	if (rc == 1) {
-		say(x->ui, "exporting to %s: %zu results so far", x->path, x->rows);
-		return;
-	}
-	if (rc == 0)
-		say(x->ui, "exported %zu results (%s, %zu targets) to %s", x->rows,
-		    view_windows[x->ui->view.window].label, x->targets, x->path);
-	else
-		say(x->ui, "export to %s failed: %s", x->path, rc > 0 ? strerror(errno) : err.msg);
-	export_finish(x, rc == 0);
-}
-
-static int export_open(struct ui *ui, struct ui_export *x, struct ht_err *err)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	char stamp[32];
-
-	for (size_t i = 0; i < ui->nitems; i++)
-		if (view_matches(&ui->view, &ui->items[i]))
-			x->names[x->targets++] = ui->items[i].name;
-	monitor_flush(ui->m);   /* the newest results too */
-	if (store_open_readonly(monitor_db_path(ui->m), &x->reader, err) < 0)
-		return -1;
-	struct store_query q = { clock_wall_ms() - view_windows[ui->view.window].seconds * 1000, INT64_MAX, x->names, NULL };
-	if (!(x->cursor = store_export_begin(x->reader, &q, err)))
-		return -1;
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(x->path, sizeof(x->path), "healthtop-%s.csv", stamp);
-	if (!(x->f = fopen(x->path, "wx"))) {
-		ht_err_set(err, "%s: %s", x->path, strerror(errno));
-		x->path[0] = '\0';
-		return -1;
-	}
-	export_header(x->f, EXPORT_CSV);
-	return 0;
-}
-
-/* The current view: the targets the filter shows, over the chosen window. */
+/* The current view: the targets the filter shows, over the chosen window, written by a job of
+ * its own (export_job.c) a slice per loop turn. */
 static void export_view(struct ui *ui)
 {
 	struct ht_err err = { "" };
-	struct ui_export *x;
+	const char **names;
+	size_t n = 0;
 
 	if (ui->export) {
-		say(ui, "an export is already running (%s)", ui->export->path);
+		say(ui, "an export is already running (%s)", export_job_path(ui->export));
 		return;
 	}
-	x = calloc(1, sizeof(*x));
-	if (!x || !(x->names = calloc(ui->nitems + 1, sizeof(*x->names)))) {
+	if (!(names = calloc(ui->nitems + 1, sizeof(*names)))) {
 		say(ui, "export failed: out of memory");
-		free(x);
 		return;
 	}
-	x->ui = ui;
-	ui->export = x;
-	ev_idle_init(&x->idle, on_export_slice);
-	x->idle.data = x;
-	if (export_open(ui, x, &err) < 0) {
+	for (size_t i = 0; i < ui->nitems; i++)
+		if (view_matches(&ui->view, &ui->items[i]))
+			names[n++] = ui->items[i].name;
+	bool stale = monitor_flush(ui->m) < 0;   /* the newest results too, if storage lets us */
+	struct export_job_spec spec = {
+		.db_path = monitor_db_path(ui->m),
+		.query = { clock_wall_ms() - view_windows[ui->view.window].seconds * 1000, INT64_MAX, names, NULL },
+		.ntargets = n,
+		.label = view_windows[ui->view.window].label,
+	};
+	if (export_job_start(ui->loop, &spec, on_export, ui, &ui->export, &err) < 0)
 		say(ui, "export failed: %s", err.msg);
-		export_finish(x, x->path[0] == '\0');
-		return;
-	}
-	ev_idle_start(ui->loop, &x->idle);
-	say(ui, "exporting to %s", x->path);
+	else
+		say(ui, "exporting to %s%s", export_job_path(ui->export),
+		    stale ? " (without the newest results: storage is failing)" : "");
+	free(names);
 }
 
 static void act(struct ui *ui, enum view_action a)
@@ -412,12 +276,45 @@ static void on_storage(void *user, const char *msg)
 		say(ui, "storage recovered");
 }
 
-static int start_curses(struct ui *ui, const struct theme *theme, bool color, struct ht_err *err)
+/* Looked up before curses takes the screen, so nothing is drawn on a terminal that cannot show
+ * the dashboard: TERM=dumb has an entry but cannot move the cursor, and gets the same refusal as
+ * an unknown TERM. */
+static bool usable_terminal(struct ht_err *err)
 {
+	const char *term = getenv("TERM");
+	int status = 0;
+	bool ok;
+
+	if (setupterm(NULL, STDOUT_FILENO, &status) != OK)
+		return false;
+	const char *cup = tigetstr("cup");
+	ok = cup && cup != (char *)-1;
+	del_curterm(cur_term);
+	if (!ok)
+		ht_err_set(err, "cannot use the terminal (TERM=%s): it cannot move the cursor", term ? term : "unset");
+	return ok;
+}
+
+int ui_check_terminal(struct ht_err *err)
+{
+	const char *term = getenv("TERM");
+
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		ht_err_set(err, "the dashboard needs a terminal; use 'healthtop check' or 'healthtop daemon'");
 		return -1;
 	}
+	if (!usable_terminal(err)) {
+		if (!err->msg[0])
+			ht_err_set(err, "cannot use the terminal (TERM=%s)", term ? term : "unset");
+		return -1;
+	}
+	return 0;
+}
+
+static int start_curses(struct ui *ui, const struct theme *theme, bool color, struct ht_err *err)
+{
+	if (ui_check_terminal(err) < 0)
+		return -1;
 	if (!newterm(NULL, stdout, stdin)) {
 		const char *term = getenv("TERM");
 		ht_err_set(err, "cannot use the terminal (TERM=%s)", term ? term : "unset");
@@ -438,7 +335,7 @@ static int start_curses(struct ui *ui, const struct theme *theme, bool color, st
 		start_color();
 		use_default_colors();
 	}
-	apply_theme(ui, theme, color);
+	ui_apply_theme(ui, theme, color);
 	return 0;
 }
 
@@ -495,6 +392,7 @@ int ui_run(struct ev_loop *loop, struct monitor *m, const struct theme *theme, b
 		return -1;
 	}
 	view_init(&ui.view);
+	view_set_time(&ui.view, clock_wall_ms(), sweep_ms(m));
 	monitor_set_hooks(m, &hooks);
 	relayout(&ui);
 	ui.rebuild = ui.dirty = true;
@@ -502,8 +400,7 @@ int ui_run(struct ev_loop *loop, struct monitor *m, const struct theme *theme, b
 	monitor_start(m);
 	ev_run(loop, 0);
 	unwatch(&ui);
-	if (ui.export)
-		export_finish(ui.export, false);
+	export_job_cancel(ui.export);   /* quitting: no half file is left behind */
 	monitor_set_hooks(m, NULL);
 	endwin();
 	view_fini(&ui.view);

@@ -41,6 +41,9 @@ static void phases(struct cursor *c, const struct state_last *l)
 		strncat(text, one, sizeof(text) - strlen(text) - 1);
 		known += v[i] > 0 ? v[i] : 0;
 	}
+	/* What is left after the first byte is reading the body: the bar's r, named here too. */
+	layout_latency(l->total_ms > known ? l->total_ms - known : 0, one, sizeof(one));
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), "  read %s (%c)", one, marks[4]);
 	layout_latency(l->total_ms, one, sizeof(one));
 	snprintf(text + strlen(text), sizeof(text) - strlen(text), "  total %s", one);
 	line(c, "Phases", text, A_NORMAL);
@@ -58,7 +61,8 @@ static void phases(struct cursor *c, const struct state_last *l)
 	line(c, "", bar, c->ui->role_attr[ROLE_PROJECT]);
 }
 
-static void cert(struct cursor *c, const struct state_last *l)
+/* Warned like the check itself warns: the target's tls_expiry_warn_days. */
+static void cert(struct cursor *c, const struct state_last *l, int warn_days)
 {
 	char text[96], day[16];
 	time_t t = (time_t)l->cert_expiry;
@@ -72,7 +76,7 @@ static void cert(struct cursor *c, const struct state_last *l)
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 	long long days = (long long)((l->cert_expiry * 1000 - c->ui->now_ms) / 86400000);
 	snprintf(text, sizeof(text), "expires %s (%lld d)", day, days);
-	line(c, "Cert", text, days < 14 ? c->ui->role_attr[ROLE_DEGRADED] : A_NORMAL);
+	line(c, "Cert", text, days < warn_days ? c->ui->role_attr[ROLE_DEGRADED] : A_NORMAL);
 }
 
 static void components(struct cursor *c, const struct state_last *l)
@@ -96,8 +100,6 @@ static void changes(struct cursor *c, const struct target_state *s)
 
 	if (s->changes_n == 0)
 		return;
-	line(c, "Changes", "", A_NORMAL);
-	c->y--;
 	for (unsigned i = 0; i < s->changes_n && c->y < c->bottom; i++) {
 		const struct state_change *ch = state_change_at(s, i);
 		char when[32], text[96];
@@ -106,7 +108,7 @@ static void changes(struct cursor *c, const struct target_state *s)
 		localtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%m-%d %H:%M:%S", &tm);
 		snprintf(text, sizeof(text), "%s  %s %s %s", when, ui_class_word(ch->from), arrow, ui_class_word(ch->to));
-		line(c, "", text, ui_class_attr(c->ui, ch->to));
+		line(c, i == 0 ? "Changes" : "", text, ui_class_attr(c->ui, ch->to));   /* label beside the first */
 	}
 }
 
@@ -122,12 +124,21 @@ static void graph(struct cursor *c, const struct target_state *s)
 		height = GRAPH_MAX_H;
 	if (height < 1 || width < 8 || s->ring_n == 0)
 		return;
-	int n = (int)s->ring_n < width ? (int)s->ring_n : width;
-	for (int i = 0; i < n; i++)
-		if (state_sample_at(s, (unsigned)i)->ms > max)
-			max = state_sample_at(s, (unsigned)i)->ms;
+	int n = (int)s->ring_n < width ? (int)s->ring_n : width, unanswered = 0;
+	for (int i = 0; i < n; i++) {
+		float ms = state_sample_at(s, (unsigned)i)->ms;
+		unanswered += ms < 0;
+		max = ms > max ? ms : max;
+	}
+	/* A check that got no answer has no latency but did take time: the last one's is known. */
+	if (s->checked && state_sample_at(s, 0)->ms < 0 && s->last.total_ms > max)
+		max = s->last.total_ms;
 	layout_latency(max, top, sizeof(top));
-	snprintf(title, sizeof(title), "last %d checks, newest right, top = %s", n, top);
+	if (unanswered == n && max <= 0)
+		snprintf(title, sizeof(title), "last %d checks, newest right: no answer (full bars)", n);
+	else
+		snprintf(title, sizeof(title), "last %d checks, newest right, top = %s%s", n, top,
+			 unanswered ? ", full bar = no answer" : "");
 	line(c, "Latency", title, A_NORMAL);
 	for (int row = 0; row < height; row++) {
 		int y = c->y + row, level_base = (height - 1 - row) * 8;
@@ -151,14 +162,16 @@ static void graph(struct cursor *c, const struct target_state *s)
 
 void ui_draw_detail(struct ui *ui)
 {
-	struct cursor c = { ui, ui->list_y, ui->rows - 1 };
 	size_t t;
-	char text[512], ms[16], ago[32];
 
-	if (!view_selected(&ui->view, &t))
-		return;
-	const struct ht_target *tg = monitor_target(ui->m, t);
-	const struct target_state *s = monitor_state(ui->m, t);
+	if (view_selected(&ui->view, &t))
+		ui_detail_draw(ui, monitor_target(ui->m, t), monitor_state(ui->m, t), monitor_in_flight(ui->m, t));
+}
+
+void ui_detail_draw(struct ui *ui, const struct ht_target *tg, const struct target_state *s, bool in_flight)
+{
+	struct cursor c = { ui, ui->list_y, ui->rows - 1 };
+	char text[512], ms[16], ago[32];
 	const struct state_last *l = &s->last;
 	int cls = s->checked ? (int)l->cls : -1;
 
@@ -167,7 +180,7 @@ void ui_draw_detail(struct ui *ui)
 	line(&c, "URL", tg->display_url, A_NORMAL);
 	line(&c, "Reason", s->checked ? l->reason : "not checked yet", A_NORMAL);
 	layout_ago(s->checked ? l->at_ms : 0, ui->now_ms, ago, sizeof(ago));
-	const char *busy = monitor_in_flight(ui->m, t) ? " (checking now)" : "";
+	const char *busy = in_flight ? " (checking now)" : "";
 	if (l->http_code)
 		snprintf(text, sizeof(text), "%ld   checked %s%s", l->http_code, ago, busy);
 	else
@@ -175,7 +188,7 @@ void ui_draw_detail(struct ui *ui)
 	line(&c, "HTTP", text, A_NORMAL);
 	if (s->checked)
 		phases(&c, l);
-	cert(&c, l);
+	cert(&c, l, tg->rules.tls_expiry_warn_days);
 	double up = state_uptime(s);
 	layout_latency(state_p95(s), ms, sizeof(ms));
 	if (up < 0)
@@ -189,34 +202,4 @@ void ui_draw_detail(struct ui *ui)
 	components(&c, l);
 	changes(&c, s);
 	graph(&c, s);
-}
-
-void ui_draw_help(struct ui *ui)
-{
-	static const char *const lines[] = {
-		"j k  Down Up     move",
-		"g G  Home End    first, last",
-		"PgUp PgDn Space  page",
-		"Enter            details (Esc goes back)",
-		"r                check the selected target now",
-		"R                check every target now",
-		"/                filter by name or project",
-		"s                sort: status, name, latency",
-		"t                history window: 1h, 24h, 7d, 30d",
-		"e                export the view to CSV",
-		"mouse            click selects, double-click opens",
-		"q                quit",
-		"",
-		"any key closes this help",
-	};
-	int n = (int)(sizeof(lines) / sizeof(lines[0]));
-	int w = 54 < ui->cols - 2 ? 54 : ui->cols - 2;
-	int h = n + 2 < ui->rows - 2 ? n + 2 : ui->rows - 2;
-	int y0 = (ui->rows - h) / 2, x0 = (ui->cols - w) / 2;
-
-	for (int r = 0; r < h; r++)
-		ui_put(ui, y0 + r, x0, w, "", ui->role_attr[ROLE_SELECTED]);
-	ui_put(ui, y0, x0 + 2, w - 4, "healthtop keys", ui->role_attr[ROLE_SELECTED] | A_BOLD);
-	for (int i = 0; i < n && i < h - 2; i++)
-		ui_put(ui, y0 + 1 + i, x0 + 2, w - 4, lines[i], ui->role_attr[ROLE_SELECTED]);
 }

@@ -163,3 +163,51 @@ void layout_ago(int64_t then_ms, int64_t now_ms, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%lldd ago", (long long)(s / 86400));
 }
+
+static void header_left(const struct layout_header_info *h, int level, char *buf, size_t size)
+{
+	static const char *const words[4] = { "healthy", "degraded", "down", "pending" };
+	const char *gap = level == 0 ? "  " : " ";
+	size_t o = (size_t)snprintf(buf, size, " healthtop%s", gap);
+
+	for (int c = 0; c < 4 && o < size; c++) {
+		if (c == 3 && h->n[3] == 0)
+			continue;   /* "pending" only while there is some */
+		if (level == 0)
+			o += (size_t)snprintf(buf + o, size - o, "%s %zu %s  ", h->glyph[c], h->n[c], words[c]);
+		else if (level == 1)
+			o += (size_t)snprintf(buf + o, size - o, "%s%zu %s ", h->glyph[c], h->n[c], words[c]);
+		else
+			o += (size_t)snprintf(buf + o, size - o, "%s%zu ", h->glyph[c], h->n[c]);
+	}
+	if (o >= size)
+		return;
+	if (level == 0)
+		snprintf(buf + o, size - o, "last result %s  window %s", h->last, h->window);
+	else if (level <= 2)
+		snprintf(buf + o, size - o, " last %s  %s", h->last, h->window);
+	else
+		snprintf(buf + o, size - o, " %s", h->window);
+}
+
+void layout_header(const struct layout_header_info *h, int width, bool utf8, char *out, size_t size)
+{
+	char left[512], fit[1024];
+	int cw = layout_width(h->clock) + 1;   /* the clock and a space after it */
+	int room = width - cw - 1;
+	int level = 0;
+
+	if (size == 0)
+		return;
+	if (room < 1) {   /* a screen narrower than the clock: the clock alone */
+		layout_fit(h->clock, width, utf8, out, size);
+		return;
+	}
+	for (; level < 4; level++) {
+		header_left(h, level, left, sizeof(left));
+		if (layout_width(left) <= room)
+			break;
+	}
+	layout_fit(left, room, utf8, fit, sizeof(fit));
+	snprintf(out, size, "%s %s ", fit, h->clock);
+}

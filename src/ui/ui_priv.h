@@ -1,4 +1,6 @@
-/* Shared by the files that draw the dashboard's parts; not a public interface. */
+/* Shared by the files that draw the dashboard's parts; not a public interface.
+ * Calls go one way: ui.c (the loop) -> ui_header/list/status/detail/help.c (one screen part
+ * each) -> ui_paint.c (text, glyphs, colours), ui_keys.c, and the pure view/layout/spark. */
 #ifndef HEALTHTOP_UI_PRIV_H
 #define HEALTHTOP_UI_PRIV_H
 
@@ -6,10 +8,14 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "healthtop/core/config.h"
+#include "healthtop/core/target_state.h"
 #include "healthtop/monitor/monitor.h"
 #include "healthtop/ui/theme.h"
 #include "healthtop/ui/ui_layout.h"
 #include "healthtop/ui/ui_view.h"
+
+struct export_job;
 
 struct ui {
 	struct ev_loop *loop;
@@ -31,21 +37,25 @@ struct ui {
 	ev_prepare prepare;
 	ev_timer tick;
 	ev_timer settle;     /* results repaint at most once per RESULT_REDRAW_S */
-	struct ui_export *export;   /* an 'e' in progress, or NULL */
+	struct export_job *export;   /* an 'e' in progress, or NULL */
 };
 
-/* Text at (y, x), sanitized for the terminal and cut or padded to exactly width columns. */
+/* ui_paint.c: text at (y, x), sanitized for the terminal and cut or padded to exactly width
+ * columns; class glyphs, words and colours; the theme as curses attributes. */
 void ui_put(struct ui *ui, int y, int x, int width, const char *text, attr_t attr);
 attr_t ui_class_attr(const struct ui *ui, int cls);
 const char *ui_glyph(const struct ui *ui, int cls);
 const char *ui_class_word(int cls);
+void ui_apply_theme(struct ui *ui, const struct theme *t, bool color);
 
+/* One screen part each. */
 void ui_draw_header(struct ui *ui);
 void ui_draw_statusline(struct ui *ui);
 void ui_draw_list(struct ui *ui);
-/* Only the "checked ... ago" cells of the visible rows. */
-void ui_draw_ago(struct ui *ui);
 void ui_draw_detail(struct ui *ui);
 void ui_draw_help(struct ui *ui);
+
+/* The detail of one target from what is passed in (no monitor): the tests draw it too. */
+void ui_detail_draw(struct ui *ui, const struct ht_target *tg, const struct target_state *s, bool busy);
 
 #endif

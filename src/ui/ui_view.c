@@ -1,11 +1,9 @@
 #include "autoconfig.h"
-#include <curses.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "healthtop/ui/ui_keys.h"
 #include "healthtop/ui/ui_view.h"
-
-#define KEY_ESC 27
 
 const struct view_window view_windows[] = {
 	{ "1h", 3600 }, { "24h", 86400 }, { "7d", 7 * 86400 }, { "30d", 30 * 86400 },
@@ -33,6 +31,9 @@ void view_init(struct view *v)
 void view_fini(struct view *v)
 {
 	free(v->rows);
+	for (size_t i = 0; i < v->nmemo; i++)
+		free(v->memo[i].project);
+	free(v->memo);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -77,9 +78,56 @@ static int cmp_project(const void *x, const void *y, void *arg)
 	return strcmp(c->items[a->idx].project, c->items[b->idx].project);
 }
 
-/* Each entry learns its group's worst class and slowest latency. */
-static void tag_groups(const struct view_item *items, struct sort_entry *e, size_t n, struct sort_ctx *c)
+static struct view_group_memo *find_memo(struct view *v, const char *project)
 {
+	for (size_t i = 0; i < v->nmemo; i++)
+		if (strcmp(v->memo[i].project, project) == 0)
+			return &v->memo[i];
+	if (v->nmemo == v->capmemo) {
+		size_t cap = v->capmemo ? v->capmemo * 2 : 16;
+		struct view_group_memo *nm = realloc(v->memo, cap * sizeof(*nm));
+		if (!nm)
+			return NULL;
+		v->memo = nm;
+		v->capmemo = cap;
+	}
+	return NULL;
+}
+
+/* The worst class a group sorts by: a new worst class counts once it has lasted longer than
+ * hold_ms, so one flapping target does not swap whole groups back and forth. */
+static int steady_worst(struct view *v, const char *project, int worst)
+{
+	struct view_group_memo *m = find_memo(v, project);
+
+	if (v->hold_ms <= 0)
+		return worst;
+	if (!m) {
+		char *copy = v->nmemo < v->capmemo ? strdup(project) : NULL;   /* outlives a config */
+		if (copy)
+			v->memo[v->nmemo++] = (struct view_group_memo){ copy, worst, worst, v->now_ms };
+		return worst;   /* new, or out of memory: sorted by the live class */
+	}
+	if (worst == m->shown) {
+		m->candidate = worst;
+		return worst;
+	}
+	if (worst != m->candidate) {
+		m->candidate = worst;
+		m->since_ms = v->now_ms;
+	}
+	if (v->now_ms - m->since_ms > v->hold_ms)
+		m->shown = worst;
+	else if (v->regroup_at_ms == 0 || m->since_ms + v->hold_ms + 1 < v->regroup_at_ms)
+		v->regroup_at_ms = m->since_ms + v->hold_ms + 1;
+	return m->shown;
+}
+
+/* Each entry learns its group's worst class (held steady) and slowest latency. */
+static void tag_groups(struct view *v, const struct view_item *items, struct sort_entry *e, size_t n,
+		       struct sort_ctx *c)
+{
+	v->regroup_at_ms = 0;
 	qsort_r(e, n, sizeof(*e), cmp_project, c);
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
@@ -91,6 +139,7 @@ static void tag_groups(const struct view_item *items, struct sort_entry *e, size
 			if (items[e[j].idx].latency_ms > lat)
 				lat = items[e[j].idx].latency_ms;
 		}
+		worst = steady_worst(v, items[e[i].idx].project, worst);
 		for (size_t k = i; k < j; k++) {
 			e[k].group_worst = worst;
 			e[k].group_latency = lat;
@@ -151,7 +200,7 @@ int view_rebuild(struct view *v, const struct view_item *items, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (view_matches(v, &items[i]))
 			e[m++] = (struct sort_entry){ .idx = i };
-	tag_groups(items, e, m, &c);
+	tag_groups(v, items, e, m, &c);
 	qsort_r(e, m, sizeof(*e), cmp_entries, &c);
 	v->nrows = 0;
 	for (size_t i = 0; i < m; i++) {
@@ -205,23 +254,29 @@ static enum view_action move_selection(struct view *v, long delta)
 	return v->sel != old ? ACT_REDRAW : ACT_NONE;
 }
 
+static unsigned mode_bit(enum view_mode m)
+{
+	return 1u << m;
+}
+
 static enum view_action filter_key(struct view *v, int key)
 {
 	size_t len = strlen(v->filter);
 
-	if (key == KEY_ESC) {
+	switch (keys_lookup(KEYS_FILTER, key)) {
+	case CMD_FILTER_CANCEL:
 		memcpy(v->filter, v->filter_before, sizeof(v->filter));
 		v->mode = VIEW_LIST;
 		return ACT_REBUILD;
-	}
-	if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+	case CMD_FILTER_KEEP:
 		v->mode = VIEW_LIST;
 		return ACT_REDRAW;
-	}
-	if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+	case CMD_FILTER_ERASE:
 		if (len > 0)
 			v->filter[len - 1] = '\0';
 		return ACT_REBUILD;
+	default:
+		break;
 	}
 	if (key >= 0x20 && key < 0x7f && len + 1 < sizeof(v->filter)) {
 		v->filter[len] = (char)key;
@@ -231,74 +286,75 @@ static enum view_action filter_key(struct view *v, int key)
 	return ACT_NONE;
 }
 
-static enum view_action common_key(struct view *v, int key)
+static enum view_action switch_mode(struct view *v, enum view_mode to)
+{
+	if (to == VIEW_HELP)
+		v->before_help = v->mode;
+	if (to == VIEW_FILTER)
+		memcpy(v->filter_before, v->filter, sizeof(v->filter));
+	v->mode = to;
+	return ACT_REDRAW;
+}
+
+/* What each command of the key table does to the view. */
+static enum view_action command(struct view *v, enum key_cmd cmd)
 {
 	long page = v->page > 1 ? v->page - 1 : 1;
+	size_t t;
 
-	switch (key) {
-	case 'q': return ACT_QUIT;
-	case 'j': case KEY_DOWN: return move_selection(v, 1);
-	case 'k': case KEY_UP: return move_selection(v, -1);
-	case 'g': case KEY_HOME: return move_selection(v, -(long)v->nrows);
-	case 'G': case KEY_END: return move_selection(v, (long)v->nrows);
-	case KEY_NPAGE: case ' ': return move_selection(v, page);
-	case KEY_PPAGE: return move_selection(v, -page);
-	case 'r': return ACT_FORCE;
-	case 'R': return ACT_FORCE_ALL;
-	case 't':
+	switch (cmd) {
+	case CMD_QUIT: return ACT_QUIT;
+	case CMD_DOWN: return move_selection(v, 1);
+	case CMD_UP: return move_selection(v, -1);
+	case CMD_FIRST: return move_selection(v, -(long)v->nrows);
+	case CMD_LAST: return move_selection(v, (long)v->nrows);
+	case CMD_PAGE_DOWN: return move_selection(v, page);
+	case CMD_PAGE_UP: return move_selection(v, -page);
+	case CMD_FORCE: return ACT_FORCE;
+	case CMD_FORCE_ALL: return ACT_FORCE_ALL;
+	case CMD_EXPORT: return ACT_EXPORT;
+	case CMD_HELP: return switch_mode(v, VIEW_HELP);
+	case CMD_BACK: return switch_mode(v, VIEW_LIST);
+	case CMD_FILTER: return switch_mode(v, VIEW_FILTER);
+	case CMD_OPEN: return view_selected(v, &t) ? switch_mode(v, VIEW_DETAIL) : ACT_NONE;
+	case CMD_WINDOW:
 		v->window = (v->window + 1) % view_nwindows;
 		return ACT_WINDOW;
-	case 'e': return ACT_EXPORT;
-	case '?': case 'h':
-		v->before_help = v->mode;
-		v->mode = VIEW_HELP;
-		return ACT_REDRAW;
-	default: return ACT_NONE;
+	case CMD_SORT:
+		v->sort = (enum view_sort)((v->sort + 1) % SORT_COUNT);
+		return ACT_REBUILD;
+	case CMD_CLEAR_FILTER:
+		if (v->filter[0] == '\0')
+			return ACT_NONE;
+		v->filter[0] = '\0';
+		return ACT_REBUILD;
+	default:
+		return ACT_NONE;
 	}
 }
 
 enum view_action view_key(struct view *v, int key)
 {
-	size_t t;
-
 	switch (v->mode) {
 	case VIEW_FILTER:
 		return filter_key(v, key);
 	case VIEW_HELP:
-		v->mode = v->before_help;   /* any key closes the help */
-		return key == 'q' ? ACT_QUIT : ACT_REDRAW;
-	case VIEW_DETAIL:
-		if (key == KEY_ESC || key == KEY_BACKSPACE || key == 127 || key == '\n' || key == KEY_ENTER ||
-		    key == KEY_LEFT) {
-			v->mode = VIEW_LIST;
-			return ACT_REDRAW;
-		}
-		return common_key(v, key);
-	case VIEW_LIST:
-	default:
-		break;
-	}
-	switch (key) {
-	case '\n': case '\r': case KEY_ENTER: case KEY_RIGHT:
-		if (!view_selected(v, &t))
-			return ACT_NONE;
-		v->mode = VIEW_DETAIL;
+		v->mode = v->before_help;   /* any key closes the help, q included: it says so */
 		return ACT_REDRAW;
-	case '/':
-		memcpy(v->filter_before, v->filter, sizeof(v->filter));
-		v->mode = VIEW_FILTER;
-		return ACT_REDRAW;
-	case 's':
-		v->sort = (enum view_sort)((v->sort + 1) % SORT_COUNT);
-		return ACT_REBUILD;
-	case KEY_ESC:
-		if (v->filter[0] == '\0')
-			return ACT_NONE;
-		v->filter[0] = '\0';   /* Esc in the list clears a filter */
-		return ACT_REBUILD;
 	default:
-		return common_key(v, key);
+		return command(v, keys_lookup(mode_bit(v->mode), key));
 	}
+}
+
+void view_set_time(struct view *v, int64_t now_ms, int64_t hold_ms)
+{
+	v->now_ms = now_ms;
+	v->hold_ms = hold_ms;
+}
+
+bool view_regroup_due(const struct view *v)
+{
+	return v->regroup_at_ms > 0 && v->now_ms >= v->regroup_at_ms;
 }
 
 bool view_click(struct view *v, int offset)

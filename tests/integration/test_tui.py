@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """The real dashboard driven in tmux (new-session -x -y, send-keys, capture-pane) against
 loopback servers: classes appear, results accumulate on schedule, r and R add results, the
-screen survives 40x10 and back, e exports, q exits 0 and restores the terminal."""
+screen survives 40x10 and back and keeps its clock and q:quit at 80x24, e exports (0600, never
+half a file), q in the help closes it, the selected row wears the theme's selected colours,
+TERM=dumb is refused like an unknown TERM, q exits 0 and restores the terminal.
+Without tmux the test is skipped (exit 77), saying so."""
 import glob
 import re
 import os
+import stat
+import sys
 import shlex
 import shutil
 import sqlite3
@@ -47,11 +52,13 @@ def wait_for(pred, timeout):
     return pred()
 
 
-def start(d, cfg_path, db, cols=100, lines=30, env=""):
+def start(d, cfg_path, db, cols=100, lines=30, env="", args=()):
     SOCKET[0] = f"healthtop-test-{os.getpid()}-{d[-8:]}"
     exit_file = os.path.join(d, "exit")
-    cmd = " ".join(shlex.quote(a) for a in WRAPPER + [BINARY, "-c", cfg_path, "--db", db])
-    shell = f"cd {shlex.quote(d)} && env LANG=C.UTF-8 LC_ALL=C.UTF-8 {env} {cmd}; echo $? > {shlex.quote(exit_file)}; sleep 600"
+    cmd = " ".join(shlex.quote(a) for a in WRAPPER + [BINARY, "-c", cfg_path, "--db", db, *args])
+    # umask 022: the export must be 0600 whatever the umask
+    shell = (f"cd {shlex.quote(d)} && umask 022 && env LANG=C.UTF-8 LC_ALL=C.UTF-8 {env} {cmd} 2>{shlex.quote(d)}/stderr; "
+             f"echo $? > {shlex.quote(exit_file)}; sleep 600")
     tmux("-u", "new-session", "-d", "-s", "ht", "-x", str(cols), "-y", str(lines), shell)
     return exit_file
 
@@ -107,6 +114,12 @@ def scheduled_run(srv):
     check(len(small) == 10 and all(len(l) <= 40 for l in small) and "healthtop" in small[0],
           f"40x10: the screen fits and keeps its header ({small[:2]})")
     check(any("down" in l for l in small), "40x10: status words are still shown")
+    tmux("resize-window", "-t", "ht", "-x", "80", "-y", "24")
+    time.sleep(0.8)
+    std = screen().splitlines()
+    check(re.search(r" \d\d:\d\d\s*$", std[0]) is not None and "healthtop" in std[0],
+          f"80x24: the header keeps its clock ({std[0]!r})")
+    check(std[-1].rstrip().endswith("q:quit"), f"80x24: the hint line keeps q:quit ({std[-1]!r})")
     tmux("resize-window", "-t", "ht", "-x", "100", "-y", "30")
     time.sleep(0.8)
     big = screen()
@@ -124,6 +137,9 @@ def scheduled_run(srv):
     check(ok and content.startswith("checked_at,project,name,url,status") and "delta-refused" in content
           and "alpha-ok" not in content, f"e exports the filtered view to {files[0] if files else '(none)'}")
     check("exported" in screen().splitlines()[-1], "the status line shows the export path")
+    mode = stat.S_IMODE(os.stat(files[0]).st_mode) if files else None
+    check(mode == 0o600, f"the export is created 0600 under umask 022 (got {oct(mode) if mode else None})")
+    check(not glob.glob(os.path.join(d, ".healthtop-*")), "no temporary file is left beside the export")
     quit_and_check(exit_file, "interval 2 s")
 
 
@@ -153,6 +169,15 @@ def forced_run(srv):
     detail = screen()
     check("URL" in detail and "Reason" in detail and "Phases" in detail, "Enter opens the detail view")
     tmux("send-keys", "-t", "ht", "Escape")
+    time.sleep(0.3)
+    tmux("send-keys", "-t", "ht", "?")
+    time.sleep(0.4)
+    check("any key closes this help" in screen(), "? opens the help")
+    tmux("send-keys", "-t", "ht", "q")
+    time.sleep(0.6)
+    after = screen()
+    check(not os.path.exists(exit_file) and "any key closes this help" not in after and "STATUS" in after,
+          "q in the help closes the help, as it says, and does not quit")
     quit_and_check(exit_file, "interval 600 s")
 
 
@@ -172,15 +197,56 @@ def colour_runs(srv):
         quit_and_check(exit_file, env)
 
 
+def selected_theme_run(srv):
+    """The selected row wears the theme's selected colours (magenta background here), not
+    reverse video."""
+    d = tmpdir()
+    theme = os.path.join(d, "sel.theme")
+    with open(theme, "w") as f:
+        f.write("selected = white magenta\n")
+    exit_file = start(d, write_config(d, fleet(srv, 600)), os.path.join(d, "h.db"),
+                      env="TERM=xterm-256color", args=("--theme", theme))
+    time.sleep(2)
+    rows = tmux("capture-pane", "-e", "-p", "-t", "ht").splitlines()
+    sel = next((r for r in rows[2:] if re.search(r"(healthy|degraded|down)", r)), "")
+    check(re.search(r"\x1b\[[0-9;]*4[05]m|\x1b\[[0-9;]*48;5;5m", sel) is not None,
+          f"the selected row has the theme's magenta background ({sel!r})")
+    check(re.search(r"\x1b\[[0-9;]*\b7m", sel) is None, "and no reverse video")
+    quit_and_check(exit_file, "theme selected")
+
+
+def refused_terminals():
+    """TERM=dumb has an entry but cannot address the cursor: the same refusal and exit code as
+    an unknown TERM, and nothing drawn."""
+    got = {}
+    for term in ("nosuch-terminal-xyz", "dumb"):
+        d = tmpdir()
+        cfg = write_config(d, {"targets": [{"name": "a", "url": "http://127.0.0.1:9"}]})
+        db = os.path.join(d, "h.db")
+        exit_file = start(d, cfg, db, env=f"TERM={term}")
+        wait_for(lambda: os.path.exists(exit_file) and open(exit_file).read().strip() != "", 10)
+        code = open(exit_file).read().strip() if os.path.exists(exit_file) else "none"
+        err = open(os.path.join(d, "stderr")).read()
+        got[term] = code
+        check(f"cannot use the terminal (TERM={term})" in err, f"TERM={term}: a clear refusal ({err.strip()!r})")
+        check(not [l for l in screen().splitlines() if l.strip()], f"TERM={term}: nothing drawn on the screen")
+        check(not os.path.exists(db), f"TERM={term}: refused before any database is created")
+        tmux("kill-server", check_rc=False)
+    check(got["dumb"] == got["nosuch-terminal-xyz"] and got["dumb"] not in ("0", "none"),
+          f"TERM=dumb exits like an unknown TERM ({got})")
+
+
 def main():
     if not shutil.which("tmux"):
-        check(False, "tmux is installed (scripts/install-deps.sh installs it)")
-        finish()
+        print("SKIP: tmux is not installed (scripts/install-deps.sh installs it); the dashboard was not tested")
+        sys.exit(77)
     with TestServer() as srv:
         try:
             scheduled_run(srv)
             forced_run(srv)
             colour_runs(srv)
+            selected_theme_run(srv)
+            refused_terminals()
         finally:
             tmux("kill-server", check_rc=False)
     finish()

@@ -27,6 +27,20 @@ size_t layout_fit(const char *s, int width, bool utf8, char *out, size_t size);
 /* Display width of a UTF-8 string. */
 int layout_width(const char *s);
 
+/* What the header says: counts of the whole fleet, the last result's time, the window and the
+ * clock. glyph[] and n[] are healthy, degraded, down, pending. */
+struct layout_header_info {
+	size_t n[4];
+	const char *glyph[4];
+	const char *last;      /* "12:34:56" or "-" */
+	const char *window;    /* "1h" */
+	const char *clock;     /* "12:34" */
+};
+
+/* The header in exactly `width` columns, the clock at the right end: the longest wording that
+ * fits ("2 healthy", then "+2 healthy", then "+2"), cut only when even the shortest does not. */
+void layout_header(const struct layout_header_info *h, int width, bool utf8, char *out, size_t size);
+
 /* "3ms", "250ms", "1.4s", "12s", "-" for none. */
 void layout_latency(double ms, char *buf, size_t size);
 /* "now" (< 5 s), "10s ago" (5 s steps), "5m ago", "3h ago", "2d ago"; "never" for 0. */

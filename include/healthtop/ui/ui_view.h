@@ -44,6 +44,14 @@ struct view_row {
 	int worst;            /* header: worst class in the group */
 };
 
+/* A project group's place under sort by status (see view_set_time). */
+struct view_group_memo {
+	char *project;        /* owned copy */
+	int shown;            /* the worst class the group sorts by */
+	int candidate;        /* a different worst class seen since since_ms */
+	int64_t since_ms;
+};
+
 struct view {
 	enum view_mode mode;
 	enum view_mode before_help;
@@ -58,6 +66,11 @@ struct view {
 	size_t top;           /* first row on screen */
 	int page;             /* rows that fit on screen */
 	bool moved;           /* the user chose a row: keep it across re-sorting */
+	int64_t now_ms;
+	int64_t hold_ms;      /* 0: groups move as soon as their worst class changes */
+	int64_t regroup_at_ms;   /* a held change becomes due then (0: none) */
+	struct view_group_memo *memo;
+	size_t nmemo, capmemo;
 };
 
 void view_init(struct view *v);
@@ -68,6 +81,11 @@ enum view_action view_key(struct view *v, int key);
 bool view_click(struct view *v, int offset);
 bool view_selected(const struct view *v, size_t *target);
 void view_set_page(struct view *v, int rows);
+/* The clock for the next rebuild, and how long a group's new worst class must last before the
+ * group moves (a sweep: one flapping target must not reorder the screen every few seconds). */
+void view_set_time(struct view *v, int64_t now_ms, int64_t hold_ms);
+/* A held change has lasted long enough: rebuild to let the group move. */
+bool view_regroup_due(const struct view *v);
 /* Does item match the current filter (name or project, any case)? */
 bool view_matches(const struct view *v, const struct view_item *item);
 

@@ -1,43 +1,9 @@
 #include "autoconfig.h"
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "healthtop/core/health_class.h"
 #include "healthtop/ui/ui_spark.h"
 #include "ui/ui_priv.h"
-
-static void clock_text(int64_t ms, bool seconds, char *buf, size_t size)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	if (seconds)
-		strftime(buf, size, "%H:%M:%S", &tm);
-	else
-		strftime(buf, size, "%H:%M", &tm);
-}
-
-/* Counts are of the whole fleet, whatever the filter: the truth at a glance. */
-void ui_draw_header(struct ui *ui)
-{
-	size_t n[4] = { 0 };
-	char text[512], sweep[16] = "-", clock[16], pending[32] = "";
-	int64_t last = monitor_last_result_ms(ui->m);
-
-	for (size_t i = 0; i < ui->nitems; i++)
-		n[ui->items[i].cls < 0 ? 3 : ui->items[i].cls]++;
-	if (last > 0)
-		clock_text(last, true, sweep, sizeof(sweep));
-	clock_text(ui->now_ms, false, clock, sizeof(clock));
-	if (n[3])
-		snprintf(pending, sizeof(pending), "  %s %zu pending", ui_glyph(ui, -1), n[3]);
-	snprintf(text, sizeof(text), " healthtop  %s %zu healthy  %s %zu degraded  %s %zu down%s  "
-		 "last result %s  window %s  %s",
-		 ui_glyph(ui, HT_HEALTHY), n[0], ui_glyph(ui, HT_DEGRADED), n[1], ui_glyph(ui, HT_DOWN), n[2],
-		 pending, sweep, view_windows[ui->view.window].label, clock);
-	ui_put(ui, 0, 0, ui->cols, text, ui->role_attr[ROLE_HEADER]);
-}
 
 static void draw_titles(struct ui *ui)
 {
@@ -60,6 +26,8 @@ static void ago_text(const struct ui *ui, size_t t, char *buf, size_t size)
 		layout_ago(s->checked ? s->last.at_ms : 0, ui->now_ms, buf, size);
 }
 
+/* On the selected row the cells keep their class colours and take the selected role's
+ * attributes (bold, reverse...): two colour pairs cannot be combined. */
 static void draw_spark(struct ui *ui, int y, const struct target_state *s, attr_t extra)
 {
 	const struct layout *l = &ui->layout;
@@ -79,11 +47,11 @@ static void draw_spark(struct ui *ui, int y, const struct target_state *s, attr_
 	for (int c = 0; c < w; c++) {
 		/* Wide cells directly: no multibyte conversion per cell on every frame. */
 		wchar_t wc[2] = { L' ', L'\0' };
-		attr_t a = ui->role_attr[ROLE_DIM] | extra;
+		attr_t a = extra ? extra : ui->role_attr[ROLE_DIM];
 		cchar_t cc;
 		if (!cells[c].empty) {
 			wc[0] = ui->utf8 ? (wchar_t)(0x2581 + cells[c].level) : (wchar_t)spark_glyphs_ascii[cells[c].level];
-			a = ui_class_attr(ui, cells[c].cls) | extra;
+			a = ui_class_attr(ui, cells[c].cls) | (extra & ~A_COLOR);
 		}
 		setcchar(&cc, wc, a & ~A_COLOR, (short)PAIR_NUMBER(a), NULL);
 		add_wch(&cc);
@@ -96,13 +64,14 @@ static void draw_target(struct ui *ui, int y, size_t t, bool selected)
 	const struct layout *l = &ui->layout;
 	const struct target_state *s = monitor_state(ui->m, t);
 	const struct view_item *it = &ui->items[t];
-	attr_t sel = selected ? A_REVERSE : A_NORMAL;
+	/* The theme's selected role paints the whole row; the status word still says the class. */
+	attr_t sel = selected ? ui->role_attr[ROLE_SELECTED] : A_NORMAL;
 	char buf[64];
 
 	if (selected)   /* erase() already blanked the others */
 		ui_put(ui, y, 0, ui->cols, "", sel);
 	snprintf(buf, sizeof(buf), "%s %s", ui_glyph(ui, it->cls), ui_class_word(it->cls));
-	ui_put(ui, y, l->x[COL_STATUS], l->w[COL_STATUS], buf, ui_class_attr(ui, it->cls) | sel);
+	ui_put(ui, y, l->x[COL_STATUS], l->w[COL_STATUS], buf, selected ? sel : ui_class_attr(ui, it->cls));
 	ui_put(ui, y, l->x[COL_NAME], l->w[COL_NAME], it->name, sel);
 	layout_latency(it->latency_ms, buf, sizeof(buf));
 	ui_put(ui, y, l->x[COL_LAST], l->w[COL_LAST], buf, sel);
@@ -120,7 +89,7 @@ static void draw_target(struct ui *ui, int y, size_t t, bool selected)
 	}
 	if (l->shown[COL_AGO]) {
 		ago_text(ui, t, buf, sizeof(buf));
-		ui_put(ui, y, l->x[COL_AGO], l->w[COL_AGO], buf, ui->role_attr[ROLE_DIM] | sel);
+		ui_put(ui, y, l->x[COL_AGO], l->w[COL_AGO], buf, selected ? sel : ui->role_attr[ROLE_DIM]);
 	}
 	if (l->shown[COL_SPARK])
 		draw_spark(ui, y, s, sel);
@@ -156,43 +125,4 @@ void ui_draw_list(struct ui *ui)
 		else
 			draw_target(ui, y, v->rows[r].target, r == v->sel);
 	}
-}
-
-void ui_draw_ago(struct ui *ui)
-{
-	const struct view *v = &ui->view;
-	const struct layout *l = &ui->layout;
-	int y = ui->list_y;
-	char buf[32];
-
-	if (!l->shown[COL_AGO])
-		return;
-	for (size_t r = v->top; r < v->nrows && y < ui->rows - 1; r++, y++) {
-		if (v->rows[r].header)
-			continue;
-		ago_text(ui, v->rows[r].target, buf, sizeof(buf));
-		ui_put(ui, y, l->x[COL_AGO], l->w[COL_AGO], buf, ui->role_attr[ROLE_DIM] | (r == v->sel ? A_REVERSE : 0));
-	}
-}
-
-void ui_draw_statusline(struct ui *ui)
-{
-	const struct view *v = &ui->view;
-	const char *storage = monitor_storage_error(ui->m);
-	char text[512];
-	attr_t attr = ui->role_attr[ROLE_STATUSLINE];
-
-	if (v->mode == VIEW_FILTER) {
-		snprintf(text, sizeof(text), "/%s_   (Enter keeps, Esc cancels)", v->filter);
-	} else if (ui->message[0]) {
-		snprintf(text, sizeof(text), "%s", ui->message);
-	} else if (storage) {
-		snprintf(text, sizeof(text), "storage error (results kept, retrying): %s", storage);
-		attr = ui->role_attr[ROLE_DOWN];
-	} else {
-		snprintf(text, sizeof(text), "?:help  /:filter%s%s%s  s:sort=%s  t:window=%s  r:check  R:check all  "
-			 "e:export  q:quit", v->filter[0] ? " (\"" : "", v->filter, v->filter[0] ? "\")" : "",
-			 view_sort_names[v->sort], view_windows[v->window].label);
-	}
-	ui_put(ui, ui->rows - 1, 0, ui->cols, text, attr);
 }

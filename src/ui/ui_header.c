@@ -1,0 +1,34 @@
+#include "autoconfig.h"
+#include <stdio.h>
+#include <time.h>
+#include "healthtop/core/health_class.h"
+#include "ui/ui_priv.h"
+
+static void clock_text(int64_t ms, bool seconds, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || strftime(buf, size, seconds ? "%H:%M:%S" : "%H:%M", &tm) == 0)
+		snprintf(buf, size, "-");
+}
+
+/* Counts are of the whole fleet, whatever the filter: the truth at a glance. */
+void ui_draw_header(struct ui *ui)
+{
+	struct layout_header_info h = { .window = view_windows[ui->view.window].label };
+	char text[1024], sweep[16] = "-", clock[16];
+	int64_t last = monitor_last_result_ms(ui->m);
+
+	for (size_t i = 0; i < ui->nitems; i++)
+		h.n[ui->items[i].cls < 0 ? 3 : ui->items[i].cls]++;
+	for (int c = 0; c < 4; c++)
+		h.glyph[c] = ui_glyph(ui, c < 3 ? c : -1);
+	if (last > 0)
+		clock_text(last, true, sweep, sizeof(sweep));
+	clock_text(ui->now_ms, false, clock, sizeof(clock));
+	h.last = sweep;
+	h.clock = clock;
+	layout_header(&h, ui->cols, ui->utf8, text, sizeof(text));
+	ui_put(ui, 0, 0, ui->cols, text, ui->role_attr[ROLE_HEADER]);
+}

@@ -1,0 +1,76 @@
+#include "autoconfig.h"
+#include <string.h>
+#include "healthtop/core/health_class.h"
+#include "healthtop/core/sanitize.h"
+#include "ui/ui_priv.h"
+
+static const char *const glyphs_utf8[] = { "\xE2\x97\x8F", "\xE2\x96\xB2", "\xE2\x9C\x96", "\xE2\x97\x8B" };
+static const char *const glyphs_ascii[] = { "+", "!", "X", "?" };
+static const char *const class_words[] = { "healthy", "degraded", "down", "pending" };
+
+static int cls_slot(int cls)
+{
+	return (cls < 0 || cls >= HT_CLASS_COUNT) ? 3 : cls;
+}
+
+const char *ui_glyph(const struct ui *ui, int cls)
+{
+	return (ui->utf8 ? glyphs_utf8 : glyphs_ascii)[cls_slot(cls)];
+}
+
+const char *ui_class_word(int cls)
+{
+	return class_words[cls_slot(cls)];
+}
+
+attr_t ui_class_attr(const struct ui *ui, int cls)
+{
+	static const enum theme_role roles[] = { ROLE_HEALTHY, ROLE_DEGRADED, ROLE_DOWN, ROLE_PENDING };
+	return ui->role_attr[roles[cls_slot(cls)]];
+}
+
+void ui_put(struct ui *ui, int y, int x, int width, const char *text, attr_t attr)
+{
+	char clean[1024], fit[2048];
+
+	if (width <= 0 || y < 0 || y >= ui->rows || x >= ui->cols)
+		return;
+	if (x + width > ui->cols)
+		width = ui->cols - x;
+	sanitize_text(text, strlen(text), clean, sizeof(clean), !ui->utf8);
+	layout_fit(clean, width, ui->utf8, fit, sizeof(fit));
+	attrset(attr);
+	mvaddstr(y, x, fit);
+	attrset(A_NORMAL);
+}
+
+static attr_t style_attr(const struct theme_style *st, short pair, bool color)
+{
+	attr_t a = A_NORMAL;
+
+	if (st->attrs & THEME_BOLD)
+		a |= A_BOLD;
+	if (st->attrs & THEME_DIM)
+		a |= A_DIM;
+	if (st->attrs & THEME_UNDERLINE)
+		a |= A_UNDERLINE;
+	if (st->attrs & THEME_REVERSE)
+		a |= A_REVERSE;
+	return color ? a | COLOR_PAIR(pair) : a;
+}
+
+static short fit_colour(short c)
+{
+	if (c < 0)
+		return -1;
+	return c < COLORS ? c : (short)(c % 8);   /* a 256-colour theme on an 8-colour terminal */
+}
+
+void ui_apply_theme(struct ui *ui, const struct theme *t, bool color)
+{
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		if (color)
+			init_pair((short)(r + 1), fit_colour(t->roles[r].fg), fit_colour(t->roles[r].bg));
+		ui->role_attr[r] = style_attr(&t->roles[r], (short)(r + 1), color);
+	}
+}
