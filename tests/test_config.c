@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "healthtop/core/config.h"
@@ -233,6 +234,30 @@ static void test_config_load_reports_missing_file(void **state)
 	assert_string_equal(err.msg, "/nonexistent/fleet.json: cannot open: No such file or directory");
 }
 
+/* cJSON skips a form feed as a space; the line walker used to spin on it (issue 9 §2). */
+static void test_config_control_byte_outside_string_names_line_and_column(void **state)
+{
+	expect_error("{\"targets\":[\n\f{\"name\":\"a\",\"url\":\"http://127.0.0.1:1\"}],\"bogus\":1}\n",
+		     "fleet.json:2:1: control character 0x0C outside a string near \"\xEF\xBF\xBD{\"name\":\"a\",\"url\":\"\"");
+}
+
+/* Only len bytes are the text: what follows in memory must not change the verdict. */
+static void test_config_reads_nothing_past_len(void **state)
+{
+	static const char text[] = "{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]} \n  ";
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(config_parse(text, strlen(text) - 2, "fleet.json", fake_env, &cfg, &err), 0);
+	config_free(&cfg);
+	char *exact = malloc(strlen(text) - 2);
+	assert_non_null(exact);
+	memcpy(exact, text, strlen(text) - 2);   /* no NUL: valgrind/ASan see any read past it */
+	assert_int_equal(config_parse(exact, strlen(text) - 2, "fleet.json", fake_env, &cfg, &err), 0);
+	config_free(&cfg);
+	free(exact);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +281,8 @@ int main(void)
 		cmocka_unit_test(test_config_needs_targets),
 		cmocka_unit_test(test_config_duplicate_key_is_refused),
 		cmocka_unit_test(test_config_load_reports_missing_file),
+		cmocka_unit_test(test_config_control_byte_outside_string_names_line_and_column),
+		cmocka_unit_test(test_config_reads_nothing_past_len),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

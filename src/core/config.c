@@ -513,6 +513,44 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	return check_unique_names(c, cfg);
 }
 
+/* Offset of the first byte at or after off that is not JSON whitespace; never reads past len. */
+static size_t skip_json_ws(const char *text, size_t off, size_t len)
+{
+	while (off < len && strchr(" \t\r\n", text[off]) && text[off] != '\0')
+		off++;
+	return off;
+}
+
+static void syntax_error(const char *text, size_t len, size_t off, const char *source,
+			 const char *what, struct ht_err *err)
+{
+	char near[40];
+	int line, col;
+
+	jsonpos_offset(text, len, off, &line, &col);
+	sanitize_text(text + off, len - off < 20 ? len - off : 20, near, sizeof(near), false);
+	ht_err_set(err, "%s:%d:%d: %s near \"%s\"", source, line, col, what, near);
+}
+
+/* Bytes cJSON would accept but we must not: NUL, and control bytes outside strings, which
+ * cJSON takes for spaces while the line walker (and any reader) does not. */
+static int check_bytes(const char *text, size_t len, const char *source, struct ht_err *err)
+{
+	if (memchr(text, '\0', len)) {
+		ht_err_set(err, "%s: contains a NUL byte: not a JSON text", source);
+		return -1;
+	}
+	size_t off = jsonpos_stray_control(text, len);
+	if (off < len) {
+		char what[80];
+		snprintf(what, sizeof(what), "control character 0x%02X outside a string",
+			 (unsigned)(unsigned char)text[off]);
+		syntax_error(text, len, off, source, what, err);
+		return -1;
+	}
+	return 0;
+}
+
 int config_parse(const char *text, size_t len, const char *source, ht_getenv_fn env,
 		 struct ht_config *cfg, struct ht_err *err)
 {
@@ -527,21 +565,17 @@ int config_parse(const char *text, size_t len, const char *source, ht_getenv_fn 
 		ht_err_set(err, "%s: out of memory", source);
 		return -1;
 	}
-	if (memchr(text, '\0', len)) {
-		ht_err_set(err, "%s: contains a NUL byte: not a JSON text", source);
+	if (check_bytes(text, len, source, err) < 0) {
 		config_free(cfg);
 		return -1;
 	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (!root || (end && (size_t)(end - text) < len && strspn(end, " \t\r\n") != len - (size_t)(end - text))) {
-		int line, col;
-		size_t off = end ? (size_t)(end - text) : 0;
-		if (root)   /* trailing text: point at it, not at the whitespace before it */
-			off += strspn(text + off, " \t\r\n");
-		char near[40];
-		jsonpos_offset(text, len, off, &line, &col);
-		sanitize_text(text + off, len - off < 20 ? len - off : 20, near, sizeof(near), false);
-		ht_err_set(err, "%s:%d:%d: JSON syntax error near \"%s\"", source, line, col, near);
+	size_t off = end ? (size_t)(end - text) : 0;
+	/* trailing text: point at it, not at the whitespace before it */
+	if (root && off < len)
+		off = skip_json_ws(text, off, len);
+	if (!root || off < len) {
+		syntax_error(text, len, off, source, "JSON syntax error", err);
 		cJSON_Delete(root);
 		config_free(cfg);
 		return -1;

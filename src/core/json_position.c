@@ -1,20 +1,28 @@
 #include "autoconfig.h"
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "healthtop/core/json_position.h"
 
 /* A tiny walker over text that cJSON already accepted, used only to turn a field path into a
- * line number for error messages. It never allocates. */
+ * line number for error messages. It never allocates, and every step either moves forward or
+ * gives up, so no input can make it spin. */
 
 struct walker {
 	const char *p;
 	const char *end;
 };
 
+/* cJSON skips every byte up to 0x20 as whitespace; the walker must agree or it loses its place. */
+static bool is_ws(char ch)
+{
+	return (unsigned char)ch <= 0x20 && ch != '\0';
+}
+
 static void skip_ws(struct walker *w)
 {
-	while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
+	while (w->p < w->end && is_ws(*w->p))
 		w->p++;
 }
 
@@ -43,9 +51,10 @@ static int skip_value(struct walker *w, int depth)
 	if (*w->p == '"')
 		return skip_string(w);
 	if (*w->p != '{' && *w->p != '[') {
-		while (w->p < w->end && !strchr(",]} \t\r\n", *w->p))
+		const char *start = w->p;
+		while (w->p < w->end && *w->p != '\0' && !strchr(",]}:", *w->p) && !is_ws(*w->p))
 			w->p++;
-		return 0;
+		return w->p > start ? 0 : -1;   /* no scalar here: the text is not what we think */
 	}
 	open = *w->p;
 	close = open == '{' ? '}' : ']';
@@ -155,4 +164,24 @@ int jsonpos_line(const char *text, size_t len, const char *path)
 	skip_ws(&w);
 	jsonpos_offset(text, len, (size_t)(w.p - text), &line, &col);
 	return line;
+}
+
+size_t jsonpos_stray_control(const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (in_string) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_string = false;
+		} else if (ch == '"') {
+			in_string = true;
+		} else if (ch < 0x20 && ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+			return i;
+		}
+	}
+	return len;
 }
