@@ -258,6 +258,15 @@ static void test_config_reads_nothing_past_len(void **state)
 	free(exact);
 }
 
+/* Issue 9 §3: an invalid URL's password used to be quoted in the error message. */
+static void test_config_invalid_url_masks_its_password(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://user:s3cret@ho st/\"}]}",
+		     "fleet.json:1: targets[0].url: \"http://user:***@ho st/\" is not a valid URL (Bad hostname)");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://user:s3cret@h/\\u001b\"}]}",
+		     "fleet.json:1: targets[0].url: \"http://user:***@h/\xEF\xBF\xBD\" contains control characters or invalid UTF-8");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_config_load_reports_missing_file),
 		cmocka_unit_test(test_config_control_byte_outside_string_names_line_and_column),
 		cmocka_unit_test(test_config_reads_nothing_past_len),
+		cmocka_unit_test(test_config_invalid_url_masks_its_password),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

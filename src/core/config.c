@@ -74,12 +74,26 @@ static void quote_value(const cJSON *item, char *out, size_t size)
 	size_t n = strlen(s);
 
 	if (n > 60) {
-		sanitize_text(s, 57, out, size > 58 ? 58 : size, false);
+		sanitize_text(s, sanitize_cut(s, n, 57), out, size > 58 ? 58 : size, false);
 		strncat(out, "...", size - strlen(out) - 1);
 	} else {
 		sanitize_text(s, n, out, size, false);
 	}
 	free(raw);
+}
+
+/* A URL for an error message: its password masked, short and printable. */
+static void quote_url(const char *url, char *out, size_t size)
+{
+	char masked[4200];
+	size_t n = sanitize_mask_password(url, masked, sizeof(masked));
+
+	if (n > 60) {
+		sanitize_text(masked, sanitize_cut(masked, n, 57), out, size > 58 ? 58 : size, false);
+		strncat(out, "...", size - strlen(out) - 1);
+	} else {
+		sanitize_text(masked, n, out, size, false);
+	}
 }
 
 static size_t edit_distance(const char *a, const char *b)
@@ -197,7 +211,15 @@ static int get_string(struct pctx *c, const cJSON *obj, const char *key, const c
 	if (!it)
 		return 0;
 	snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
-	quote_value(it, shown, sizeof(shown));
+	if (cJSON_IsString(it) && strcmp(key, "url") == 0) {
+		char quoted[sizeof(shown) - 2];
+		quote_url(it->valuestring, quoted, sizeof(quoted));
+		shown[0] = '"';
+		memcpy(shown + 1, quoted, strlen(quoted));
+		memcpy(shown + 1 + strlen(quoted), "\"", 2);
+	} else {
+		quote_value(it, shown, sizeof(shown));
+	}
 	if (!cJSON_IsString(it))
 		return fail(c, sub, "%s is not a string", shown);
 	size_t n = strlen(it->valuestring);
@@ -341,7 +363,7 @@ static int set_urls(struct pctx *c, const char *path, const char *url, const cha
 	int rc = -1;
 
 	snprintf(sub, sizeof(sub), "%s.url", path);
-	sanitize_text(url, strlen(url), shown, sizeof(shown), false);
+	quote_url(url, shown, sizeof(shown));
 	if (!u)
 		return fail(c, sub, "out of memory");
 	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
