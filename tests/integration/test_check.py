@@ -5,6 +5,7 @@ import json
 import os
 import sqlite3
 import urllib.parse
+import urllib.request
 
 from htlib import TIMED, TestServer, check, finish, make_certs, run, tmpdir, write_config
 
@@ -120,7 +121,48 @@ def main():
         check(con.execute("select count(*) from result").fetchone()[0] == 2 * len(rows),
               "a second sweep appends one more row per target")
         con.close()
+    redirects_keep_secrets(d, certs, ca)
     finish()
+
+
+def keys_seen(srv):
+    with urllib.request.urlopen(srv.url() + "/keys-seen", timeout=10) as r:
+        return json.loads(r.read())
+
+
+def redirects_keep_secrets(d, certs, ca):
+    """Issue 9 §3: a configured header (an API key) never reaches another host through a
+    redirect, and nothing follows https to http. Two loopback servers; "localhost" is another
+    host name than "127.0.0.1" for curl, as it would be for any client."""
+    with TestServer(certs) as a, TestServer() as b:
+        port_b = b.ports["http"]
+        key = {"headers": {"X-Api-Key": "${HT_TEST_TOKEN}"}}
+        away = "/to?" + urllib.parse.urlencode({"u": f"http://localhost:{port_b}/key"})
+        home = "/to?" + urllib.parse.urlencode({"u": "/key"})
+        plain = "/to?" + urllib.parse.urlencode({"u": f"http://127.0.0.1:{port_b}/key"})
+        rows = {
+            "key-cross-host": (a.url(), away, key, "down", f"redirect to http://localhost:{port_b}/key not followed"),
+            "key-same-host": (a.url(), home, key, "healthy", "HTTP 200"),
+            "no-key-cross-host": (a.url(), away, {}, "healthy", "HTTP 200"),
+            "https-to-http": (a.url("tls_good"), plain, {"ca_file": ca}, "down", "redirect from https to http://127.0.0.1"),
+            "raw-location": (a.url(), f"/to-raw?port={port_b}", key, "down", "not followed"),
+        }
+        cfg = write_config(d, {"targets": [dict(name=n, url=u, path=p, **x) for n, (u, p, x, _, _) in rows.items()]},
+                           "redirects.json")
+        rc, out, err, _ = run(["check", "-c", cfg, "--db", os.path.join(d, "redir.db"), "--format", "json"],
+                              env={"HT_TEST_TOKEN": "s3cret-token"})
+        results = {r["name"]: r for r in json.loads(out)["results"]}
+        for name, (_, _, _, want, reason) in rows.items():
+            got = results.get(name, {})
+            check(got.get("status") == want and reason in got.get("reason", ""),
+                  f"{name}: {want} '{reason}' (got {got.get('status')} '{got.get('reason')}')")
+        seen_a, seen_b = keys_seen(a), keys_seen(b)
+        check(seen_a == ["s3cret-token"], f"the key reaches its own host after a same-host redirect ({seen_a})")
+        check("s3cret-token" not in seen_b, f"the key never reaches the other host ({seen_b})")
+        check(seen_b == [None], f"the other host sees only the target without headers ({seen_b})")
+        raw = results["raw-location"]["reason"]
+        check("%ee" in raw.lower() and "\x1b" not in raw and "\ufffd" not in raw,
+              f"a raw byte in a Location is escaped, not passed on ({raw!r})")
 
 
 if __name__ == "__main__":
