@@ -185,3 +185,22 @@ size_t jsonpos_stray_control(const char *text, size_t len)
 	}
 	return len;
 }
+
+int jsonpos_string_at(const char *text, size_t len, const char *path, char *out, size_t size)
+{
+	struct walker w = { text, text + len };
+
+	if (size == 0 || descend(&w, path) < 0)
+		return -1;
+	skip_ws(&w);
+	if (w.p >= w.end || *w.p != '"')
+		return -1;
+	const char *start = w.p + 1;
+	const char *close = memchr(start, '"', (size_t)(w.end - start));
+	size_t n = close ? (size_t)(close - start) : 0;
+	if (!close || memchr(start, '\\', n) || n >= size)
+		return -1;   /* cut off, escaped or too long: not a word we could trust */
+	memcpy(out, start, n);
+	out[n] = '\0';
+	return 0;
+}

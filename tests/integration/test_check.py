@@ -4,10 +4,11 @@ table, one concurrent sweep, exit codes, one stored row per target, secrets kept
 import json
 import os
 import sqlite3
+import subprocess
 import urllib.parse
 import urllib.request
 
-from htlib import TIMED, TestServer, check, finish, make_certs, run, tmpdir, write_config
+from htlib import BINARY, TIMED, WRAPPER, TestServer, check, finish, make_certs, run, tmpdir, write_config
 
 
 def body(code, obj):
@@ -43,14 +44,14 @@ def fleet(srv, ca):
         "stale-worker": (h, "/workers", {}, "degraded", "worker repo_sync: heartbeat"),
         "invalid-json-200": (h, body(200, "{not json"), {}, "healthy", "HTTP 200"),
         "invalid-json-503": (h, body(503, "<html>"), {}, "degraded", "HTTP 503"),
-        "big-body": (h, "/big?mb=20", {}, "healthy", "HTTP 200"),
+        "big-body": (h, "/big?mb=20", {}, "down", "status: down"),
         "gzip-down": (h, "/gzip", {}, "down", "status: down"),
         "empty-reply": (h, "/reset", {}, "down", ""),
         "escape-in-body": (h, "/escape", {}, "degraded", "not recognised"),
         "auth-header": (h, "/auth", {"headers": {"Authorization": "Bearer ${HT_TEST_TOKEN}"}}, "healthy", "HTTP 200"),
         "user-agent": (h, "/ua", {}, "healthy", "HTTP 200"),
         "trickle": (h, "/trickle", {"timeout_ms": 1500}, "degraded", "timeout after 1500 ms"),
-        "gzip-bomb": (h, "/gzip-bomb", {}, "healthy", "HTTP 200"),
+        "gzip-bomb": (h, "/gzip-bomb", {}, "down", "status: down"),
         "bad-chunked": (h, "/bad-chunked", {}, "down", ""),
         "huge-header": (h, "/huge-header", {}, "down", "header over 100 KB"),
         "tls-good": (srv.url("tls_good"), "/ok", {"ca_file": ca}, "healthy", "HTTP 200"),
@@ -122,6 +123,7 @@ def main():
               "a second sweep appends one more row per target")
         con.close()
     redirects_keep_secrets(d, certs, ca)
+    cut_bodies_and_reasons(d)
     finish()
 
 
@@ -163,6 +165,39 @@ def redirects_keep_secrets(d, certs, ca):
         raw = results["raw-location"]["reason"]
         check("%ee" in raw.lower() and "\x1b" not in raw and "\ufffd" not in raw,
               f"a raw byte in a Location is escaped, not passed on ({raw!r})")
+
+
+def cut_bodies_and_reasons(d):
+    """Issue 9 §4: a body over 64 KiB is judged by the status in its kept part or degraded, never
+    healthy by default; reasons cut to fit never split a character (json.load must read them)."""
+    with TestServer() as srv:
+        h = srv.url()
+        rows = {"big-fail": ("/big-fail", "down", "status: fail"),
+                "big-no-status": ("/big-nostatus", "degraded", "body too large to judge (> 64 KiB)")}
+        for i in range(3):   # three alignments of 2-byte characters against the cut
+            comps = {"x" * i + "\u00e9" * 20 + str(n): "down" for n in range(6)}
+            rows[f"utf8-cut-{i}"] = (body(200, dict(status="ok", **comps)), "degraded", "\u00e9")
+        cfg = write_config(d, {"targets": [dict(name=n, url=h, path=p) for n, (p, _, _) in rows.items()]},
+                           "cut.json")
+        p = subprocess.run(WRAPPER + [BINARY, "check", "-c", cfg, "--db", os.path.join(d, "cut.db"), "--format", "json"],
+                           capture_output=True, timeout=120)
+        try:
+            results = {r["name"]: r for r in json.loads(p.stdout.decode("utf-8"))["results"]}
+            check(True, "check --format json is valid UTF-8 JSON")
+        except (UnicodeDecodeError, ValueError) as e:
+            results = {}
+            check(False, f"check --format json is valid UTF-8 JSON ({e})")
+        for name, (_, want, reason) in rows.items():
+            got = results.get(name, {})
+            check(got.get("status") == want and reason in got.get("reason", ""),
+                  f"{name}: {want} '{reason}' (got {got.get('status')} '{got.get('reason')}')")
+        table = subprocess.run(WRAPPER + [BINARY, "check", "-c", cfg, "--db", os.path.join(d, "cut.db")],
+                               capture_output=True, timeout=120).stdout
+        try:
+            table.decode("utf-8")
+            check(True, "the table is valid UTF-8")
+        except UnicodeDecodeError as e:
+            check(False, f"the table is valid UTF-8 ({e})")
 
 
 if __name__ == "__main__":

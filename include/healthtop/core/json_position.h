@@ -15,4 +15,9 @@ int jsonpos_line(const char *text, size_t len, const char *path);
  * CR, LF), or len when there is none. cJSON would skip such bytes as if they were spaces. */
 size_t jsonpos_stray_control(const char *text, size_t len);
 
+/* The string at `path` of a JSON text that may be cut short (a body over the size we keep), as
+ * long as the string itself is whole, has no escapes and fits `size` with its NUL.
+ * Returns 0, or -1 when there is no such string. */
+int jsonpos_string_at(const char *text, size_t len, const char *path, char *out, size_t size);
+
 #endif
