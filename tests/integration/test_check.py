@@ -177,8 +177,10 @@ def cut_bodies_and_reasons(d):
         for i in range(3):   # three alignments of 2-byte characters against the cut
             comps = {"x" * i + "\u00e9" * 20 + str(n): "down" for n in range(6)}
             rows[f"utf8-cut-{i}"] = (body(200, dict(status="ok", **comps)), "degraded", "\u00e9")
-        cfg = write_config(d, {"targets": [dict(name=n, url=h, path=p) for n, (p, _, _) in rows.items()]},
-                           "cut.json")
+        # a name longer than the table's 32-character column, 2-byte characters at odd offsets
+        rows["x" + "\u00e9" * 40] = ("/ok", "healthy", "HTTP 200")
+        cfg = write_config(d, {"targets": [dict(name=n, project="p\u00e9" * 20, url=h, path=p)
+                                           for n, (p, _, _) in rows.items()]}, "cut.json")
         p = subprocess.run(WRAPPER + [BINARY, "check", "-c", cfg, "--db", os.path.join(d, "cut.db"), "--format", "json"],
                            capture_output=True, timeout=120)
         try:
@@ -194,8 +196,11 @@ def cut_bodies_and_reasons(d):
         table = subprocess.run(WRAPPER + [BINARY, "check", "-c", cfg, "--db", os.path.join(d, "cut.db")],
                                capture_output=True, timeout=120).stdout
         try:
-            table.decode("utf-8")
+            lines = table.decode("utf-8").splitlines()
             check(True, "the table is valid UTF-8")
+            row = next((ln for ln in lines if ln.split()[1:2] == ["x" + "\u00e9" * 31]), "")
+            check(row.startswith("healthy    x" + "\u00e9" * 31 + "  " + "p\u00e9" * 16 + "  "),
+                  f"long names and projects are cut to 32 characters, columns aligned ({row!r})")
         except UnicodeDecodeError as e:
             check(False, f"the table is valid UTF-8 ({e})")
 
