@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -267,6 +268,39 @@ static void test_config_invalid_url_masks_its_password(void **state)
 		     "fleet.json:1: targets[0].url: \"http://user:***@h/\xEF\xBF\xBD\" contains control characters or invalid UTF-8");
 }
 
+/* Issue 9 §4: a key name is part of the field path, and the path reached stderr raw. */
+static void test_config_key_names_in_messages_are_sanitized(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}],\"\\u001b[2Jx\":1}",
+		     "fleet.json: \xEF\xBF\xBD[2Jx: unknown key \"\xEF\xBF\xBD[2Jx\"");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{\"X\\u009b31m\":\"v\"}}]}",
+		     "fleet.json: targets[0].headers.X\xEF\xBF\xBD" "31m: header name has a character not allowed in HTTP");
+}
+
+static void test_config_header_given_twice_in_any_case_is_refused(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"headers\":{\"X-Key\":\"1\",\"x-key\":\"2\"}}]}",
+		     "fleet.json:2: targets[0].headers.x-key: header given twice (names are case-insensitive)");
+}
+
+/* 50 000 headers used to parse for 18 s (a quadratic search); now the count is bounded first. */
+static void test_config_header_count_is_bounded(void **state)
+{
+	char text[4096] = "{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{";
+
+	for (int i = 0; i <= HT_HEADERS_MAX; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\"H%d\":\"v\"", i ? "," : "", i);
+	strcat(text, "}}]}");
+	expect_error(text, "fleet.json:1: targets[0].headers: 65 headers: at most 64 are allowed");
+	text[strlen(text) - strlen(",\"H64\":\"v\"}}]}")] = '\0';
+	strcat(text, "}}]}");
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	assert_int_equal(cfg.targets[0].nheaders, 64);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +327,9 @@ int main(void)
 		cmocka_unit_test(test_config_control_byte_outside_string_names_line_and_column),
 		cmocka_unit_test(test_config_reads_nothing_past_len),
 		cmocka_unit_test(test_config_invalid_url_masks_its_password),
+		cmocka_unit_test(test_config_key_names_in_messages_are_sanitized),
+		cmocka_unit_test(test_config_header_given_twice_in_any_case_is_refused),
+		cmocka_unit_test(test_config_header_count_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

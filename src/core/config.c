@@ -52,17 +52,21 @@ static int fail(struct pctx *c, const char *path, const char *fmt, ...)
 
 static int fail(struct pctx *c, const char *path, const char *fmt, ...)
 {
-	char what[384];
+	char what[384], shown[128];
 	va_list ap;
 	int line = jsonpos_line(c->text, c->len, path);
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	sanitize_trim_cut(what);
+	/* A path holds key names from the file: "\u001b[2J" must not reach the terminal. */
+	sanitize_text(path, strlen(path), shown, sizeof(shown), false);
 	if (line <= 0)
-		ht_err_set(c->err, "%s: %s%s%s", c->source, path, *path ? ": " : "", what);
+		ht_err_set(c->err, "%s: %s%s%s", c->source, shown, *path ? ": " : "", what);
 	else
-		ht_err_set(c->err, "%s:%d: %s%s%s", c->source, line, path, *path ? ": " : "", what);
+		ht_err_set(c->err, "%s:%d: %s%s%s", c->source, line, shown, *path ? ": " : "", what);
+	sanitize_trim_cut(c->err->msg);
 	return -1;
 }
 
@@ -312,8 +316,27 @@ static int expand_env(struct pctx *c, const char *path, const char *in, char **o
 	return *out ? 0 : fail(c, path, "out of memory");
 }
 
+/* Names given twice in one object (any case) are a mistake: which one would be sent? */
+static int check_header_names(struct pctx *c, const cJSON *obj, const char *path)
+{
+	int n = cJSON_GetArraySize(obj);
+
+	if (n > HT_HEADERS_MAX)
+		return fail(c, path, "%d headers: at most %d are allowed", n, HT_HEADERS_MAX);
+	for (const cJSON *h = obj->child; h; h = h->next)
+		for (const cJSON *prev = obj->child; prev != h; prev = prev->next)
+			if (strcasecmp(prev->string, h->string) == 0) {
+				char sub[320];
+				snprintf(sub, sizeof(sub), "%s.%s", path, h->string);
+				return fail(c, sub, "header given twice (names are case-insensitive)");
+			}
+	return 0;
+}
+
 static int add_headers(struct pctx *c, const cJSON *obj, const char *path, struct ht_target *t)
 {
+	if (check_header_names(c, obj, path) < 0)
+		return -1;
 	for (const cJSON *h = obj->child; h; h = h->next) {
 		char sub[320];
 		snprintf(sub, sizeof(sub), "%s.%s", path, h->string);
@@ -334,6 +357,10 @@ static int add_headers(struct pctx *c, const cJSON *obj, const char *path, struc
 		char *value;
 		if (expand_env(c, sub, h->valuestring, &value) < 0)
 			return -1;
+		if (slot == t->nheaders && t->nheaders == HT_HEADERS_MAX) {
+			free(value);
+			return fail(c, sub, "more than %d headers, defaults included", HT_HEADERS_MAX);
+		}
 		if (slot == t->nheaders) {
 			struct ht_header *nh = realloc(t->headers, (t->nheaders + 1) * sizeof(*nh));
 			if (!nh) {
