@@ -266,6 +266,8 @@ static void test_config_invalid_url_masks_its_password(void **state)
 		     "fleet.json:1: targets[0].url: \"http://user:***@ho st/\" is not a valid URL (Bad hostname)");
 	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://user:s3cret@h/\\u001b\"}]}",
 		     "fleet.json:1: targets[0].url: \"http://user:***@h/\xEF\xBF\xBD\" contains control characters or invalid UTF-8");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://u:pw@h/\xEE\"}]}",
+		     "fleet.json:1: targets[0].url: \"http://u:***@h/\xEF\xBF\xBD\" contains control characters or invalid UTF-8");
 }
 
 /* Issue 9 §4: a key name is part of the field path, and the path reached stderr raw. */

@@ -57,16 +57,18 @@ static int fail(struct pctx *c, const char *path, const char *fmt, ...)
 	int line = jsonpos_line(c->text, c->len, path);
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	int n = vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	sanitize_trim_cut(what);
+	if (n < 0 || (size_t)n >= sizeof(what))
+		sanitize_trim_cut(what);   /* cut: not inside a character */
 	/* A path holds key names from the file: "\u001b[2J" must not reach the terminal. */
 	sanitize_text(path, strlen(path), shown, sizeof(shown), false);
 	if (line <= 0)
 		ht_err_set(c->err, "%s: %s%s%s", c->source, shown, *path ? ": " : "", what);
 	else
 		ht_err_set(c->err, "%s:%d: %s%s%s", c->source, line, shown, *path ? ": " : "", what);
-	sanitize_trim_cut(c->err->msg);
+	if (strlen(c->err->msg) + 1 == sizeof(c->err->msg))
+		sanitize_trim_cut(c->err->msg);
 	return -1;
 }
 

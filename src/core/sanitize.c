@@ -171,11 +171,13 @@ size_t sanitize_mask_password(const char *url, char *out, size_t outsize)
 		if (*p == '@')
 			at = p;   /* the last one: a password may hold '@' unencoded */
 	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	if (!colon) {
-		snprintf(out, outsize, "%s", url);
-	} else {
-		snprintf(out, outsize, "%.*s***%s", (int)(colon + 1 - url), url, at);
-	}
-	sanitize_trim_cut(out);
+	int n;
+
+	if (!colon)
+		n = snprintf(out, outsize, "%s", url);
+	else
+		n = snprintf(out, outsize, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	if (n < 0 || (size_t)n >= outsize)
+		sanitize_trim_cut(out);   /* cut: not inside a character */
 	return strlen(out);
 }
