@@ -127,6 +127,10 @@ def main():
     finish()
 
 
+# These tests are not about time: limits no machine (or valgrind) comes near.
+NO_TIMING = {"timeout_ms": 60000, "degraded_ms": 60000}
+
+
 def keys_seen(srv):
     with urllib.request.urlopen(srv.url() + "/keys-seen", timeout=10) as r:
         return json.loads(r.read())
@@ -149,7 +153,8 @@ def redirects_keep_secrets(d, certs, ca):
             "https-to-http": (a.url("tls_good"), plain, {"ca_file": ca}, "down", "redirect from https to http://127.0.0.1"),
             "raw-location": (a.url(), f"/to-raw?port={port_b}", key, "down", "not followed"),
         }
-        cfg = write_config(d, {"targets": [dict(name=n, url=u, path=p, **x) for n, (u, p, x, _, _) in rows.items()]},
+        cfg = write_config(d, {"defaults": NO_TIMING,
+                               "targets": [dict(name=n, url=u, path=p, **x) for n, (u, p, x, _, _) in rows.items()]},
                            "redirects.json")
         rc, out, err, _ = run(["check", "-c", cfg, "--db", os.path.join(d, "redir.db"), "--format", "json"],
                               env={"HT_TEST_TOKEN": "s3cret-token"})
@@ -179,7 +184,8 @@ def cut_bodies_and_reasons(d):
             rows[f"utf8-cut-{i}"] = (body(200, dict(status="ok", **comps)), "degraded", "\u00e9")
         # a name longer than the table's 32-character column, 2-byte characters at odd offsets
         rows["x" + "\u00e9" * 40] = ("/ok", "healthy", "HTTP 200")
-        cfg = write_config(d, {"targets": [dict(name=n, project="p\u00e9" * 20, url=h, path=p)
+        cfg = write_config(d, {"defaults": NO_TIMING,
+                               "targets": [dict(name=n, project="p\u00e9" * 20, url=h, path=p)
                                            for n, (p, _, _) in rows.items()]}, "cut.json")
         p = subprocess.run(WRAPPER + [BINARY, "check", "-c", cfg, "--db", os.path.join(d, "cut.db"), "--format", "json"],
                            capture_output=True, timeout=120)
