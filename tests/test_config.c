@@ -273,10 +273,10 @@ static void test_config_invalid_url_masks_its_password(void **state)
 /* Issue 9 §4: a key name is part of the field path, and the path reached stderr raw. */
 static void test_config_key_names_in_messages_are_sanitized(void **state)
 {
-	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}],\"\\u001b[2Jx\":1}",
-		     "fleet.json: \xEF\xBF\xBD[2Jx: unknown key \"\xEF\xBF\xBD[2Jx\"");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}],\"\\u001b]0;x\":1}",
+		     "fleet.json:1: \xEF\xBF\xBD]0;x: unknown key \"\xEF\xBF\xBD]0;x\"");
 	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{\"X\\u009b31m\":\"v\"}}]}",
-		     "fleet.json: targets[0].headers.X\xEF\xBF\xBD" "31m: header name has a character not allowed in HTTP");
+		     "fleet.json:1: targets[0].headers.X\xEF\xBF\xBD" "31m: header name has a character not allowed in HTTP");
 }
 
 static void test_config_header_given_twice_in_any_case_is_refused(void **state)

@@ -80,6 +80,17 @@ static void test_jsonpos_finds_control_bytes_outside_strings_only(void **state)
 	assert_int_equal(jsonpos_stray_control(bad, strlen(bad)), 10);
 }
 
+/* cJSON decodes escapes in key names; the path holds the decoded key, the text the escaped one. */
+static void test_jsonpos_matches_keys_written_with_escapes(void **state)
+{
+	static const char t[] = "{\"a\":1,\n\"\\u001b]0;x\":2,\n\"caf\\u00e9\\n\":3,\n\"\\ud83d\\ude00\":4}";
+
+	assert_int_equal(jsonpos_line(t, strlen(t), "\x1b]0;x"), 2);
+	assert_int_equal(jsonpos_line(t, strlen(t), "caf\xC3\xA9\n"), 3);
+	assert_int_equal(jsonpos_line(t, strlen(t), "\xF0\x9F\x98\x80"), 4);
+	assert_int_equal(jsonpos_line(t, strlen(t), "\x1b]0;"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -90,6 +101,7 @@ int main(void)
 		cmocka_unit_test(test_jsonpos_walks_over_control_bytes_as_cjson_does),
 		cmocka_unit_test(test_jsonpos_gives_up_on_text_it_cannot_follow),
 		cmocka_unit_test(test_jsonpos_finds_control_bytes_outside_strings_only),
+		cmocka_unit_test(test_jsonpos_matches_keys_written_with_escapes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

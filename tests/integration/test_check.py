@@ -158,6 +158,7 @@ def redirects_keep_secrets(d, certs, ca):
                            "redirects.json")
         rc, out, err, _ = run(["check", "-c", cfg, "--db", os.path.join(d, "redir.db"), "--format", "json"],
                               env={"HT_TEST_TOKEN": "s3cret-token"})
+        check(err == "", f"redirects: no stderr (got {err!r})")
         results = {r["name"]: r for r in json.loads(out)["results"]}
         for name, (_, _, _, want, reason) in rows.items():
             got = results.get(name, {})
@@ -189,6 +190,7 @@ def cut_bodies_and_reasons(d):
                                            for n, (p, _, _) in rows.items()]}, "cut.json")
         p = subprocess.run(WRAPPER + [BINARY, "check", "-c", cfg, "--db", os.path.join(d, "cut.db"), "--format", "json"],
                            capture_output=True, timeout=120)
+        check(p.stderr == b"", f"cut bodies: no stderr (got {p.stderr!r})")
         try:
             results = {r["name"]: r for r in json.loads(p.stdout.decode("utf-8"))["results"]}
             check(True, "check --format json is valid UTF-8 JSON")
