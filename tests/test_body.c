@@ -170,6 +170,64 @@ static void test_body_deep_nesting_does_not_crash(void **state)
 	free(body);
 }
 
+/* Issue 9 §4: a body over 64 KiB was cut, failed to parse and was judged healthy. */
+static void test_body_cut_body_reads_its_status_from_the_kept_part(void **state)
+{
+	static const char fail[] = "{ \"status\" : \"fail\", \"pad\": \"xxxxxxxx";
+	static const char ok[] = "{\"status\":\"UP\",\"components\":{\"db\":{\"sta";
+	struct body_report r;
+
+	body_assess_cut(fail, strlen(fail), &r);
+	assert_int_equal(r.cls, HT_DOWN);
+	assert_string_equal(r.reason, "status: fail");
+	body_assess_cut(ok, strlen(ok), &r);
+	assert_int_equal(r.cls, HT_HEALTHY);
+}
+
+static void test_body_cut_body_without_a_whole_status_is_degraded(void **state)
+{
+	static const char *const cut[] = { "{\"pad\":\"xxxx", "{\"status\":\"fa", "[1,2,", "<html>",
+					   "{\"status\":\"f\\u0061il\"}" };
+	struct body_report r;
+
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		char big[70000];
+		size_t n = strlen(cut[i]);
+		memcpy(big, cut[i], n);
+		memset(big + n, 'x', 65536 - n);   /* the size probe keeps */
+		body_assess_cut(big, 65536, &r);
+		assert_int_equal(r.cls, HT_DEGRADED);
+		assert_string_equal(r.reason, "body too large to judge (> 64 KiB)");
+	}
+}
+
+/* A heartbeat far ahead of our clock never went stale: it is clock skew, degraded. */
+static void test_body_heartbeat_from_the_future_is_clock_skew(void **state)
+{
+	struct body_report r;
+
+	assess("{\"workers\":[{\"id\":\"w1\",\"last_heartbeat\":1712346010,\"status\":\"ok\"}]}", &r);
+	assert_int_equal(r.cls, HT_DEGRADED);
+	assert_string_equal(r.reason, "worker w1: heartbeat 1000 s in the future (clock skew)");
+	assess("{\"workers\":[{\"id\":\"w1\",\"last_heartbeat\":1712345200,\"status\":\"ok\"}]}", &r);
+	assert_int_equal(r.cls, HT_HEALTHY);   /* within 5 minutes: ordinary clock drift */
+	assess("{\"workers\":[{\"id\":\"w1\",\"last_heartbeat\":1e300}]}", &r);
+	assert_string_equal(r.reason, "worker w1: heartbeat over 1000000000 s in the future (clock skew)");
+}
+
+/* A huge negative heartbeat printed all 300 digits of its age. */
+static void test_body_absurd_heartbeat_prints_a_bounded_number(void **state)
+{
+	struct body_report r;
+
+	assess("{\"workers\":[{\"id\":\"w1\",\"last_heartbeat\":-1e300}]}", &r);
+	assert_int_equal(r.cls, HT_DEGRADED);
+	assert_string_equal(r.reason, "worker w1: heartbeat over 1000000000 s old");
+	assess("{\"workers\":[{\"id\":\"w1\",\"last_heartbeat\":1e999}]}", &r);
+	assert_int_equal(r.cls, HT_DEGRADED);
+	assert_non_null(strstr(r.reason, "over 1000000000 s"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +244,10 @@ int main(void)
 		cmocka_unit_test(test_body_component_names_are_sanitized),
 		cmocka_unit_test(test_body_many_components_are_bounded),
 		cmocka_unit_test(test_body_deep_nesting_does_not_crash),
+		cmocka_unit_test(test_body_cut_body_reads_its_status_from_the_kept_part),
+		cmocka_unit_test(test_body_cut_body_without_a_whole_status_is_degraded),
+		cmocka_unit_test(test_body_heartbeat_from_the_future_is_clock_skew),
+		cmocka_unit_test(test_body_absurd_heartbeat_prints_a_bounded_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

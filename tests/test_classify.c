@@ -140,6 +140,42 @@ static void test_classify_reason_lists_worst_first(void **state)
 	assert_string_equal(v.reason, "status: fail; slow: 1200 ms > 1000 ms");
 }
 
+/* True when s is valid UTF-8 to its last byte (a cut never leaves half a character). */
+static bool ends_whole(const char *s)
+{
+	size_t n = strlen(s), k = n;
+
+	while (k > 0 && n - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+		k--;
+	if (k == n)
+		return k == 0 || (unsigned char)s[k - 1] < 0x80;
+	unsigned char lead = (unsigned char)s[k - 1];
+	size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+	return n - (k - 1) == want;
+}
+
+/* Issue 9 §4: an error of U+FFFD characters (what sanitize makes of raw bytes) cut at the
+ * finding's size split the last one; check --format json then printed invalid UTF-8. */
+static void test_classify_long_reason_is_cut_between_characters(void **state)
+{
+	for (size_t shift = 0; shift < 3; shift++) {
+		struct probe_result r = { .outcome = PROBE_DNS, .total_ms = 1 };
+		struct ht_verdict v;
+		size_t o = 0;
+
+		for (; o < shift; o++)
+			r.error[o] = 'x';
+		while (o + 3 < sizeof(r.error)) {
+			memcpy(r.error + o, "\xEF\xBF\xBD", 3);
+			o += 3;
+		}
+		r.error[o] = '\0';
+		classify_result(&r, &rules, NOW, &v);
+		assert_true(strlen(v.reason) > 100);
+		assert_true(ends_whole(v.reason));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_classify_timeout_reason_uses_the_targets_timeout),
 		cmocka_unit_test(test_classify_cert_under_a_day_says_hours),
 		cmocka_unit_test(test_classify_reason_lists_worst_first),
+		cmocka_unit_test(test_classify_long_reason_is_cut_between_characters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "healthtop/core/config.h"
@@ -233,6 +235,74 @@ static void test_config_load_reports_missing_file(void **state)
 	assert_string_equal(err.msg, "/nonexistent/fleet.json: cannot open: No such file or directory");
 }
 
+/* cJSON skips a form feed as a space; the line walker used to spin on it (issue 9 §2). */
+static void test_config_control_byte_outside_string_names_line_and_column(void **state)
+{
+	expect_error("{\"targets\":[\n\f{\"name\":\"a\",\"url\":\"http://127.0.0.1:1\"}],\"bogus\":1}\n",
+		     "fleet.json:2:1: control character 0x0C outside a string near \"\xEF\xBF\xBD{\"name\":\"a\",\"url\":\"\"");
+}
+
+/* Only len bytes are the text: what follows in memory must not change the verdict. */
+static void test_config_reads_nothing_past_len(void **state)
+{
+	static const char text[] = "{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]} \n  ";
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(config_parse(text, strlen(text) - 2, "fleet.json", fake_env, &cfg, &err), 0);
+	config_free(&cfg);
+	char *exact = malloc(strlen(text) - 2);
+	assert_non_null(exact);
+	memcpy(exact, text, strlen(text) - 2);   /* no NUL: valgrind/ASan see any read past it */
+	assert_int_equal(config_parse(exact, strlen(text) - 2, "fleet.json", fake_env, &cfg, &err), 0);
+	config_free(&cfg);
+	free(exact);
+}
+
+/* Issue 9 §3: an invalid URL's password used to be quoted in the error message. */
+static void test_config_invalid_url_masks_its_password(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://user:s3cret@ho st/\"}]}",
+		     "fleet.json:1: targets[0].url: \"http://user:***@ho st/\" is not a valid URL (Bad hostname)");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://user:s3cret@h/\\u001b\"}]}",
+		     "fleet.json:1: targets[0].url: \"http://user:***@h/\xEF\xBF\xBD\" contains control characters or invalid UTF-8");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://u:pw@h/\xEE\"}]}",
+		     "fleet.json:1: targets[0].url: \"http://u:***@h/\xEF\xBF\xBD\" contains control characters or invalid UTF-8");
+}
+
+/* Issue 9 §4: a key name is part of the field path, and the path reached stderr raw. */
+static void test_config_key_names_in_messages_are_sanitized(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}],\"\\u001b]0;x\":1}",
+		     "fleet.json:1: \xEF\xBF\xBD]0;x: unknown key \"\xEF\xBF\xBD]0;x\"");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{\"X\\u009b31m\":\"v\"}}]}",
+		     "fleet.json:1: targets[0].headers.X\xEF\xBF\xBD" "31m: header name has a character not allowed in HTTP");
+}
+
+static void test_config_header_given_twice_in_any_case_is_refused(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"headers\":{\"X-Key\":\"1\",\"x-key\":\"2\"}}]}",
+		     "fleet.json:2: targets[0].headers.x-key: header given twice (names are case-insensitive)");
+}
+
+/* 50 000 headers used to parse for 18 s (a quadratic search); now the count is bounded first. */
+static void test_config_header_count_is_bounded(void **state)
+{
+	char text[4096] = "{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{";
+
+	for (int i = 0; i <= HT_HEADERS_MAX; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\"H%d\":\"v\"", i ? "," : "", i);
+	strcat(text, "}}]}");
+	expect_error(text, "fleet.json:1: targets[0].headers: 65 headers: at most 64 are allowed");
+	text[strlen(text) - strlen(",\"H64\":\"v\"}}]}")] = '\0';
+	strcat(text, "}}]}");
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	assert_int_equal(cfg.targets[0].nheaders, 64);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +326,12 @@ int main(void)
 		cmocka_unit_test(test_config_needs_targets),
 		cmocka_unit_test(test_config_duplicate_key_is_refused),
 		cmocka_unit_test(test_config_load_reports_missing_file),
+		cmocka_unit_test(test_config_control_byte_outside_string_names_line_and_column),
+		cmocka_unit_test(test_config_reads_nothing_past_len),
+		cmocka_unit_test(test_config_invalid_url_masks_its_password),
+		cmocka_unit_test(test_config_key_names_in_messages_are_sanitized),
+		cmocka_unit_test(test_config_header_given_twice_in_any_case_is_refused),
+		cmocka_unit_test(test_config_header_count_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

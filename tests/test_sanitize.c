@@ -73,6 +73,54 @@ static void test_sanitize_is_clean(void **state)
 	assert_false(sanitize_is_clean("\xC3"));
 }
 
+static void test_sanitize_cut_keeps_whole_characters(void **state)
+{
+	static const char s[] = "ab\xC3\xA9\xE2\x96\x81";   /* a b é ▁ */
+
+	assert_int_equal(sanitize_cut(s, 7, 3), 2);
+	assert_int_equal(sanitize_cut(s, 7, 4), 4);
+	assert_int_equal(sanitize_cut(s, 7, 6), 4);
+	assert_int_equal(sanitize_cut(s, 7, 9), 7);
+}
+
+static void test_sanitize_trim_cut_drops_a_half_character(void **state)
+{
+	char a[] = "caf\xC3", b[] = "x\xE2\x96", c[] = "caf\xC3\xA9", d[] = "plain";
+
+	sanitize_trim_cut(a);
+	sanitize_trim_cut(b);
+	sanitize_trim_cut(c);
+	sanitize_trim_cut(d);
+	assert_string_equal(a, "caf");
+	assert_string_equal(b, "x");
+	assert_string_equal(c, "caf\xC3\xA9");
+	assert_string_equal(d, "plain");
+}
+
+static void test_sanitize_url_escapes_raw_bytes(void **state)
+{
+	char out[64];
+
+	sanitize_url("http://h/\xEE\x1b[2J x\"", out, sizeof(out));
+	assert_string_equal(out, "http://h/%EE%1B[2J%20x%22");
+	sanitize_url("http://h/\xEE", out, 11);   /* no room for the whole escape: none of it */
+	assert_string_equal(out, "http://h/");
+}
+
+static void test_sanitize_masks_url_password(void **state)
+{
+	char out[128];
+
+	sanitize_mask_password("http://user:s3cret@host:8080/x?a=b@c", out, sizeof(out));
+	assert_string_equal(out, "http://user:***@host:8080/x?a=b@c");
+	sanitize_mask_password("http://user:p@ss@ho st/", out, sizeof(out));
+	assert_string_equal(out, "http://user:***@ho st/");
+	sanitize_mask_password("user:pw@host", out, sizeof(out));
+	assert_string_equal(out, "user:***@host");
+	sanitize_mask_password("http://user@host/a:b@c", out, sizeof(out));
+	assert_string_equal(out, "http://user@host/a:b@c");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -85,6 +133,10 @@ int main(void)
 		cmocka_unit_test(test_sanitize_ascii_mode),
 		cmocka_unit_test(test_sanitize_never_splits_a_character),
 		cmocka_unit_test(test_sanitize_is_clean),
+		cmocka_unit_test(test_sanitize_cut_keeps_whole_characters),
+		cmocka_unit_test(test_sanitize_trim_cut_drops_a_half_character),
+		cmocka_unit_test(test_sanitize_url_escapes_raw_bytes),
+		cmocka_unit_test(test_sanitize_masks_url_password),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

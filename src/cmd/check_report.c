@@ -10,17 +10,41 @@
 
 static const char *const ansi[HT_CLASS_COUNT] = { "\033[32m", "\033[33m", "\033[31;1m" };
 
+/* Characters in s (names are valid UTF-8: config checks them); each takes one column. */
+static int chars_of(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
 static int width_of(const struct report_item *items, size_t n, bool project)
 {
 	int w = project ? 7 : 4;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *s = project ? items[i].target->project : items[i].target->name;
-		int len = (int)strlen(s);
+		int len = chars_of(project ? items[i].target->project : items[i].target->name);
 		if (len > w)
 			w = len;
 	}
 	return w > NAME_COL_MAX ? NAME_COL_MAX : w;
+}
+
+/* s cut to `width` characters (never inside one) and padded to it, then two spaces. */
+static void put_column(FILE *out, const char *s, int width)
+{
+	size_t bytes = 0;
+	int used = 0;
+
+	while (s[bytes] && used < width) {
+		bytes++;
+		while (((unsigned char)s[bytes] & 0xC0) == 0x80)
+			bytes++;
+		used++;
+	}
+	fprintf(out, "%.*s%*s  ", (int)bytes, s, width - used, "");
 }
 
 void report_table(FILE *out, const struct report_item *items, size_t n, double elapsed_s, bool color)
@@ -40,9 +64,10 @@ void report_table(FILE *out, const struct report_item *items, size_t n, double e
 			snprintf(code, sizeof(code), "%ld", it->result.http_code);
 		if (it->result.total_ms >= 0)
 			snprintf(ms, sizeof(ms), "%.0f ms", it->result.total_ms);
-		fprintf(out, "%s%-9s%s  %-*.*s  %-*.*s  %4s  %9s  %s\n", color ? ansi[c] : "",
-			ht_class_name(c), color ? "\033[0m" : "", nw, nw, it->target->name, pw, pw,
-			it->target->project, code, ms, it->verdict.reason);
+		fprintf(out, "%s%-9s%s  ", color ? ansi[c] : "", ht_class_name(c), color ? "\033[0m" : "");
+		put_column(out, it->target->name, nw);
+		put_column(out, it->target->project, pw);
+		fprintf(out, "%4s  %9s  %s\n", code, ms, it->verdict.reason);
 	}
 	fprintf(out, "%zu targets: %zu healthy, %zu degraded, %zu down (%.1f s)\n", n,
 		count[HT_HEALTHY], count[HT_DEGRADED], count[HT_DOWN], elapsed_s);

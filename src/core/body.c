@@ -1,11 +1,18 @@
 #include "autoconfig.h"
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include "healthtop/core/body.h"
+#include "healthtop/core/json_position.h"
 #include "healthtop/core/sanitize.h"
+
+/* A heartbeat this far ahead of our clock is clock skew, not a fresh worker. */
+#define HEARTBEAT_SKEW_S 300
+/* Ages beyond this (about 31 years) are shown as "over ...", never as their digits. */
+#define HEARTBEAT_SHOW_MAX_S 1000000000
 
 struct word { const char *w; enum body_word cls; };
 
@@ -46,6 +53,7 @@ static void add_reason(struct body_report *out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(piece, sizeof(piece), fmt, ap);
 	va_end(ap);
+	sanitize_trim_cut(piece);   /* vsnprintf may have cut a character in two */
 	if (used + strlen(piece) + 3 >= sizeof(out->reason))
 		return;
 	snprintf(out->reason + used, sizeof(out->reason) - used, "%s%s", used ? ", " : "", piece);
@@ -158,6 +166,36 @@ static const char *worker_label(const cJSON *w, int idx, char *buf, size_t size)
 	return buf;
 }
 
+/* A heartbeat older than stale_s is stale; one more than HEARTBEAT_SKEW_S ahead of our clock
+ * would never go stale, so it is clock skew. Printed numbers are bounded: a heartbeat of -1e300
+ * must not print 300 digits. True when it made the worker degraded. */
+static bool judge_heartbeat(struct body_report *out, const char *label, double t, int stale_s,
+			    int64_t now_s)
+{
+	char detail[64];
+
+	if (t > 1e11)
+		t /= 1000.0;   /* milliseconds, as some emitters write */
+	double age = isfinite(t) ? (double)now_s - t : HEARTBEAT_SHOW_MAX_S + 1.0;
+	if (age < -HEARTBEAT_SKEW_S) {
+		if (-age > HEARTBEAT_SHOW_MAX_S)
+			snprintf(detail, sizeof(detail), "heartbeat over %d s in the future (clock skew)",
+				 HEARTBEAT_SHOW_MAX_S);
+		else
+			snprintf(detail, sizeof(detail), "heartbeat %.0f s in the future (clock skew)", -age);
+		add_component(out, label, "clock skew", HT_DEGRADED, detail);
+		return true;
+	}
+	if (age <= stale_s)
+		return false;
+	if (age > HEARTBEAT_SHOW_MAX_S)
+		snprintf(detail, sizeof(detail), "heartbeat over %d s old", HEARTBEAT_SHOW_MAX_S);
+	else
+		snprintf(detail, sizeof(detail), "heartbeat %.0f s old", age);
+	add_component(out, label, "stale", HT_DEGRADED, detail);
+	return true;
+}
+
 static void walk_workers(struct body_report *out, const cJSON *workers, int stale_s, int64_t now_s)
 {
 	int i = 0;
@@ -174,18 +212,8 @@ static void walk_workers(struct body_report *out, const cJSON *workers, int stal
 		worker_label(w, i, label, sizeof(label));
 		st = status_of(w);
 		hb = cJSON_GetObjectItemCaseSensitive(w, "last_heartbeat");
-		if (cJSON_IsNumber(hb)) {
-			double t = hb->valuedouble;
-			if (t > 1e11)
-				t /= 1000.0;   /* milliseconds, as some emitters write */
-			double age = (double)now_s - t;
-			if (age > stale_s) {
-				char detail[64];
-				snprintf(detail, sizeof(detail), "heartbeat %.0f s old", age);
-				add_component(out, label, "stale", HT_DEGRADED, detail);
-				continue;
-			}
-		}
+		if (cJSON_IsNumber(hb) && judge_heartbeat(out, label, hb->valuedouble, stale_s, now_s))
+			continue;
 		if (st)
 			add_component(out, label, st, word_class(st), NULL);
 	}
@@ -216,6 +244,37 @@ static void walk_top_keys(struct body_report *out, const cJSON *root)
 	}
 }
 
+/* The top-level status word of the body, judged as body_assess would. */
+static void judge_status(const char *st, struct body_report *out)
+{
+	enum body_word w = body_status_word(st);
+	char shown[32];
+
+	sanitize_text(st, strlen(st), shown, sizeof(shown), false);
+	if (w == BODY_WORD_NONE) {
+		out->cls = HT_DEGRADED;
+		add_reason(out, "status \"%s\" not recognised", shown);
+	} else {
+		out->has_status = true;
+		out->cls = (enum ht_class)w;
+		if (w != BODY_WORD_OK)
+			add_reason(out, "status: %s", shown);
+	}
+}
+
+void body_assess_cut(const char *body, size_t len, struct body_report *out)
+{
+	char st[64];
+
+	memset(out, 0, sizeof(*out));
+	if (body && jsonpos_string_at(body, len, "status", st, sizeof(st)) == 0) {
+		judge_status(st, out);
+		return;
+	}
+	out->cls = HT_DEGRADED;
+	add_reason(out, "body too large to judge (> %zu KiB)", len / 1024);
+}
+
 void body_assess(const char *body, size_t len, int heartbeat_stale_s, int64_t now_s,
 		 struct body_report *out)
 {
@@ -232,20 +291,8 @@ void body_assess(const char *body, size_t len, int heartbeat_stale_s, int64_t no
 	}
 	out->parsed = true;
 	const char *st = status_of(root);
-	if (st) {
-		enum body_word w = body_status_word(st);
-		char shown[32];
-		sanitize_text(st, strlen(st), shown, sizeof(shown), false);
-		if (w == BODY_WORD_NONE) {
-			out->cls = HT_DEGRADED;
-			add_reason(out, "status \"%s\" not recognised", shown);
-		} else {
-			out->has_status = true;
-			out->cls = (enum ht_class)w;
-			if (w != BODY_WORD_OK)
-				add_reason(out, "status: %s", shown);
-		}
-	}
+	if (st)
+		judge_status(st, out);
 	walk_spring(out, cJSON_GetObjectItemCaseSensitive(root, "components"), "", 0);
 	walk_checks(out, cJSON_GetObjectItemCaseSensitive(root, "checks"));
 	walk_workers(out, cJSON_GetObjectItemCaseSensitive(root, "workers"), heartbeat_stale_s, now_s);

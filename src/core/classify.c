@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "healthtop/core/classify.h"
+#include "healthtop/core/sanitize.h"
 
 #define MAX_FINDINGS 6
 
@@ -29,6 +30,7 @@ static void note(struct findings *fs, enum ht_class cls, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(fs->f[fs->n].text, sizeof(fs->f[0].text), fmt, ap);
 	va_end(ap);
+	sanitize_trim_cut(fs->f[fs->n].text);   /* a cut must not leave half a character */
 	fs->n++;
 }
 
@@ -126,7 +128,10 @@ void classify_result(const struct probe_result *r, const struct ht_rules *rules,
 	transport_findings(r, rules, &fs);
 	http_findings(r, rules, &fs);
 	if (r->outcome == PROBE_OK) {
-		body_assess(r->body, r->body_len, rules->heartbeat_stale_s, now_s, &v->body);
+		if (r->body_truncated)
+			body_assess_cut(r->body, r->body_len, &v->body);
+		else
+			body_assess(r->body, r->body_len, rules->heartbeat_stale_s, now_s, &v->body);
 		if (v->body.cls != HT_HEALTHY)
 			note(&fs, v->body.cls, "%s", v->body.reason);
 	}

@@ -1,30 +1,18 @@
 #include "autoconfig.h"
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
-#include "healthtop/core/paths.h"
 #include "healthtop/core/config.h"
 #include "healthtop/core/json_position.h"
 #include "healthtop/core/sanitize.h"
+#include "config_priv.h"
 
-#define HEADER_VALUE_MAX 8192
 #define PATH_MAX_LEN 2048
-
-struct pctx {
-	const char *text;
-	size_t len;
-	const char *source;
-	ht_getenv_fn env;
-	struct ht_err *err;
-};
 
 /* What a target inherits from "defaults" and may override. */
 struct inherit {
@@ -47,22 +35,25 @@ static const char *const target_keys[] = {
 	"name", "project", "url", "interval_s", "timeout_ms", "degraded_ms", "path",
 	"tls_expiry_warn_days", "heartbeat_stale_s", "headers", "ca_file", "insecure", NULL };
 
-static int fail(struct pctx *c, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct pctx *c, const char *path, const char *fmt, ...)
+int config_fail(struct pctx *c, const char *path, const char *fmt, ...)
 {
-	char what[384];
+	char what[384], shown[128];
 	va_list ap;
 	int line = jsonpos_line(c->text, c->len, path);
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	int n = vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(what))
+		sanitize_trim_cut(what);   /* cut: not inside a character */
+	/* A path holds key names from the file: "\u001b[2J" must not reach the terminal. */
+	sanitize_text(path, strlen(path), shown, sizeof(shown), false);
 	if (line <= 0)
-		ht_err_set(c->err, "%s: %s%s%s", c->source, path, *path ? ": " : "", what);
+		ht_err_set(c->err, "%s: %s%s%s", c->source, shown, *path ? ": " : "", what);
 	else
-		ht_err_set(c->err, "%s:%d: %s%s%s", c->source, line, path, *path ? ": " : "", what);
+		ht_err_set(c->err, "%s:%d: %s%s%s", c->source, line, shown, *path ? ": " : "", what);
+	if (strlen(c->err->msg) + 1 == sizeof(c->err->msg))
+		sanitize_trim_cut(c->err->msg);
 	return -1;
 }
 
@@ -74,7 +65,7 @@ static void quote_value(const cJSON *item, char *out, size_t size)
 	size_t n = strlen(s);
 
 	if (n > 60) {
-		sanitize_text(s, 57, out, size > 58 ? 58 : size, false);
+		sanitize_text(s, sanitize_cut(s, n, 57), out, size > 58 ? 58 : size, false);
 		strncat(out, "...", size - strlen(out) - 1);
 	} else {
 		sanitize_text(s, n, out, size, false);
@@ -132,7 +123,7 @@ static int check_keys(struct pctx *c, const cJSON *obj, const char *path, const 
 		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", it->string);
 		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
 			if (strcmp(prev->string, it->string) == 0)
-				return fail(c, sub, "key appears twice");
+				return config_fail(c, sub, "key appears twice");
 		for (size_t i = 0; allowed[i]; i++) {
 			size_t d = key_distance(it->string, allowed[i]);
 			if (d == 0)
@@ -147,8 +138,8 @@ static int check_keys(struct pctx *c, const cJSON *obj, const char *path, const 
 		char shown[80];
 		sanitize_text(it->string, strlen(it->string), shown, sizeof(shown), false);
 		if (best)
-			return fail(c, sub, "unknown key \"%s\" (did you mean \"%s\"?)", shown, best);
-		return fail(c, sub, "unknown key \"%s\"", shown);
+			return config_fail(c, sub, "unknown key \"%s\" (did you mean \"%s\"?)", shown, best);
+		return config_fail(c, sub, "unknown key \"%s\"", shown);
 	}
 	return 0;
 }
@@ -165,7 +156,7 @@ static int get_int(struct pctx *c, const cJSON *obj, const char *key, const char
 	if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble != floor(it->valuedouble) ||
 	    it->valuedouble < min || it->valuedouble > max) {
 		quote_value(it, shown, sizeof(shown));
-		return fail(c, sub, "%s is not an integer %d..%d", shown, min, max);
+		return config_fail(c, sub, "%s is not an integer %d..%d", shown, min, max);
 	}
 	*out = (int)it->valuedouble;
 	return 0;
@@ -181,7 +172,7 @@ static int get_bool(struct pctx *c, const cJSON *obj, const char *key, const cha
 	if (!cJSON_IsBool(it)) {
 		snprintf(sub, sizeof(sub), "%s.%s", path, key);
 		quote_value(it, shown, sizeof(shown));
-		return fail(c, sub, "%s is not true or false", shown);
+		return config_fail(c, sub, "%s is not true or false", shown);
 	}
 	*out = cJSON_IsTrue(it);
 	return 0;
@@ -197,16 +188,24 @@ static int get_string(struct pctx *c, const cJSON *obj, const char *key, const c
 	if (!it)
 		return 0;
 	snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
-	quote_value(it, shown, sizeof(shown));
+	if (cJSON_IsString(it) && strcmp(key, "url") == 0) {
+		char quoted[sizeof(shown) - 2];
+		config_quote_url(it->valuestring, quoted, sizeof(quoted));
+		shown[0] = '"';
+		memcpy(shown + 1, quoted, strlen(quoted));
+		memcpy(shown + 1 + strlen(quoted), "\"", 2);
+	} else {
+		quote_value(it, shown, sizeof(shown));
+	}
 	if (!cJSON_IsString(it))
-		return fail(c, sub, "%s is not a string", shown);
+		return config_fail(c, sub, "%s is not a string", shown);
 	size_t n = strlen(it->valuestring);
 	if (n == 0 && !allow_empty)
-		return fail(c, sub, "must not be empty");
+		return config_fail(c, sub, "must not be empty");
 	if (n > max)
-		return fail(c, sub, "%s is longer than %zu bytes", shown, max);
+		return config_fail(c, sub, "%s is longer than %zu bytes", shown, max);
 	if (!sanitize_is_clean(it->valuestring))
-		return fail(c, sub, "%s contains control characters or invalid UTF-8", shown);
+		return config_fail(c, sub, "%s contains control characters or invalid UTF-8", shown);
 	*out = it->valuestring;
 	return 0;
 }
@@ -227,7 +226,7 @@ static int get_rules(struct pctx *c, const cJSON *obj, const char *path, struct 
 	if (in->path && in->path[0] != '\0' && in->path[0] != '/') {
 		char sub[256];
 		snprintf(sub, sizeof(sub), "%s.path", path);
-		return fail(c, sub, "\"%s\" must start with / (or be \"\" to use url as it is)", in->path);
+		return config_fail(c, sub, "\"%s\" must start with / (or be \"\" to use url as it is)", in->path);
 	}
 	if (ca) {
 		char sub[256];
@@ -239,159 +238,10 @@ static int get_rules(struct pctx *c, const cJSON *obj, const char *path, struct 
 	if (h) {
 		snprintf(in->headers_path, sizeof(in->headers_path), "%s.headers", path);
 		if (!cJSON_IsObject(h))
-			return fail(c, in->headers_path, "must be an object of \"Name\": \"value\"");
+			return config_fail(c, in->headers_path, "must be an object of \"Name\": \"value\"");
 		in->headers = h;
 	}
 	return 0;
-}
-
-static bool is_token_char(unsigned char ch)
-{
-	return isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch);
-}
-
-/* ${VAR} → its value from the environment; anything else verbatim. */
-static int expand_env(struct pctx *c, const char *path, const char *in, char **out)
-{
-	char buf[HEADER_VALUE_MAX + 1];
-	size_t o = 0;
-
-	for (const char *p = in; *p;) {
-		const char *piece = p;
-		size_t plen = 1;
-		if (p[0] == '$' && p[1] == '{') {
-			const char *end = strchr(p + 2, '}');
-			size_t nlen = end ? (size_t)(end - p - 2) : 0;
-			char name[128];
-			if (!end || nlen == 0 || nlen >= sizeof(name))
-				return fail(c, path, "unterminated or empty ${...}");
-			memcpy(name, p + 2, nlen);
-			name[nlen] = '\0';
-			for (size_t i = 0; i < nlen; i++)
-				if (!(isalnum((unsigned char)name[i]) || name[i] == '_'))
-					return fail(c, path, "\"${%s}\" is not a variable name", name);
-			piece = c->env ? c->env(name) : NULL;
-			if (!piece)
-				return fail(c, path, "environment variable %s is not set", name);
-			plen = strlen(piece);
-			p = end + 1;
-		} else {
-			p++;
-		}
-		if (o + plen > HEADER_VALUE_MAX)
-			return fail(c, path, "value is longer than %d bytes", HEADER_VALUE_MAX);
-		memcpy(buf + o, piece, plen);
-		o += plen;
-	}
-	buf[o] = '\0';
-	if (strpbrk(buf, "\r\n"))
-		return fail(c, path, "value contains a line break");
-	*out = strdup(buf);
-	return *out ? 0 : fail(c, path, "out of memory");
-}
-
-static int add_headers(struct pctx *c, const cJSON *obj, const char *path, struct ht_target *t)
-{
-	for (const cJSON *h = obj->child; h; h = h->next) {
-		char sub[320];
-		snprintf(sub, sizeof(sub), "%s.%s", path, h->string);
-		if (h->string[0] == '\0')
-			return fail(c, sub, "header name is empty");
-		for (const char *p = h->string; *p; p++)
-			if (!is_token_char((unsigned char)*p))
-				return fail(c, sub, "header name has a character not allowed in HTTP");
-		if (!cJSON_IsString(h))
-			return fail(c, sub, "header value is not a string");
-		if (strlen(h->valuestring) > HEADER_VALUE_MAX)
-			return fail(c, sub, "value is longer than %d bytes", HEADER_VALUE_MAX);
-		/* A target's header replaces the default of the same name. */
-		size_t slot = t->nheaders;
-		for (size_t i = 0; i < t->nheaders; i++)
-			if (strcasecmp(t->headers[i].name, h->string) == 0)
-				slot = i;
-		char *value;
-		if (expand_env(c, sub, h->valuestring, &value) < 0)
-			return -1;
-		if (slot == t->nheaders) {
-			struct ht_header *nh = realloc(t->headers, (t->nheaders + 1) * sizeof(*nh));
-			if (!nh) {
-				free(value);
-				return fail(c, sub, "out of memory");
-			}
-			t->headers = nh;
-			t->headers[slot].name = strdup(h->string);
-			t->headers[slot].value = NULL;
-			t->nheaders++;
-		}
-		free(t->headers[slot].value);
-		t->headers[slot].value = value;
-		if (!t->headers[slot].name)
-			return fail(c, sub, "out of memory");
-	}
-	return 0;
-}
-
-/* Checks url, builds check_url and display_url, and fills project from the host if unset. */
-static int set_urls(struct pctx *c, const char *path, const char *url, const char *upath,
-		    struct ht_target *t)
-{
-	char sub[256], shown[80];
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *display = NULL;
-	int rc = -1;
-
-	snprintf(sub, sizeof(sub), "%s.url", path);
-	sanitize_text(url, strlen(url), shown, sizeof(shown), false);
-	if (!u)
-		return fail(c, sub, "out of memory");
-	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
-	if (uc != CURLUE_OK) {
-		fail(c, sub, "\"%s\" is not a valid URL (%s)", shown, curl_url_strerror(uc));
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
-		fail(c, sub, "scheme \"%s\" is not http or https", scheme ? scheme : "");
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
-		fail(c, sub, "\"%s\" has no host", shown);
-		goto out;
-	}
-	size_t ul = strlen(url), pl = strlen(upath);
-	t->check_url = malloc(ul + pl + 1);
-	if (!t->check_url) {
-		fail(c, sub, "out of memory");
-		goto out;
-	}
-	memcpy(t->check_url, url, ul + 1);
-	if (pl > 0) {
-		if (ul > 0 && url[ul - 1] == '/')
-			t->check_url[--ul] = '\0';
-		memcpy(t->check_url + ul, upath, pl + 1);
-		uc = curl_url_set(u, CURLUPART_URL, t->check_url, CURLU_NON_SUPPORT_SCHEME);
-		if (uc != CURLUE_OK) {
-			snprintf(sub, sizeof(sub), "%s.path", path);
-			fail(c, sub, "\"%s\" makes an invalid URL (%s)", upath, curl_url_strerror(uc));
-			goto out;
-		}
-	}
-	/* Passwords in URLs stay in memory only. */
-	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
-	if (curl_url_get(u, CURLUPART_URL, &display, 0) != CURLUE_OK) {
-		fail(c, sub, "\"%s\" cannot be shown", shown);
-		goto out;
-	}
-	t->display_url = strdup(display);
-	if (!t->project)
-		t->project = strdup(host);
-	rc = (t->display_url && t->project) ? 0 : fail(c, sub, "out of memory");
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(display);
-	curl_url_cleanup(u);
-	return rc;
 }
 
 static int parse_target(struct pctx *c, const cJSON *obj, size_t idx, const struct inherit *defs,
@@ -403,7 +253,7 @@ static int parse_target(struct pctx *c, const cJSON *obj, size_t idx, const stru
 
 	snprintf(path, sizeof(path), "targets[%zu]", idx);
 	if (!cJSON_IsObject(obj))
-		return fail(c, path, "must be an object");
+		return config_fail(c, path, "must be an object");
 	if (check_keys(c, obj, path, target_keys) < 0 ||
 	    get_string(c, obj, "name", path, HT_NAME_MAX, false, &name) < 0 ||
 	    get_string(c, obj, "project", path, HT_NAME_MAX, false, &project) < 0 ||
@@ -411,25 +261,25 @@ static int parse_target(struct pctx *c, const cJSON *obj, size_t idx, const stru
 	    get_rules(c, obj, path, &in) < 0)
 		return -1;
 	if (!name)
-		return fail(c, path, "missing \"name\"");
+		return config_fail(c, path, "missing \"name\"");
 	if (!url)
-		return fail(c, path, "missing \"url\"");
+		return config_fail(c, path, "missing \"url\"");
 	t->name = strdup(name);
 	t->project = project ? strdup(project) : NULL;
 	t->url = strdup(url);
 	if (!t->name || !t->url || (project && !t->project))
-		return fail(c, path, "out of memory");
-	if (set_urls(c, path, url, in.path, t) < 0)
+		return config_fail(c, path, "out of memory");
+	if (config_set_urls(c, path, url, in.path, t) < 0)
 		return -1;
 	t->interval_s = in.interval_s;
 	t->rules = in.rules;
 	t->insecure = in.insecure;
 	t->ca_file_line = in.ca_file_line;
 	if (in.ca_file && !(t->ca_file = strdup(in.ca_file)))
-		return fail(c, path, "out of memory");
-	if (defs->headers && add_headers(c, defs->headers, defs->headers_path, t) < 0)
+		return config_fail(c, path, "out of memory");
+	if (defs->headers && config_add_headers(c, defs->headers, defs->headers_path, t) < 0)
 		return -1;
-	if (in.headers && in.headers != defs->headers && add_headers(c, in.headers, in.headers_path, t) < 0)
+	if (in.headers && in.headers != defs->headers && config_add_headers(c, in.headers, in.headers_path, t) < 0)
 		return -1;
 	return 0;
 }
@@ -446,7 +296,7 @@ static int check_unique_names(struct pctx *c, struct ht_config *cfg)
 	int rc = 0;
 
 	if (!sorted)
-		return fail(c, "targets", "out of memory");
+		return config_fail(c, "targets", "out of memory");
 	for (size_t i = 0; i < cfg->ntargets; i++)
 		sorted[i] = &cfg->targets[i];
 	qsort(sorted, cfg->ntargets, sizeof(*sorted), cmp_name);
@@ -456,7 +306,7 @@ static int check_unique_names(struct pctx *c, struct ht_config *cfg)
 		size_t a = (size_t)(sorted[i - 1] - cfg->targets), b = (size_t)(sorted[i] - cfg->targets);
 		char path[64];
 		snprintf(path, sizeof(path), "targets[%zu].name", a > b ? a : b);
-		rc = fail(c, path, "\"%s\" is already the name of targets[%zu]", sorted[i]->name, a < b ? a : b);
+		rc = config_fail(c, path, "\"%s\" is already the name of targets[%zu]", sorted[i]->name, a < b ? a : b);
 	}
 	free(sorted);
 	return rc;
@@ -472,7 +322,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	};
 
 	if (!cJSON_IsObject(root))
-		return fail(c, "", "the top level must be an object");
+		return config_fail(c, "", "the top level must be an object");
 	cfg->concurrency = 64;
 	if (check_keys(c, root, "", top_keys) < 0 ||
 	    get_int(c, root, "concurrency", "", 1, 10000, &cfg->concurrency) < 0)
@@ -481,7 +331,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	const cJSON *ret = cJSON_GetObjectItemCaseSensitive(root, "retention");
 	if (ret) {
 		if (!cJSON_IsObject(ret))
-			return fail(c, "retention", "must be an object");
+			return config_fail(c, "retention", "must be an object");
 		if (check_keys(c, ret, "retention", retention_keys) < 0 ||
 		    get_int(c, ret, "raw_days", "retention", 1, 36500, &cfg->retention.raw_days) < 0 ||
 		    get_int(c, ret, "hourly_days", "retention", 1, 36500, &cfg->retention.hourly_days) < 0 ||
@@ -491,19 +341,19 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "defaults");
 	if (d) {
 		if (!cJSON_IsObject(d))
-			return fail(c, "defaults", "must be an object");
+			return config_fail(c, "defaults", "must be an object");
 		if (check_keys(c, d, "defaults", default_keys) < 0 || get_rules(c, d, "defaults", &defs) < 0)
 			return -1;
 	}
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "targets");
 	if (!ts)
-		return fail(c, "", "missing \"targets\"");
+		return config_fail(c, "", "missing \"targets\"");
 	if (!cJSON_IsArray(ts) || cJSON_GetArraySize(ts) == 0)
-		return fail(c, "targets", "must be a non-empty array of targets");
+		return config_fail(c, "targets", "must be a non-empty array of targets");
 	size_t n = (size_t)cJSON_GetArraySize(ts);
 	cfg->targets = calloc(n, sizeof(*cfg->targets));
 	if (!cfg->targets)
-		return fail(c, "targets", "out of memory");
+		return config_fail(c, "targets", "out of memory");
 	size_t i = 0;
 	for (const cJSON *t = ts->child; t; t = t->next, i++) {
 		cfg->ntargets = i + 1;
@@ -511,6 +361,44 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 			return -1;
 	}
 	return check_unique_names(c, cfg);
+}
+
+/* Offset of the first byte at or after off that is not JSON whitespace; never reads past len. */
+static size_t skip_json_ws(const char *text, size_t off, size_t len)
+{
+	while (off < len && strchr(" \t\r\n", text[off]) && text[off] != '\0')
+		off++;
+	return off;
+}
+
+static void syntax_error(const char *text, size_t len, size_t off, const char *source,
+			 const char *what, struct ht_err *err)
+{
+	char near[40];
+	int line, col;
+
+	jsonpos_offset(text, len, off, &line, &col);
+	sanitize_text(text + off, len - off < 20 ? len - off : 20, near, sizeof(near), false);
+	ht_err_set(err, "%s:%d:%d: %s near \"%s\"", source, line, col, what, near);
+}
+
+/* Bytes cJSON would accept but we must not: NUL, and control bytes outside strings, which
+ * cJSON takes for spaces while the line walker (and any reader) does not. */
+static int check_bytes(const char *text, size_t len, const char *source, struct ht_err *err)
+{
+	if (memchr(text, '\0', len)) {
+		ht_err_set(err, "%s: contains a NUL byte: not a JSON text", source);
+		return -1;
+	}
+	size_t off = jsonpos_stray_control(text, len);
+	if (off < len) {
+		char what[80];
+		snprintf(what, sizeof(what), "control character 0x%02X outside a string",
+			 (unsigned)(unsigned char)text[off]);
+		syntax_error(text, len, off, source, what, err);
+		return -1;
+	}
+	return 0;
 }
 
 int config_parse(const char *text, size_t len, const char *source, ht_getenv_fn env,
@@ -527,21 +415,17 @@ int config_parse(const char *text, size_t len, const char *source, ht_getenv_fn 
 		ht_err_set(err, "%s: out of memory", source);
 		return -1;
 	}
-	if (memchr(text, '\0', len)) {
-		ht_err_set(err, "%s: contains a NUL byte: not a JSON text", source);
+	if (check_bytes(text, len, source, err) < 0) {
 		config_free(cfg);
 		return -1;
 	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (!root || (end && (size_t)(end - text) < len && strspn(end, " \t\r\n") != len - (size_t)(end - text))) {
-		int line, col;
-		size_t off = end ? (size_t)(end - text) : 0;
-		if (root)   /* trailing text: point at it, not at the whitespace before it */
-			off += strspn(text + off, " \t\r\n");
-		char near[40];
-		jsonpos_offset(text, len, off, &line, &col);
-		sanitize_text(text + off, len - off < 20 ? len - off : 20, near, sizeof(near), false);
-		ht_err_set(err, "%s:%d:%d: JSON syntax error near \"%s\"", source, line, col, near);
+	size_t off = end ? (size_t)(end - text) : 0;
+	/* trailing text: point at it, not at the whitespace before it */
+	if (root && off < len)
+		off = skip_json_ws(text, off, len);
+	if (!root || off < len) {
+		syntax_error(text, len, off, source, "JSON syntax error", err);
 		cJSON_Delete(root);
 		config_free(cfg);
 		return -1;
@@ -550,51 +434,6 @@ int config_parse(const char *text, size_t len, const char *source, ht_getenv_fn 
 	cJSON_Delete(root);
 	if (rc < 0)
 		config_free(cfg);
-	return rc;
-}
-
-static const char *env_lookup(const char *name)
-{
-	return getenv(name);
-}
-
-int config_load(const char *path, struct ht_config *cfg, struct ht_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *text;
-	size_t len;
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (!f) {
-		ht_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	text = malloc(HT_CONFIG_MAX_BYTES + 1);
-	if (!text) {
-		fclose(f);
-		ht_err_set(err, "%s: out of memory", path);
-		return -1;
-	}
-	len = fread(text, 1, HT_CONFIG_MAX_BYTES + 1, f);
-	if (ferror(f) || len > HT_CONFIG_MAX_BYTES) {
-		ht_err_set(err, "%s: %s", path, ferror(f) ? strerror(errno) : "larger than 16 MiB");
-		fclose(f);
-		free(text);
-		return -1;
-	}
-	fclose(f);
-	text[len] = '\0';
-	int rc = config_parse(text, len, path, env_lookup, cfg, err);
-	for (size_t i = 0; rc == 0 && i < cfg->ntargets; i++) {
-		const struct ht_target *t = &cfg->targets[i];
-		if (t->ca_file && access(t->ca_file, R_OK) != 0) {
-			ht_err_set(err, "%s:%d: targets[%zu].ca_file: \"%s\" is not readable: %s", path,
-				   t->ca_file_line, i, t->ca_file, strerror(errno));
-			config_free(cfg);
-			rc = -1;
-		}
-	}
-	free(text);
 	return rc;
 }
 
@@ -617,9 +456,4 @@ void config_free(struct ht_config *cfg)
 	free(cfg->targets);
 	free(cfg->source);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-char *config_default_path(char *buf, size_t size)
-{
-	return paths_xdg(PATHS_CONFIG, "config.json", buf, size);
 }

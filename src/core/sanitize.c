@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include "healthtop/core/sanitize.h"
 
@@ -99,4 +100,84 @@ bool sanitize_is_clean(const char *s)
 		i += len;
 	}
 	return true;
+}
+
+size_t sanitize_cut(const char *s, size_t len, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (len <= max)
+		return len;
+	/* back off the continuation bytes of the character that straddles the limit */
+	while (max > 0 && (p[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
+void sanitize_trim_cut(char *s)
+{
+	size_t n = strlen(s), k = n;
+	uint32_t cp;
+
+	while (k > 0 && n - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+		k--;
+	if (k > 0 && (unsigned char)s[k - 1] >= 0xC0)
+		k--;
+	else if (k == n)
+		return;   /* ends on a whole ASCII character */
+	if (utf8_decode((const unsigned char *)s + k, n - k, &cp) == 0)
+		s[k] = '\0';
+}
+
+size_t sanitize_url(const char *in, char *out, size_t outsize)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	if (outsize == 0)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		bool plain = *p > 0x20 && *p < 0x7F && *p != '"' && *p != '\\';
+		size_t need = plain ? 1 : 3;
+		if (o + need >= outsize)
+			break;   /* never half an escape */
+		if (plain) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 0xF];
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Start of the authority in a URL-like text: after "scheme://", else the start. */
+static const char *authority_of(const char *url)
+{
+	const char *sep = strstr(url, "://");
+
+	return sep ? sep + 3 : url;
+}
+
+size_t sanitize_mask_password(const char *url, char *out, size_t outsize)
+{
+	const char *auth = authority_of(url);
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = NULL, *colon;
+
+	for (const char *p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			at = p;   /* the last one: a password may hold '@' unencoded */
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	int n;
+
+	if (!colon)
+		n = snprintf(out, outsize, "%s", url);
+	else
+		n = snprintf(out, outsize, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	if (n < 0 || (size_t)n >= outsize)
+		sanitize_trim_cut(out);   /* cut: not inside a character */
+	return strlen(out);
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "healthtop/core/clock.h"
 #include "healthtop/probe/probe.h"
+#include "healthtop/probe/redirect.h"
 #include "healthtop/core/sanitize.h"
 
 #define BODY_INITIAL 4096
@@ -22,6 +23,7 @@ struct probe_job {
 	size_t body_cap;
 	struct probe_result res;
 	char errbuf[CURL_ERROR_SIZE];
+	char refused[160];               /* why a redirect was not followed; "" when none */
 	struct probe_job *prev, *next;   /* queue, then in-flight list */
 };
 
@@ -196,7 +198,11 @@ static void finish_job(struct probe_job *j, CURLcode rc)
 	collect_timings(j->easy, r);
 	r->outcome = outcome_of(rc, os_errno, r->body_truncated);
 	r->cert_expiry = leaf_cert_expiry(j->easy);
-	if (r->outcome != PROBE_OK) {
+	if (j->refused[0] && rc == CURLE_ABORTED_BY_CALLBACK) {
+		r->outcome = PROBE_ERROR;
+		r->http_code = 0;
+		snprintf(r->error, sizeof(r->error), "%s", j->refused);
+	} else if (r->outcome != PROBE_OK) {
 		const char *msg = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
 		/* curl 7.x reports a response header over its 100 KB limit as out of memory */
 		if (rc == CURLE_OUT_OF_MEMORY)
@@ -262,6 +268,25 @@ oom:
 	return NULL;
 }
 
+/* Called by curl on the connection it is about to send a request on, redirects included: the
+ * last moment to keep headers from a host they are not for. */
+static int on_prereq(void *userp, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+	struct probe_job *j = userp;
+	long hops = 0;
+	char *url = NULL;
+
+	(void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+	if (curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_COUNT, &hops) != CURLE_OK || hops == 0)
+		return CURL_PREREQFUNC_OK;
+	if (curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || !url) {
+		snprintf(j->refused, sizeof(j->refused), "redirect not followed: its target is unknown");
+		return CURL_PREREQFUNC_ABORT;
+	}
+	redirect_judge(j->t, url, j->refused, sizeof(j->refused));
+	return j->refused[0] ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 static int set_options(struct probe_job *j)
 {
 	const struct ht_target *t = j->t;
@@ -281,6 +306,8 @@ static int set_options(struct probe_job *j)
 	SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_PREREQFUNCTION, on_prereq);
+	SET(CURLOPT_PREREQDATA, j);
 	SET(CURLOPT_USERAGENT, j->p->user_agent);
 	SET(CURLOPT_HTTPHEADER, j->headers);
 	SET(CURLOPT_ACCEPT_ENCODING, "gzip, deflate");

@@ -21,6 +21,7 @@ import urllib.parse
 BOMB = []   # built at start when --gzip-bomb asks for it (half a second of work)
 FLAP = [0]
 FLAP_LOCK = threading.Lock()
+KEYS_SEEN = []   # X-Api-Key values that reached /key, for the redirect tests
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -153,6 +154,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(200, json.dumps({"status": "ok", "workers": [
             {"type": "ai", "last_heartbeat": now - 3, "status": "ok"},
             {"type": "repo_sync", "last_heartbeat": now - 120, "status": "ok"}]}))
+
+    def r_to(self, q):
+        """302 to wherever ?u= says (another host, another scheme)."""
+        self.send(302, "", extra={"Location": q.get("u", "/ok")})
+
+    def r_to_raw(self, q):
+        """302 to a Location holding a raw 0xEE byte."""
+        try:
+            port = q.get("port", "1").encode()
+            self.wfile.write(b"HTTP/1.0 302 Found\r\nLocation: http://localhost:" + port + b"/\xee\r\n"
+                             b"Content-Length: 0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass
+
+    def r_key(self, q):
+        with FLAP_LOCK:
+            KEYS_SEEN.append(self.headers.get("X-Api-Key"))
+        self.send(200, '{"status":"ok"}')
+
+    def r_keys_seen(self, q):
+        with FLAP_LOCK:
+            self.send(200, json.dumps(KEYS_SEEN))
+
+    def r_big_fail(self, q):
+        """A 100 KB body whose top-level status, in its first bytes, says fail."""
+        self.send(200, '{"status":"fail","pad":"' + "x" * 100000 + '"}')
+
+    def r_big_nostatus(self, q):
+        """A 100 KB body whose status comes after the first 64 KiB."""
+        self.send(200, '{"pad":"' + "x" * 100000 + '","status":"ok"}')
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

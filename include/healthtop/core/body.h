@@ -36,4 +36,9 @@ enum body_word body_status_word(const char *word);
 void body_assess(const char *body, size_t len, int heartbeat_stale_s, int64_t now_s,
 		 struct body_report *out);
 
+/* A body cut at the size we keep cannot be parsed: its top-level "status" is read from the part
+ * that was kept when it is there whole (`{"status":"fail", ...` is down); otherwise the body is
+ * degraded, "body too large to judge": never healthy by default. */
+void body_assess_cut(const char *body, size_t len, struct body_report *out);
+
 #endif

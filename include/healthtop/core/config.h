@@ -8,6 +8,7 @@
 
 #define HT_CONFIG_MAX_BYTES (16u * 1024 * 1024)
 #define HT_NAME_MAX 128
+#define HT_HEADERS_MAX 64   /* per target, defaults included */
 
 struct ht_header {
 	char *name;

@@ -11,4 +11,13 @@ void jsonpos_offset(const char *text, size_t len, size_t off, int *line, int *co
  * syntactically valid JSON text. Returns the line, or 0 when the path is not there. */
 int jsonpos_line(const char *text, size_t len, const char *path);
 
+/* Offset of the first control byte outside a string other than JSON's whitespace (space, tab,
+ * CR, LF), or len when there is none. cJSON would skip such bytes as if they were spaces. */
+size_t jsonpos_stray_control(const char *text, size_t len);
+
+/* The string at `path` of a JSON text that may be cut short (a body over the size we keep), as
+ * long as the string itself is whole, has no escapes and fits `size` with its NUL.
+ * Returns 0, or -1 when there is no such string. */
+int jsonpos_string_at(const char *text, size_t len, const char *path, char *out, size_t size);
+
 #endif

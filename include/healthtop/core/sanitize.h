@@ -15,4 +15,20 @@ size_t sanitize_text(const char *in, size_t inlen, char *out, size_t outsize, bo
 /* True when `s` (NUL-terminated) needs no change by sanitize_text(). */
 bool sanitize_is_clean(const char *s);
 
+/* The longest prefix of s[0..len) of at most max bytes that ends on a character boundary. */
+size_t sanitize_cut(const char *s, size_t len, size_t max);
+
+/* Drops a UTF-8 character cut short at the end of `s`, as snprintf leaves one when it truncates;
+ * valid text is left as it is. */
+void sanitize_trim_cut(char *s);
+
+/* A URL (or any text) with every byte outside printable ASCII, and '"' and '\\', written as %XX:
+ * safe to show and to store, and still the same URL. Cut at outsize-1 bytes, never inside an
+ * escape. Returns the bytes written. */
+size_t sanitize_url(const char *in, char *out, size_t outsize);
+
+/* `url` with the password of its user info replaced by "***" (http://user:***@host); works on
+ * text that is not a valid URL too, for error messages. Returns the bytes written. */
+size_t sanitize_mask_password(const char *url, char *out, size_t outsize);
+
 #endif

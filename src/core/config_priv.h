@@ -1,0 +1,33 @@
+/* Shared by the config parser's files (config.c: the document and its rules; config_headers.c:
+ * request headers and ${VAR}; config_url.c: the target URL); not part of the public API. */
+#ifndef HEALTHTOP_CONFIG_PRIV_H
+#define HEALTHTOP_CONFIG_PRIV_H
+
+#include <cjson/cJSON.h>
+#include "healthtop/core/config.h"
+
+#define HEADER_VALUE_MAX 8192
+
+struct pctx {
+	const char *text;
+	size_t len;
+	const char *source;
+	ht_getenv_fn env;
+	struct ht_err *err;
+};
+
+/* Sets c->err to "FILE:LINE: path: what" (the path sanitized) and returns -1. */
+int config_fail(struct pctx *c, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A URL for an error message: its password masked, short and printable. */
+void config_quote_url(const char *url, char *out, size_t size);
+
+/* Adds the headers of `obj` (at `path`) to t; a name already there is replaced. */
+int config_add_headers(struct pctx *c, const cJSON *obj, const char *path, struct ht_target *t);
+
+/* Checks url, builds check_url and display_url, and fills project from the host if unset. */
+int config_set_urls(struct pctx *c, const char *path, const char *url, const char *upath,
+		    struct ht_target *t);
+
+#endif
