@@ -180,7 +180,7 @@ struct ui_export {
 
 #define EXPORT_SLICE_ROWS 2000
 
-static int export_one(void *user, const struct export_row *row)
+static int export_one(void *user, const struct store_result *row)
 {
 	struct ui_export *x = user;
 
