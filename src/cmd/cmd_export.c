@@ -36,8 +36,8 @@ struct sink {
 };
 
 static const char usage[] =
-	"usage: healthtop export [--db PATH | --demo] [--since T] [--until T] [--target NAME]... [--project NAME]...\n"
-	"                        [--format csv|jsonl] [-o FILE] [--rollup hour|day]\n"
+	"usage: healthtop export [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
+	"                        [--project NAME]... [--format csv|jsonl] [-o FILE] [--rollup hour|day]\n"
 	"       T: 2026-11-23, 2026-11-23T10:00:00Z, 2026-11-23T12:00:00+02:00, or 24h, 7d, 30m ago\n";
 
 static int bad(const char *what, const char *value, const char *why)
