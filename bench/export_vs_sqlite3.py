@@ -14,8 +14,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BINARY = os.environ.get("HEALTHTOP") or os.path.join(HERE, "..", "healthtop")
 
-SQL = ("SELECT r.checked_at, t.project, t.name, t.url, r.status, r.http_code, r.response_ms, r.dns_ms,"
-       " r.connect_ms, r.tls_ms, r.ttfb_ms, r.reason FROM result r JOIN target t ON t.id = r.target_id"
+SQL = ("SELECT r.checked_at, t.project, t.name, coalesce(u.url, t.url_at_upgrade, t.url), r.status, r.http_code,"
+       " r.response_ms, r.dns_ms, r.connect_ms, r.tls_ms, r.ttfb_ms, r.reason FROM result r"
+       " JOIN target t ON t.id = r.target_id LEFT JOIN checked_url u ON u.id = r.url_id"
        " WHERE r.checked_at >= {since} AND r.checked_at < 9223372036854775807"
        " ORDER BY r.checked_at, t.name")
 

@@ -160,7 +160,8 @@ def main():
             d = days.setdefault(p // 86400 * 86400, [0, 0, 0, 0, 0.0, None, None, {}])
             merge(d, r)   # copies counts: the shared template dicts are never written
         for name, table in (("rollup_hour", hours), ("rollup_day", days)):
-            con.executemany(f"INSERT INTO {name} VALUES(?,?,?,?,?,?,?,?,?,?)",
+            con.executemany(f"INSERT INTO {name}(target_id, period, n_healthy, n_degraded, n_down, n_latency, sum_ms,"
+                            " min_ms, max_ms, hist) VALUES(?,?,?,?,?,?,?,?,?,?)",
                             [(tid, p, r[0], r[1], r[2], r[3], r[4], r[5], r[6], blob(r[7])) for p, r in table.items()])
     con.execute("INSERT INTO meta VALUES('complete_since.result', ?)", (raw_from * 1000,))
     con.commit()

@@ -50,7 +50,7 @@ static void test_export_row_has_empty_cells_for_absent_values(void **state)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	struct export_row r = {
+	struct store_result r = {
 		.checked_at_ms = 1795000000123, .project = "p", .name = "n", .url = "http://h/health",
 		.cls = HT_DOWN, .http_code = 0, .response_ms = -1, .dns_ms = -1, .connect_ms = -1,
 		.tls_ms = -1, .ttfb_ms = -1, .reason = "connection refused",
@@ -69,6 +69,25 @@ static void test_export_row_has_empty_cells_for_absent_values(void **state)
 	free(buf);
 }
 
+static void test_export_rollup_percentiles_stay_within_min_and_max(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct store_rollup r = {
+		.period_start_ms = 1795000000000, .project = "p", .name = "slow", .url = "http://h/",
+		.counts = { 20, 0, 0 }, .n_latency = 20, .sum_ms = 20 * 1500.0, .min_ms = 1500, .max_ms = 1500,
+	};
+
+	/* every check took 1.50 s: the bucket's middle (about 1.44 s) is not what was measured */
+	for (int i = 0; i < 20; i++)
+		hist_add(&r.latency, 1500);
+	assert_int_equal(export_rollup_row(f, EXPORT_CSV, &r), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, ",1500.000,1500.000,1500.000,1500.000,1500.000,1500.000\r\n"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -77,6 +96,7 @@ int main(void)
 		cmocka_unit_test(test_export_formula_starts_are_neutralised),
 		cmocka_unit_test(test_export_control_characters_never_pass),
 		cmocka_unit_test(test_export_row_has_empty_cells_for_absent_values),
+		cmocka_unit_test(test_export_rollup_percentiles_stay_within_min_and_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

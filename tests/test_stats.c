@@ -70,6 +70,27 @@ static void test_stats_always_down_without_changes(void **state)
 	assert_int_equal(up.changes, 0);
 }
 
+static void test_stats_quantiles_never_leave_the_observed_range(void **state)
+{
+	struct hist h;
+
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 100; i++)
+		hist_add(&h, 1500);
+	/* the bucket's middle lies below 1.50 s: unclamped p95 would read below the minimum */
+	assert_true(hist_quantile(&h, 0.95) < 1500);
+	assert_true(stats_quantile(&h, 0.95, 1500, 1500) == 1500);
+	assert_true(stats_quantile(&h, 0.50, 1500, 1500) == 1500);
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 100; i++)
+		hist_add(&h, 0.99);
+	assert_true(hist_quantile(&h, 0.99) > 0.99);   /* and above the maximum here */
+	assert_true(stats_quantile(&h, 0.99, 0.9, 0.99) == 0.99);
+	assert_true(stats_quantile(&h, 0.99, -1, -1) == hist_quantile(&h, 0.99));   /* bounds unknown */
+	memset(&h, 0, sizeof(h));
+	assert_true(stats_quantile(&h, 0.5, 1, 2) < 0);   /* nothing measured */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -77,6 +98,7 @@ int main(void)
 		cmocka_unit_test(test_stats_outage_still_going_counts_until_now),
 		cmocka_unit_test(test_stats_range_starting_mid_outage_is_clamped),
 		cmocka_unit_test(test_stats_always_down_without_changes),
+		cmocka_unit_test(test_stats_quantiles_never_leave_the_observed_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

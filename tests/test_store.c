@@ -1,4 +1,5 @@
 #include "autoconfig.h"
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -260,6 +261,185 @@ static void test_store_prune_works_in_bounded_steps(void **state)
 	assert_int_equal(query_int(f->path, "SELECT sum(n_healthy) FROM rollup_hour"), 100);
 }
 
+struct urls {
+	char url[8][64];
+	size_t n;
+};
+
+static int collect_url(void *user, const struct store_result *r)
+{
+	struct urls *u = user;
+	if (u->n < 8)
+		snprintf(u->url[u->n++], sizeof(u->url[0]), "%s", r->url);
+	return 0;
+}
+
+static int collect_rollup_url(void *user, const struct store_rollup *r)
+{
+	struct urls *u = user;
+	if (u->n < 8)
+		snprintf(u->url[u->n++], sizeof(u->url[0]), "%s", r->url);
+	return 0;
+}
+
+static void test_store_keeps_the_url_each_result_was_checked_at(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	int64_t a;
+	struct store_row r1 = row(0, T0, HT_HEALTHY, 200, 5), r2 = row(0, T0 + 2 * HOUR_MS, HT_HEALTHY, 200, 5);
+	struct store_row r3 = row(0, T0 + 3 * HOUR_MS, HT_HEALTHY, 200, 5);
+	struct urls got = { 0 }, hours = { 0 };
+	struct store_query all = { 0, INT64_MAX, NULL, NULL };
+
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "http://old/health", &a, &err), 0);
+	r1.target_id = a;
+	r1.url = "http://old/health";
+	assert_int_equal(store_append_batch(s, &r1, 1, &err), 0);
+	/* the config changes the target's URL */
+	assert_int_equal(store_target_id(s, "a", "p", "http://new/health", &a, &err), 0);
+	r2.target_id = r3.target_id = a;
+	r2.url = "http://new/health";
+	r3.url = NULL;   /* a writer that does not say: the target's URL as stored now */
+	assert_int_equal(store_append_batch(s, &r2, 1, &err), 0);
+	assert_int_equal(store_append_batch(s, &r3, 1, &err), 0);
+	assert_int_equal(store_export(s, &all, collect_url, &got, &err), 0);
+	assert_int_equal(store_export_rollup(s, &all, 3600, collect_rollup_url, &hours, &err), 0);
+	store_close(s);
+	assert_int_equal(got.n, 3);
+	assert_string_equal(got.url[0], "http://old/health");
+	assert_string_equal(got.url[1], "http://new/health");
+	assert_string_equal(got.url[2], "http://new/health");
+	assert_int_equal(hours.n, 3);
+	assert_string_equal(hours.url[0], "http://old/health");
+	assert_string_equal(hours.url[1], "http://new/health");
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM checked_url"), 2);
+}
+
+struct totals {
+	uint32_t cls[3];
+	struct hist h;
+	double min_ms, max_ms;
+};
+
+static void sum_totals(void *user, const struct store_totals *t)
+{
+	struct totals *c = user;
+	for (int i = 0; i < 3; i++)
+		c->cls[i] += t->counts[i];
+	hist_merge(&c->h, &t->latency);
+	c->min_ms = t->min_ms;
+	c->max_ms = t->max_ms;
+}
+
+/* The dashboard's 7 d window (store_window) and `stats --since 7d` (store_aggregate) read the
+ * same rows: the raw count, though most of it comes from the hourly rollups. */
+static void test_store_window_and_stats_agree_over_seven_days(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	int64_t a;
+	enum { N = 8 * 24 * 6 };   /* every 10 minutes for 8 days, every 5th down */
+	struct store_row *rows = calloc(N, sizeof(*rows));
+	struct counts window;
+	struct totals stats, bounded;
+	int64_t since = T0 - 7 * 86400000LL + 17 * 60000, until = T0 - 25 * 60000;
+	uint32_t want = 0, want_down = 0, want_bounded = 0;
+	const char *source;
+
+	memset(&window, 0, sizeof(window));
+	memset(&stats, 0, sizeof(stats));
+	memset(&bounded, 0, sizeof(bounded));
+	assert_non_null(rows);
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "u", &a, &err), 0);
+	for (int i = 0; i < N; i++) {
+		int64_t at = T0 - (int64_t)(N - 1 - i) * 600000;
+		rows[i] = row(a, at, i % 5 ? HT_HEALTHY : HT_DOWN, i % 5 ? 200 : 0, 100 + i % 7);
+		want += at >= since;
+		want_down += at >= since && i % 5 == 0;
+		want_bounded += at >= since && at < until;
+	}
+	assert_int_equal(store_append_batch(s, rows, N, &err), 0);
+	assert_int_equal(store_window(s, since, T0, sum_window, &window, &err), 0);
+	assert_int_equal(store_aggregate(s, since, INT64_MAX, sum_totals, &stats, &source, &err), 0);
+	assert_int_equal(store_aggregate(s, since, until, sum_totals, &bounded, &source, &err), 0);
+	assert_string_equal(source, "hourly");
+	store_close(s);
+	free(rows);
+	assert_int_equal(window.cls[0] + window.cls[1] + window.cls[2], want);
+	assert_int_equal(stats.cls[0] + stats.cls[1] + stats.cls[2], want);
+	assert_int_equal(window.cls[2], want_down);
+	assert_int_equal(stats.cls[2], want_down);
+	assert_int_equal(window.h.total, stats.h.total);
+	for (int b = 0; b < HIST_BUCKETS; b++)
+		assert_int_equal(window.h.counts[b], stats.h.counts[b]);
+	assert_int_equal(bounded.cls[0] + bounded.cls[1] + bounded.cls[2], want_bounded);
+	assert_true(stats.min_ms == 100 && stats.max_ms == 106);
+}
+
+/* Once raw rows are pruned, the start is read from the hour that holds it, never from nothing. */
+static void test_store_aggregate_rounds_to_the_hour_where_raw_is_pruned(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	int64_t a;
+	struct store_row rows[48];
+	struct store_retention keep = { .raw_days = 1, .hourly_days = 400, .daily_days = 0 };
+	struct totals t;
+	const char *source;
+	int deleted;
+
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "u", &a, &err), 0);
+	for (int i = 0; i < 48; i++)   /* one an hour, 30 minutes in, for two days */
+		rows[i] = row(a, T0 - (47 - i) * HOUR_MS + HOUR_MS / 2, HT_HEALTHY, 200, 5);
+	assert_int_equal(store_append_batch(s, rows, 48, &err), 0);
+	assert_int_equal(store_prune_step(s, &keep, T0, 1000, &deleted, &err), 0);
+	assert_int_equal(deleted, 23);   /* older than a day */
+	/* 2 h from 40 h ago: raw is gone there, so whole hours answer */
+	assert_int_equal(store_aggregate(s, T0 - 40 * HOUR_MS + HOUR_MS * 3 / 4, T0 - 38 * HOUR_MS, sum_totals, &t,
+					 &source, &err), 0);
+	store_close(s);
+	assert_string_equal(source, "hourly");
+	assert_int_equal(t.cls[0], 2);   /* the hour holding the start, and the next */
+}
+
+static void test_store_reads_a_database_in_a_read_only_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	int64_t a;
+	struct store_row r = row(0, T0, HT_HEALTHY, 200, 5);
+	struct totals t;
+	const char *source;
+	char dir[160];
+
+	if (geteuid() == 0)
+		skip();   /* root writes anywhere; tests/integration/test_history_cli.py runs it as nobody */
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "u", &a, &err), 0);
+	r.target_id = a;
+	assert_int_equal(store_append_batch(s, &r, 1, &err), 0);
+	store_close(s);
+	snprintf(dir, sizeof(dir), "%s/a/b", f->dir);
+	assert_int_equal(chmod(dir, 0500), 0);
+	int rc = store_open_readonly(f->path, &s, &err);
+	if (rc == 0)
+		rc = store_aggregate(s, 0, INT64_MAX, sum_totals, &t, &source, &err);
+	store_close(s);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(t.cls[0], 1);
+}
+
 static void test_store_migrates_v1_and_backfills(void **state)
 {
 	struct fixture *f = *state;
@@ -286,10 +466,26 @@ static void test_store_migrates_v1_and_backfills(void **state)
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &s, &err), 0);
 	store_close(s);
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(query_int(f->path, "SELECT n_healthy * 10 + n_down FROM rollup_hour"), 21);
 	assert_int_equal(query_int(f->path, "SELECT n_latency FROM rollup_day"), 2);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM state_change"), 2);
+	/* The target moves after the upgrade: its old results were checked at the old URL. */
+	int64_t a;
+	struct store_row moved = row(1, 4000, HT_HEALTHY, 200, 5);
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "u2", &a, &err), 0);
+	moved.target_id = a;
+	moved.url = "u2";
+	assert_int_equal(store_append_batch(s, &moved, 1, &err), 0);
+	struct urls got = { 0 };
+	struct store_query all = { 0, INT64_MAX, NULL, NULL };
+	assert_int_equal(store_export(s, &all, collect_url, &got, &err), 0);
+	store_close(s);
+	assert_int_equal(got.n, 4);
+	assert_string_equal(got.url[0], "u");
+	assert_string_equal(got.url[2], "u");
+	assert_string_equal(got.url[3], "u2");
 }
 
 static void test_store_readonly_refuses_old_schema_and_reads_current(void **state)
@@ -298,7 +494,7 @@ static void test_store_readonly_refuses_old_schema_and_reads_current(void **stat
 	struct store *s;
 	struct ht_err err = { "" };
 
-	assert_int_equal(store_open_readonly(f->path, &s, &err), -1);   /* does not exist: not created */
+	assert_int_equal(store_open_readonly(f->path, &s, &err), -ENOENT);   /* does not exist: not created */
 	assert_int_equal(store_open(f->path, &s, &err), 0);
 	store_close(s);
 	assert_int_equal(store_open_readonly(f->path, &s, &err), 0);
@@ -318,6 +514,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_prune_works_in_bounded_steps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_migrates_v1_and_backfills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_readonly_refuses_old_schema_and_reads_current, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_keeps_the_url_each_result_was_checked_at, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_window_and_stats_agree_over_seven_days, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_aggregate_rounds_to_the_hour_where_raw_is_pruned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_reads_a_database_in_a_read_only_directory, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 #include "healthtop/cmd/cli.h"
 #include "healthtop/store/store.h"
 
@@ -28,6 +29,11 @@ int cli_load_config(const struct cli_common *o, struct ev_loop *loop, struct dem
 	}
 	if (config_load(file, cfg, &err) < 0) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
+		if (!o->config && access(file, F_OK) != 0)   /* a first run: say how to start */
+			fprintf(stderr, "healthtop: no config yet. To look around: healthtop --demo (a built-in demo fleet)\n"
+				"healthtop: to watch your services, write %s or pass -c FILE,\n"
+				"healthtop:   starting from %s/example-config.json; every key is in docs/config.md\n",
+				file, HT_DOCDIR);
 		return -1;
 	}
 	return 0;

@@ -1,4 +1,5 @@
 #include "autoconfig.h"
+#include <errno.h>
 #include <curl/curl.h>
 #include <ev.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include "healthtop/serve/demo.h"
 #include "healthtop/probe/probe.h"
 #include "healthtop/cmd/check_report.h"
+#include "healthtop/cmd/cmd_io.h"
 #include "healthtop/store/store.h"
 
 enum format { FORMAT_TABLE, FORMAT_JSON };
@@ -159,6 +161,7 @@ static void record(const char *db_path, const struct ht_config *cfg, const struc
 		rows[i].cert_expiry = r->cert_expiry;
 		rows[i].reason = items[i].verdict.reason;
 		rows[i].error = r->error;
+		rows[i].url = t->display_url;
 	}
 	if (store_append_batch(s, rows, cfg->ntargets, &err) < 0)
 		goto fail;
@@ -206,6 +209,8 @@ int cmd_check(int argc, char **argv)
 	else
 		report_table(stdout, items, cfg.ntargets, elapsed, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 	rc = report_exit_code(items, cfg.ntargets);
+	if (cmd_output_close("healthtop check", stdout, "standard output", ferror(stdout) ? errno : 0) < 0)
+		rc = HT_EXIT_FAILED;   /* the verdicts did not reach their reader */
 	free(items);
 out:
 	config_free(&cfg);

@@ -1,13 +1,17 @@
 #include "autoconfig.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "healthtop/core/clock.h"
 #include "healthtop/cmd/cli.h"
 #include "healthtop/cmd/cmd.h"
+#include "healthtop/cmd/cmd_io.h"
 #include "healthtop/export/export_format.h"
 #include "healthtop/store/store.h"
 #include "healthtop/core/timeparse.h"
@@ -28,11 +32,12 @@ struct sink {
 	FILE *f;
 	enum export_format format;
 	unsigned long long rows;
+	int write_errno;   /* why the first failed write failed */
 };
 
 static const char usage[] =
-	"usage: healthtop export [--db PATH] [--since T] [--until T] [--target NAME]... [--project NAME]...\n"
-	"                        [--format csv|jsonl] [-o FILE] [--rollup hour|day]\n"
+	"usage: healthtop export [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
+	"                        [--project NAME]... [--format csv|jsonl] [-o FILE] [--rollup hour|day]\n"
 	"       T: 2026-11-23, 2026-11-23T10:00:00Z, 2026-11-23T12:00:00+02:00, or 24h, 7d, 30m ago\n";
 
 static int bad(const char *what, const char *value, const char *why)
@@ -117,65 +122,93 @@ static int build_query(const struct export_opts *o, struct store_query *q)
 	return 0;
 }
 
-static int write_raw(void *user, const struct export_row *row)
+static int write_raw(void *user, const struct store_result *row)
 {
 	struct sink *k = user;
 
-	if (export_row(k->f, k->format, row) < 0)
-		return -1;
+	if (export_row(k->f, k->format, row) < 0) {
+		k->write_errno = errno;
+		return 1;
+	}
 	k->rows++;
 	return 0;
 }
 
-static int write_rollup(void *user, const struct export_rollup *row)
+static int write_rollup(void *user, const struct store_rollup *row)
 {
 	struct sink *k = user;
 
-	if (export_rollup_row(k->f, k->format, row) < 0)
-		return -1;
+	if (export_rollup_row(k->f, k->format, row) < 0) {
+		k->write_errno = errno;
+		return 1;
+	}
 	k->rows++;
 	return 0;
+}
+
+/* -o FILE: created 0600 like the database, whatever the umask (history names internal
+ * hosts); a file that exists keeps its mode. */
+static FILE *open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd >= 0 && fchmod(fd, 0600) != 0) {
+		close(fd);
+		return NULL;
+	}
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+static int export_all(struct store *s, const struct export_opts *o, const struct store_query *q,
+		      struct sink *k, struct ht_err *err)
+{
+	if (o->rollup_s) {
+		export_rollup_header(k->f, o->format);
+		return store_export_rollup(s, q, o->rollup_s, write_rollup, k, err);
+	}
+	export_header(k->f, o->format);
+	return store_export(s, q, write_raw, k, err);
 }
 
 int cmd_export(int argc, char **argv)
 {
+	static const char cmd[] = "healthtop export";
 	struct export_opts o = { .format = EXPORT_CSV };
 	struct store_query q;
 	struct store *s = NULL;
 	struct ht_err err = { "" };
-	struct sink k = { stdout, EXPORT_CSV, 0 };
-	char dbbuf[1024];
-	const char *db;
+	struct sink k = { stdout, EXPORT_CSV, 0, 0 };
 	static char buf[1 << 16];
 
-	if (parse_opts(argc, argv, &o) < 0 || build_query(&o, &q) < 0 || !(db = cli_db_path(&o.common, dbbuf, sizeof(dbbuf))))
+	if (parse_opts(argc, argv, &o) < 0 || build_query(&o, &q) < 0)
 		return HT_EXIT_USAGE;
-	if (store_open_readonly(db, &s, &err) < 0) {
-		fprintf(stderr, "healthtop export: %s\n", err.msg);
+	if (cmd_history_open(cmd, &o.common, &s) < 0)
+		return HT_EXIT_FAILED;
+	/* A name that selects nothing is a mistake, not an empty export. */
+	if (cmd_history_names(cmd, s, o.targets, o.ntargets, false) < 0 ||
+	    cmd_history_names(cmd, s, o.projects, o.nprojects, true) < 0) {
+		store_close(s);
 		return HT_EXIT_FAILED;
 	}
-	if (o.out && !(k.f = fopen(o.out, "w"))) {
-		fprintf(stderr, "healthtop export: %s: %s\n", o.out, strerror(errno));
+	if (o.out && !(k.f = open_output(o.out))) {
+		fprintf(stderr, "%s: %s: %s\n", cmd, o.out, strerror(errno));
 		store_close(s);
 		return HT_EXIT_FAILED;
 	}
 	setvbuf(k.f, buf, _IOFBF, sizeof(buf));
 	k.format = o.format;
-	int rc;
-	if (o.rollup_s) {
-		export_rollup_header(k.f, o.format);
-		rc = store_export_rollup(s, &q, o.rollup_s, write_rollup, &k, &err);
-	} else {
-		export_header(k.f, o.format);
-		rc = store_export(s, &q, write_raw, &k, &err);
-	}
+	int rc = export_all(s, &o, &q, &k, &err);
+	if (rc < 0)
+		fprintf(stderr, "%s: %s\n", cmd, err.msg);
 	store_close(s);
-	if (fflush(k.f) != 0 || rc > 0 || ferror(k.f))
-		fprintf(stderr, "healthtop export: writing %s: %s\n", o.out ? o.out : "standard output", strerror(errno));
-	else if (rc < 0)
-		fprintf(stderr, "healthtop export: %s\n", err.msg);
-	bool failed = rc != 0 || ferror(k.f);
-	if (k.f != stdout && fclose(k.f) != 0)
-		failed = true;
-	return failed ? HT_EXIT_FAILED : HT_EXIT_OK;
+	if (cmd_output_close(cmd, k.f, o.out ? o.out : "standard output", k.write_errno) < 0)
+		rc = -1;
+	return rc != 0 ? HT_EXIT_FAILED : HT_EXIT_OK;
 }

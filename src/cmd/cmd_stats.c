@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "healthtop/core/clock.h"
 #include "healthtop/cmd/cli.h"
 #include "healthtop/cmd/cmd.h"
+#include "healthtop/cmd/cmd_io.h"
 #include "healthtop/cmd/check_report.h"
 #include "healthtop/core/sanitize.h"
 #include "healthtop/core/history_stats.h"
@@ -42,7 +44,7 @@ struct table {
 };
 
 static const char usage[] =
-	"usage: healthtop stats [--db PATH] [--since T] [--until T] [--target NAME]... [--format table|json]\n";
+	"usage: healthtop stats [--db PATH | --demo] [--since T] [--until T] [--target NAME]... [--format table|json]\n";
 
 static int parse_opts(int argc, char **argv, struct stats_opts *o)
 {
@@ -111,6 +113,7 @@ static int add_target(void *user, const struct store_target *t)
 	}
 	struct row *r = &tb->rows[tb->n++];
 	memset(r, 0, sizeof(*r));
+	r->st.min_ms = r->st.max_ms = -1;
 	r->id = t->id;
 	r->name = strdup(t->name);
 	r->project = strdup(t->project);
@@ -125,16 +128,21 @@ static struct row *find(struct table *tb, int64_t id)
 	return NULL;
 }
 
-static void add_counts(void *user, int64_t id, enum ht_class cls, int bucket, uint32_t n)
+static void add_totals(void *user, const struct store_totals *t)
 {
-	struct row *r = find(user, id);
+	struct row *r = find(user, t->target_id);
 
 	if (!r)
 		return;
-	if ((unsigned)cls < HT_CLASS_COUNT)
-		r->st.counts[cls] += n;
-	if (bucket >= 0)
-		hist_add_bucket(&r->st.latency, bucket, n);
+	memcpy(r->st.counts, t->counts, sizeof(r->st.counts));
+	r->st.latency = t->latency;
+	r->st.min_ms = t->min_ms;
+	r->st.max_ms = t->max_ms;
+}
+
+static double quantile(const struct row *r, double q)
+{
+	return stats_quantile(&r->st.latency, q, r->st.min_ms, r->st.max_ms);
 }
 
 static void add_change(void *user, int64_t id, int64_t at, int from, int to)
@@ -179,7 +187,7 @@ static void print_table(const struct table *tb, const char *source, const char *
 		if (total)
 			snprintf(up, sizeof(up), "%.2f%%", stats_uptime(&r->st));
 		for (int k = 0; k < 3; k++)
-			layout_latency(hist_quantile(&r->st.latency, q[k]), p[k], sizeof(p[k]));
+			layout_latency(quantile(r, q[k]), p[k], sizeof(p[k]));
 		duration(r->st.longest_outage_ms, r->st.outage_ongoing, out, sizeof(out));
 		/* The database is a file like any other: its text is untrusted. */
 		sanitize_text(r->name, strlen(r->name), clean[0], sizeof(clean[0]), false);
@@ -223,9 +231,9 @@ static int print_json(const struct table *tb, const char *source, int64_t since,
 		cJSON_AddStringToObject(o, "project", r->project);
 		cJSON_AddNumberToObject(o, "checks", r->st.counts[0] + r->st.counts[1] + r->st.counts[2]);
 		cJSON_AddItemToObject(o, "uptime_pct", number_or_null(stats_uptime(&r->st)));
-		cJSON_AddItemToObject(o, "p50_ms", number_or_null(hist_quantile(&r->st.latency, 0.50)));
-		cJSON_AddItemToObject(o, "p95_ms", number_or_null(hist_quantile(&r->st.latency, 0.95)));
-		cJSON_AddItemToObject(o, "p99_ms", number_or_null(hist_quantile(&r->st.latency, 0.99)));
+		cJSON_AddItemToObject(o, "p50_ms", number_or_null(quantile(r, 0.50)));
+		cJSON_AddItemToObject(o, "p95_ms", number_or_null(quantile(r, 0.95)));
+		cJSON_AddItemToObject(o, "p99_ms", number_or_null(quantile(r, 0.99)));
 		cJSON_AddNumberToObject(o, "healthy", r->st.counts[0]);
 		cJSON_AddNumberToObject(o, "degraded", r->st.counts[1]);
 		cJSON_AddNumberToObject(o, "down", r->st.counts[2]);
@@ -247,7 +255,7 @@ static int collect(struct store *s, struct table *tb, int64_t since, int64_t unt
 		   struct ht_err *err)
 {
 	if (store_targets(s, add_target, tb, err) != 0 ||
-	    store_aggregate(s, since, until, add_counts, tb, source, err) < 0 ||
+	    store_aggregate(s, since, until, add_totals, tb, source, err) < 0 ||
 	    store_changes(s, until, add_change, tb, err) < 0)
 		return -1;
 	int64_t now = clock_wall_ms();
@@ -259,48 +267,59 @@ static int collect(struct store *s, struct table *tb, int64_t since, int64_t unt
 	return 0;
 }
 
+static int print_stats(const struct table *tb, const struct stats_opts *o, const char *source,
+		       int64_t since, int64_t until)
+{
+	char range[128] = "all history";
+
+	if (o->since)
+		snprintf(range, sizeof(range), "since %s", o->since);
+	if (o->json)
+		return print_json(tb, source, since, until);
+	print_table(tb, source, range);
+	return 0;
+}
+
+static void free_table(struct table *tb)
+{
+	for (size_t i = 0; i < tb->n; i++) {
+		free(tb->rows[i].name);
+		free(tb->rows[i].project);
+		free(tb->rows[i].changes);
+	}
+	free(tb->rows);
+}
+
 int cmd_stats(int argc, char **argv)
 {
+	static const char cmd[] = "healthtop stats";
 	struct stats_opts o = { .json = false };
 	struct table tb = { .o = &o };
 	struct store *s = NULL;
 	struct ht_err err = { "" };
-	char dbbuf[1024], range[128] = "all history";
-	const char *db, *source = "raw";
+	const char *source = "raw";
 	int64_t since = 0, until = INT64_MAX, now = clock_wall_ms();
-	int rc = HT_EXIT_OK;
+	int rc = HT_EXIT_FAILED;
 
 	if (parse_opts(argc, argv, &o) < 0)
 		return HT_EXIT_USAGE;
 	if ((o.since && timeparse(o.since, now, &since) < 0) || (o.until && timeparse(o.until, now, &until) < 0)) {
-		fprintf(stderr, "healthtop stats: \"%s\" is not a time (2026-11-23, 2026-11-23T10:00:00Z, 24h, 7d)\n",
+		fprintf(stderr, "%s: \"%s\" is not a time (2026-11-23, 2026-11-23T10:00:00Z, 24h, 7d)\n", cmd,
 			o.since && timeparse(o.since, now, &since) < 0 ? o.since : o.until);
 		return HT_EXIT_USAGE;
 	}
-	if (!(db = cli_db_path(&o.common, dbbuf, sizeof(dbbuf))))
-		return HT_EXIT_USAGE;
-	if (store_open_readonly(db, &s, &err) < 0 || collect(s, &tb, since, until, &source, &err) < 0) {
-		fprintf(stderr, "healthtop stats: %s\n", err.msg);
-		rc = HT_EXIT_FAILED;
-	} else {
-		for (size_t i = 0; i < o.ntargets; i++) {
-			bool found = false;
-			for (size_t k = 0; k < tb.n; k++)
-				found |= strcmp(tb.rows[k].name, o.targets[i]) == 0;
-			if (!found)
-				fprintf(stderr, "healthtop stats: no target named \"%s\" in %s\n", o.targets[i], db);
-		}
-		if (o.since)
-			snprintf(range, sizeof(range), "since %s", o.since);
-		if (o.json ? print_json(&tb, source, since, until) < 0 : (print_table(&tb, source, range), false))
-			rc = HT_EXIT_FAILED;
+	if (cmd_history_open(cmd, &o.common, &s) < 0)
+		return HT_EXIT_FAILED;
+	/* A name that selects nothing is a mistake, not an empty table. */
+	if (cmd_history_names(cmd, s, o.targets, o.ntargets, false) == 0) {
+		if (collect(s, &tb, since, until, &source, &err) < 0)
+			fprintf(stderr, "%s: %s\n", cmd, err.msg);
+		else if (print_stats(&tb, &o, source, since, until) < 0)
+			fprintf(stderr, "%s: out of memory\n", cmd);
+		else if (cmd_output_close(cmd, stdout, "standard output", ferror(stdout) ? errno : 0) == 0)
+			rc = HT_EXIT_OK;
 	}
-	for (size_t i = 0; i < tb.n; i++) {
-		free(tb.rows[i].name);
-		free(tb.rows[i].project);
-		free(tb.rows[i].changes);
-	}
-	free(tb.rows);
+	free_table(&tb);
 	store_close(s);
 	return rc;
 }

@@ -62,3 +62,16 @@ double stats_uptime(const struct stats_target *t)
 
 	return total ? 100.0 * (double)(total - t->counts[HT_DOWN]) / (double)total : -1;
 }
+
+double stats_quantile(const struct hist *h, double q, double min_ms, double max_ms)
+{
+	double v = hist_quantile(h, q);
+
+	if (v < 0)
+		return v;
+	if (min_ms >= 0 && v < min_ms)
+		v = min_ms;
+	if (max_ms >= 0 && v > max_ms)
+		v = max_ms;
+	return v;
+}

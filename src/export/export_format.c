@@ -5,7 +5,7 @@
 #include <string.h>
 #include "healthtop/core/clock.h"
 #include "healthtop/export/export_format.h"
-#include "healthtop/cmd/check_report.h"
+#include "healthtop/core/history_stats.h"
 #include "healthtop/core/sanitize.h"
 
 #define CELL_MAX 1024
@@ -171,7 +171,7 @@ static void json_number(FILE *f, double v)
 		fprintf(f, "%.3f", v);
 }
 
-static int write_jsonl(FILE *f, const struct export_row *r, const char *when)
+static int write_jsonl(FILE *f, const struct store_result *r, const char *when)
 {
 	const char *keys[] = { "project", "name", "url" };
 	const char *vals[] = { r->project, r->name, r->url };
@@ -196,7 +196,7 @@ static int write_jsonl(FILE *f, const struct export_row *r, const char *when)
 	return fputs("}\n", f) < 0 ? -1 : 0;
 }
 
-int export_row(FILE *f, enum export_format fmt, const struct export_row *r)
+int export_row(FILE *f, enum export_format fmt, const struct store_result *r)
 {
 	const double v[5] = { r->response_ms, r->dns_ms, r->connect_ms, r->tls_ms, r->ttfb_ms };
 	struct line l = { .n = 0 };
@@ -243,12 +243,16 @@ void export_rollup_header(FILE *f, enum export_format fmt)
 	fputs("\r\n", f);
 }
 
-int export_rollup_row(FILE *f, enum export_format fmt, const struct export_rollup *r)
+int export_rollup_row(FILE *f, enum export_format fmt, const struct store_rollup *r)
 {
 	char when[40], cells[3][CELL_MAX * 2 + 4], nums[7][32];
 	uint32_t total = r->counts[0] + r->counts[1] + r->counts[2];
 	double up = total ? 100.0 * (double)(total - r->counts[HT_DOWN]) / total : -1;
-	const double v[7] = { up, r->min_ms, r->avg_ms, r->max_ms, r->p50_ms, r->p95_ms, r->p99_ms };
+	double avg = r->n_latency ? r->sum_ms / r->n_latency : -1;
+	const double v[7] = { up, r->min_ms, avg, r->max_ms,
+			      stats_quantile(&r->latency, 0.50, r->min_ms, r->max_ms),
+			      stats_quantile(&r->latency, 0.95, r->min_ms, r->max_ms),
+			      stats_quantile(&r->latency, 0.99, r->min_ms, r->max_ms) };
 
 	clock_iso8601(r->period_start_ms, false, when, sizeof(when));
 	if (fmt == EXPORT_JSONL) {

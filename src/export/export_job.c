@@ -44,7 +44,7 @@ static void report(struct export_job *j, bool finished, const char *fmt, ...)
 		j->report(j->user, msg, finished);
 }
 
-static int write_one(void *user, const struct export_row *row)
+static int write_one(void *user, const struct store_result *row)
 {
 	struct export_job *j = user;
 

@@ -163,6 +163,7 @@ static void queue_row(struct monitor *m, size_t idx, const struct probe_result *
 		.checked_at_ms = r->started_ms, .cls = v->cls, .http_code = r->http_code,
 		.response_ms = r->total_ms, .dns_ms = r->dns_ms, .connect_ms = r->connect_ms,
 		.tls_ms = r->tls_ms, .ttfb_ms = r->ttfb_ms, .cert_expiry = r->cert_expiry,
+		.url = cfg_of(m)->targets[idx].display_url,
 	};
 	snprintf(p->reason, sizeof(p->reason), "%s", v->reason);
 	snprintf(p->error, sizeof(p->error), "%s", r->error);

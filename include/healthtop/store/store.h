@@ -1,4 +1,5 @@
-/* History in SQLite: open (creating 0600), migrate, append results in batches, read back. */
+/* History in SQLite: open (creating 0600), migrate, append results in batches, read back.
+ * Storage knows no output format: readers get the structs below and format them themselves. */
 #ifndef HEALTHTOP_STORE_H
 #define HEALTHTOP_STORE_H
 
@@ -6,8 +7,9 @@
 #include <stdint.h>
 #include "healthtop/core/health_class.h"
 #include "healthtop/core/err.h"
+#include "healthtop/core/histogram.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -25,6 +27,7 @@ struct store_row {
 	int64_t cert_expiry;
 	const char *reason;
 	const char *error;    /* NULL or "" when none */
+	const char *url;      /* the URL checked; NULL: the target's URL as stored now */
 };
 
 /* How long each table keeps rows; 0 days = forever. */
@@ -36,7 +39,8 @@ struct store_retention {
 
 /* Opens (creating the directories 0700 and the file 0600) and migrates the database. */
 int store_open(const char *path, struct store **out, struct ht_err *err);
-/* For readers (export, stats) beside a running writer: never creates or migrates. */
+/* For readers (export, stats) beside a running writer: never creates or migrates. Reads a
+ * database in a directory it cannot write to as well. -ENOENT when there is no such file. */
 int store_open_readonly(const char *path, struct store **out, struct ht_err *err);
 void store_close(struct store *s);
 
@@ -65,19 +69,38 @@ struct store_read_row {
 };
 
 typedef void (*store_row_fn)(void *user, const struct store_read_row *row);
-/* Called per (target, class, latency bucket or -1) with the count of checks since since_ms. */
-typedef void (*store_window_fn)(void *user, int64_t target_id, enum ht_class cls, int bucket,
-				uint32_t count);
 
 /* The newest `limit` results of one target, newest first. */
 int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn, void *user,
 		 struct ht_err *err);
-/* Every target's class counts and latency histogram since since_ms, from the coarsest table that
- * answers (raw up to 6 h, hourly rollups up to 8 d, daily beyond: the start is then rounded down
- * to the hour or the day). Rollup rows come as (cls, -1, n) counts and (-1, bucket, n) buckets. */
+
+/* One target's checks over a range: counts by class, and the latency of those that got an
+ * HTTP answer (histogram, min, max; min/max < 0 when none). */
+struct store_totals {
+	int64_t target_id;
+	uint32_t counts[HT_CLASS_COUNT];
+	struct hist latency;
+	double min_ms, max_ms;
+};
+typedef void (*store_totals_fn)(void *user, const struct store_totals *t);
+
+/* The one reader of windows and aggregates (the dashboard's window and `stats` both): every
+ * target's totals over [since, until) (until INT64_MAX: no end). Whole hours or days in the
+ * middle come from the rollups, the edges from the finer table while it still holds them, so
+ * the answer equals the raw rows' wherever they have not been pruned; where they have, the
+ * start is rounded down to the hour or day. *source names the coarsest table read ("raw",
+ * "hourly" or "daily"). */
+int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_totals_fn fn, void *user,
+		    const char **source, struct ht_err *err);
+/* The coarsest table a window of this span is read from: raw up to 6 h, hourly up to 8 d. */
+const char *store_window_source(int64_t since_ms, int64_t now_ms);
+
+/* store_aggregate since since_ms, handed over as (target, class, bucket -1, n) counts and
+ * (target, -1, bucket, n) latency buckets: the shape the dashboard's window keeps. */
+typedef void (*store_window_fn)(void *user, int64_t target_id, enum ht_class cls, int bucket,
+				uint32_t count);
 int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window_fn fn, void *user,
 		 struct ht_err *err);
-const char *store_window_source(int64_t since_ms, int64_t now_ms);
 
 /* Which stored results an export reads; NULL lists mean "all". */
 struct store_query {
@@ -87,14 +110,25 @@ struct store_query {
 	const char *const *projects; /* NULL-terminated, or NULL */
 };
 
-struct export_row;
-typedef int (*store_export_fn)(void *user, const struct export_row *row);
+/* A stored result with its target, for readers that list results (export). */
+struct store_result {
+	int64_t checked_at_ms;
+	const char *project;
+	const char *name;
+	const char *url;             /* the URL that was checked then, not the target's current one */
+	enum ht_class cls;
+	long http_code;              /* 0: absent */
+	double response_ms;          /* < 0: absent */
+	double dns_ms, connect_ms, tls_ms, ttfb_ms;
+	const char *reason;
+};
+typedef int (*store_result_fn)(void *user, const struct store_result *row);
 
-/* An export read a slice at a time, so a long-running loop stays responsive between slices. */
+/* A stored result list read a slice at a time, so a long-running loop stays responsive. */
 struct store_cursor;
 struct store_cursor *store_export_begin(struct store *s, const struct store_query *q, struct ht_err *err);
 /* Up to max_rows rows to fn: 1 more to come, 0 done, -1 error (err), or what fn returned. */
-int store_export_step(struct store_cursor *c, int max_rows, store_export_fn fn, void *user, struct ht_err *err);
+int store_export_step(struct store_cursor *c, int max_rows, store_result_fn fn, void *user, struct ht_err *err);
 void store_export_end(struct store_cursor *c);
 
 /* How long a write waits for another process's lock before failing (and being retried later). */
@@ -102,11 +136,21 @@ void store_set_busy_timeout(struct store *s, int ms);
 
 /* Streams matching results in time order (constant memory); stops early, returning what fn
  * returned, when fn returns non-zero. */
-int store_export(struct store *s, const struct store_query *q, store_export_fn fn, void *user,
+int store_export(struct store *s, const struct store_query *q, store_result_fn fn, void *user,
 		 struct ht_err *err);
 
-struct export_rollup;
-typedef int (*store_rollup_fn)(void *user, const struct export_rollup *row);
+/* One hour or UTC day of one target, as rolled up. */
+struct store_rollup {
+	int64_t period_start_ms;
+	const char *project;
+	const char *name;
+	const char *url;             /* the last URL checked in the period */
+	uint32_t counts[HT_CLASS_COUNT];
+	uint32_t n_latency;          /* checks with an HTTP answer */
+	double sum_ms, min_ms, max_ms;   /* of those; min/max < 0 when none */
+	struct hist latency;
+};
+typedef int (*store_rollup_fn)(void *user, const struct store_rollup *row);
 
 /* Streams hourly (period_s 3600) or daily (86400) rollup rows whose period starts in the query's
  * range, oldest first. */
@@ -121,11 +165,6 @@ struct store_target {
 };
 typedef int (*store_target_fn)(void *user, const struct store_target *t);
 int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err *err);
-
-/* Class counts and latency buckets per target over [since, until), from the most detailed table
- * that still covers the range (raw, else hourly, else daily rollups); *source names it. */
-int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_window_fn fn, void *user,
-		    const char **source, struct ht_err *err);
 
 typedef void (*store_change_fn)(void *user, int64_t target_id, int64_t at_ms, int from, int to);
 /* Every state change before until_ms, by target then time. */

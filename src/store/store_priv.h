@@ -1,0 +1,56 @@
+/* What the store's rooms (open, write, read, export cursors) share; nothing outside src/store/
+ * includes this. */
+#ifndef HEALTHTOP_STORE_PRIV_H
+#define HEALTHTOP_STORE_PRIV_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "healthtop/store/store.h"
+
+struct store {
+	sqlite3 *db;
+	/* write path (store_write.c); NULL in a read-only store */
+	sqlite3_stmt *upsert_target;
+	sqlite3_stmt *find_url;
+	sqlite3_stmt *insert_url;
+	sqlite3_stmt *insert_result;
+	sqlite3_stmt *upsert_hour;
+	sqlite3_stmt *upsert_day;
+	sqlite3_stmt *insert_change;
+	sqlite3_stmt *last_status;
+	/* read path (store_read.c) */
+	sqlite3_stmt *recent;
+	sqlite3_stmt *window_raw;
+	sqlite3_stmt *window_hour;
+	sqlite3_stmt *window_day;
+	signed char *last_cls;   /* by target id: -2 unknown yet, -1 no result, else the class */
+	size_t nlast;
+	char path[1024];
+};
+
+/* The latency a result counts with: only a check that got an HTTP answer has one. */
+#define STORE_LATENCY_SQL "CASE WHEN http_code IS NOT NULL THEN response_ms END"
+/* The URL shown for a result or rollup row r of target t (url_id NULL: stored before v3). */
+#define STORE_URL_SQL "coalesce(u.url, t.url_at_upgrade, t.url)"
+
+/* Writes "<path>: <what>: <sqlite's message>" into err; returns -1. */
+int store_db_fail(struct store *s, struct ht_err *err, const char *what);
+int store_tx_begin(struct store *s, const char *what, struct ht_err *err);
+/* Commits when ok, else rolls back; `what` names the work in the error message. */
+int store_tx_end(struct store *s, bool ok, const char *what, struct ht_err *err);
+
+int store_prepare_write(struct store *s, struct ht_err *err);
+int store_prepare_read(struct store *s, struct ht_err *err);
+int store_prepare_all(struct store *s, const char *const *sql, sqlite3_stmt **const *st, size_t n,
+		      struct ht_err *err);
+
+/* Unix ms from which pruning has left table whole (0: never pruned; INT64_MAX: unknown). */
+int64_t store_complete_since(struct store *s, const char *table);
+
+/* Text from the file: never NULL, whatever a damaged database holds. */
+const char *store_column_str(sqlite3_stmt *st, int col);
+/* A duration column: -1 for NULL. */
+double store_column_ms(sqlite3_stmt *st, int col);
+
+#endif
