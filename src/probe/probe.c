@@ -243,10 +243,10 @@ static struct curl_slist *build_headers(const struct ht_target *t)
 	bool has_accept = false;
 	char line[8448];
 
-	for (size_t i = 0; i < t->nheaders; i++) {
-		if (strcasecmp(t->headers[i].name, "Accept") == 0)
+	for (size_t i = 0; i < t->probe.nheaders; i++) {
+		if (strcasecmp(t->probe.headers[i].name, "Accept") == 0)
 			has_accept = true;
-		snprintf(line, sizeof(line), "%s: %s", t->headers[i].name, t->headers[i].value);
+		snprintf(line, sizeof(line), "%s: %s", t->probe.headers[i].name, t->probe.headers[i].value);
 		if (!(n = curl_slist_append(l, line)))
 			goto oom;
 		l = n;
@@ -276,7 +276,7 @@ static int set_options(struct probe_job *j)
 	SET(CURLOPT_ERRORBUFFER, j->errbuf);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_HTTPGET, 1L);
-	SET(CURLOPT_TIMEOUT_MS, (long)t->rules.timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, (long)t->probe.timeout_ms);
 	SET(CURLOPT_FOLLOWLOCATION, 1L);
 	SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -289,10 +289,10 @@ static int set_options(struct probe_job *j)
 	SET(CURLOPT_FRESH_CONNECT, 1L);
 	SET(CURLOPT_FORBID_REUSE, 1L);
 	SET(CURLOPT_CERTINFO, 1L);
-	if (t->ca_file)
-		SET(CURLOPT_CAINFO, t->ca_file);
-	SET(CURLOPT_SSL_VERIFYPEER, t->insecure ? 0L : 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, t->insecure ? 0L : 2L);
+	if (t->probe.ca_file)
+		SET(CURLOPT_CAINFO, t->probe.ca_file);
+	SET(CURLOPT_SSL_VERIFYPEER, t->probe.insecure ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, t->probe.insecure ? 0L : 2L);
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
 }

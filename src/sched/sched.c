@@ -1,6 +1,5 @@
 #include "autoconfig.h"
 #include <stdlib.h>
-#include <time.h>
 #include "healthtop/sched/sched.h"
 
 struct sched_slot {
@@ -13,10 +12,9 @@ struct sched_slot {
 struct sched {
 	struct ev_loop *loop;
 	struct probe *probe;
-	struct ht_config *cfg;
+	const struct ht_config *cfg;
 	struct sched_slot *slots;
 	size_t in_flight;
-	bool retiring;
 	sched_result_fn fn;
 	void *user;
 };
@@ -32,8 +30,6 @@ static void free_now(struct sched *s)
 {
 	for (size_t i = 0; i < s->cfg->ntargets; i++)
 		ev_timer_stop(s->loop, &s->slots[i].timer);
-	config_free(s->cfg);
-	free(s->cfg);
 	free(s->slots);
 	free(s);
 }
@@ -42,14 +38,10 @@ static void on_probe_done(void *user, struct probe_result *r)
 {
 	struct sched_slot *slot = user;
 	struct sched *s = slot->s;
-	struct ht_verdict v;
 
 	slot->in_flight = false;
 	s->in_flight--;
-	if (s->retiring)
-		return;
-	classify_result(r, &s->cfg->targets[slot->idx].rules, (int64_t)time(NULL), &v);
-	s->fn(s->user, slot->idx, r, &v);
+	s->fn(s->user, slot->idx, r);
 }
 
 static int submit(struct sched_slot *slot)
@@ -73,7 +65,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 	submit(t->data);   /* a check still running is not started twice */
 }
 
-struct sched *sched_new(struct ev_loop *loop, struct probe *p, struct ht_config *cfg,
+struct sched *sched_new(struct ev_loop *loop, struct probe *p, const struct ht_config *cfg,
 			sched_result_fn fn, void *user)
 {
 	struct sched *s = calloc(1, sizeof(*s));
@@ -129,11 +121,12 @@ const struct ht_config *sched_config(const struct sched *s)
 	return s->cfg;
 }
 
-void sched_retire(struct sched *s)
+void sched_retire(struct sched *s, sched_result_fn fn, void *user)
 {
 	for (size_t i = 0; i < s->cfg->ntargets; i++)
 		ev_timer_stop(s->loop, &s->slots[i].timer);
-	s->retiring = true;
+	s->fn = fn;
+	s->user = user;
 }
 
 bool sched_idle(const struct sched *s)
