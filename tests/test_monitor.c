@@ -25,7 +25,14 @@ struct fixture {
 	int results;
 	int want;
 	uint64_t dropped_told;
+	uint64_t want_dropped;
 };
+
+static void break_when_done(struct fixture *f)
+{
+	if (f->results >= f->want && f->dropped_told >= f->want_dropped)
+		ev_break(f->loop, EVBREAK_ALL);
+}
 
 static int setup(void **state)
 {
@@ -67,8 +74,8 @@ static void on_result(void *user, size_t idx, bool changed, enum ht_class from)
 {
 	struct fixture *f = user;
 
-	if (++f->results == f->want)
-		ev_break(f->loop, EVBREAK_ALL);
+	f->results++;
+	break_when_done(f);
 }
 
 static void on_dropped(void *user, uint64_t count, uint64_t total, const char *why)
@@ -76,6 +83,7 @@ static void on_dropped(void *user, uint64_t count, uint64_t total, const char *w
 	struct fixture *f = user;
 
 	f->dropped_told += count;
+	break_when_done(f);
 }
 
 static struct monitor *start(struct fixture *f, const char *text, int want)
@@ -196,6 +204,32 @@ static void test_monitor_history_is_not_a_live_result(void **state)
 	monitor_free(m);
 }
 
+/* Checks running when a reload comes still report: for the target that kept its name, as a
+ * result; for the one removed, as a counted and told drop, never in silence. */
+static void test_monitor_checks_running_at_reload_are_applied_or_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor_hooks hooks = { on_result, NULL, f };
+	struct monitor *m = monitor_new(f->loop, config(TWO_TARGETS), f->db, &hooks, &err);
+
+	assert_non_null(m);
+	monitor_set_drop_hook(m, on_dropped, f);
+	monitor_start(m);   /* a and b in flight */
+	assert_true(monitor_in_flight(m, 0) && monitor_in_flight(m, 1));
+	assert_int_equal(monitor_reload(m, config(ONLY_B), &err), 0);   /* b checked again at once */
+	f->want = 2;          /* b's old check and b's new one */
+	f->want_dropped = 1;  /* a's */
+	ev_run(f->loop, 0);
+	assert_int_equal(f->results, 2);
+	assert_int_equal(monitor_dropped(m), 1);
+	assert_int_equal(f->dropped_told, 1);
+	assert_int_equal(monitor_live_results(m, 0), 2);
+	assert_int_equal(monitor_flush(m), 0);
+	monitor_free(m);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +237,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_monitor_removed_target_pending_result_is_written_under_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_stores_what_observe_says, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_history_is_not_a_live_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_checks_running_at_reload_are_applied_or_counted, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

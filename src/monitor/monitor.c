@@ -358,7 +358,7 @@ static int carry_over(struct monitor *m, const struct ht_config *cfg, struct tar
 		if (j < 0) {
 			state_init(&ts->states[i]);
 			ts->keys[i] = key_new(&cfg->targets[i]);
-		} else if (key_update(m->keys[j], &cfg->targets[i]) == 0) {
+		} else {
 			ts->states[i] = m->states[j];
 			ts->keys[i] = m->keys[j];
 			ts->live[i] = m->live[j];
@@ -383,12 +383,17 @@ static void targets_abandon(struct targets *ts, const size_t *to, size_t old_n)
 	free(ts->live);
 }
 
-/* The old arrays give up what moved, and removed targets' keys wait for their pending rows. */
-static void swap_targets(struct monitor *m, struct targets *ts, const size_t *to)
+/* The old arrays give up what moved, and removed targets' keys wait for their pending rows.
+ * A kept target's key learns its new project and URL; without memory for them it keeps the old
+ * ones, which still name the same stored target. */
+static void swap_targets(struct monitor *m, const struct ht_config *cfg, struct targets *ts, const size_t *to)
 {
 	for (size_t j = 0; j < m->n; j++) {
-		if (to[j] != SIZE_MAX)
+		if (to[j] != SIZE_MAX) {
+			if (key_update(m->keys[j], &cfg->targets[to[j]]) < 0)
+				storage_failed(m, "out of memory: a reloaded target keeps its old URL in history");
 			continue;
+		}
 		state_fini(&m->states[j]);
 		key_retire(m, m->keys[j]);
 	}
@@ -435,7 +440,7 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 		ht_err_set(err, "out of memory reloading");
 		return -1;
 	}
-	swap_targets(m, &ts, to);
+	swap_targets(m, cfg, &ts, to);
 	free(to);
 	*rt = (struct retired){ m, m->sched, m->cfg };
 	sched_retire(m->sched, on_retired_result, rt);
