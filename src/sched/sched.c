@@ -116,11 +116,6 @@ bool sched_in_flight(const struct sched *s, size_t idx)
 	return idx < s->cfg->ntargets && s->slots[idx].in_flight;
 }
 
-const struct ht_config *sched_config(const struct sched *s)
-{
-	return s->cfg;
-}
-
 void sched_retire(struct sched *s, sched_result_fn fn, void *user)
 {
 	for (size_t i = 0; i < s->cfg->ntargets; i++)

@@ -24,7 +24,6 @@ void sched_start(struct sched *s);
 int sched_force(struct sched *s, size_t idx);
 void sched_force_all(struct sched *s);
 bool sched_in_flight(const struct sched *s, size_t idx);
-const struct ht_config *sched_config(const struct sched *s);
 /* Stops the timers; results of checks still running are still delivered, to `fn` with `user`
  * (a reload passes its own, to place them in the new config). Free it with sched_free() once
  * sched_idle() says so (or after probe_free()). */
