@@ -55,10 +55,12 @@ static void on_retired_result(void *user, size_t idx, struct probe_result *r)
 	const struct ht_target *t = &rt->cfg->targets[idx];
 	ssize_t now_at = find_name(rt->m->cfg, t->name);
 
-	if (now_at < 0)
+	if (now_at < 0) {
 		drop_results(rt->m, 1, "its target was removed by a reload while it was being checked");
-	else
-		apply_result(rt->m, (size_t)now_at, t, r);
+		return;
+	}
+	sched_adopt(rt->m->sched, (size_t)now_at, false);
+	apply_result(rt->m, (size_t)now_at, t, r);
 }
 
 static void retired_free(struct retired *rt)
@@ -440,6 +442,9 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 		ht_err_set(err, "out of memory reloading");
 		return -1;
 	}
+	for (size_t j = 0; j < m->n; j++)   /* what the old config has running, the new one waits for */
+		if (to[j] != SIZE_MAX)
+			sched_adopt(next, to[j], sched_in_flight(m->sched, j));
 	swap_targets(m, cfg, &ts, to);
 	free(to);
 	*rt = (struct retired){ m, m->sched, m->cfg };

@@ -7,6 +7,7 @@ struct sched_slot {
 	size_t idx;
 	ev_timer timer;
 	bool in_flight;
+	bool adopted;   /* a check started before a reload runs for it: not started twice */
 };
 
 struct sched {
@@ -48,7 +49,7 @@ static int submit(struct sched_slot *slot)
 {
 	struct sched *s = slot->s;
 
-	if (slot->in_flight)
+	if (slot->in_flight || slot->adopted)
 		return 1;
 	slot->in_flight = true;
 	s->in_flight++;
@@ -113,7 +114,13 @@ void sched_force_all(struct sched *s)
 
 bool sched_in_flight(const struct sched *s, size_t idx)
 {
-	return idx < s->cfg->ntargets && s->slots[idx].in_flight;
+	return idx < s->cfg->ntargets && (s->slots[idx].in_flight || s->slots[idx].adopted);
+}
+
+void sched_adopt(struct sched *s, size_t idx, bool running)
+{
+	if (idx < s->cfg->ntargets)
+		s->slots[idx].adopted = running;
 }
 
 void sched_retire(struct sched *s, sched_result_fn fn, void *user)

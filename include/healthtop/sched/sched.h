@@ -23,7 +23,12 @@ void sched_start(struct sched *s);
 /* 0: started; 1: that target's check is already running (its result will come). */
 int sched_force(struct sched *s, size_t idx);
 void sched_force_all(struct sched *s);
+/* True while a check of idx runs, its own or an adopted one. */
 bool sched_in_flight(const struct sched *s, size_t idx);
+/* After a reload: a check the retired scheduler started is still running for idx (running true),
+ * or has reported (false). Until then idx is not checked again, so one target never has two
+ * checks at once; an adopted check does not keep this scheduler from being idle. */
+void sched_adopt(struct sched *s, size_t idx, bool running);
 /* Stops the timers; results of checks still running are still delivered, to `fn` with `user`
  * (a reload passes its own, to place them in the new config). Free it with sched_free() once
  * sched_idle() says so (or after probe_free()). */
