@@ -16,6 +16,7 @@
 #define TWO_TARGETS "{\"targets\":[" \
 	"{\"name\":\"a\",\"url\":\"http://127.0.0.1:9\",\"interval_s\":3600}," \
 	"{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
+#define B_MOVED "{\"targets\":[{\"name\":\"b\",\"url\":\"http://127.0.0.1:13\",\"interval_s\":3600}]}"
 #define ONLY_B "{\"targets\":[{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
 
 struct fixture {
@@ -170,6 +171,28 @@ static void test_monitor_removed_target_pending_result_is_written_under_its_name
 				   "WHERE t.name = 'b'"), 1);
 }
 
+/* A reload moves b to another URL while its result waits: that result is written, under the
+ * same stored target, and the result checked at the new URL joins it. */
+static void test_monitor_reload_with_a_new_url_keeps_the_pending_result(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor *m = start(f, ONLY_B, 1);
+	sqlite3 *holder = lock_db(f->db);
+
+	assert_int_equal(monitor_reload(m, config(B_MOVED), &err), 0);
+	assert_int_equal(monitor_pending(m), 1);
+	sqlite3_exec(holder, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(holder);
+	f->want = 2;
+	ev_run(f->loop, 0);   /* the check at the new URL */
+	assert_int_equal(monitor_flush(m), 0);
+	monitor_free(m);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM target"), 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result"), 2);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM target WHERE url LIKE '%:13/%'"), 1);
+}
+
 /* What the dashboard's and the daemon's monitor stores is what observe() says of the result. */
 static void test_monitor_stores_what_observe_says(void **state)
 {
@@ -239,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_monitor_reload_against_a_locked_database_keeps_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_removed_target_pending_result_is_written_under_its_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_reload_with_a_new_url_keeps_the_pending_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_stores_what_observe_says, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_history_is_not_a_live_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_checks_running_at_reload_are_applied_or_counted, setup, teardown),

@@ -385,15 +385,20 @@ static void targets_abandon(struct targets *ts, const size_t *to, size_t old_n)
 	free(ts->live);
 }
 
-/* The old arrays give up what moved, and removed targets' keys wait for their pending rows.
- * A kept target's key learns its new project and URL; without memory for them it keeps the old
- * ones, which still name the same stored target. */
+/* The old arrays give up what moved, and the keys no target uses any more (removed targets,
+ * and the old name of a project or URL that changed) wait for their pending rows: a result is
+ * stored with the URL that was checked. Without memory for a new key, a target keeps its old
+ * one, which still names the same stored target. */
 static void swap_targets(struct monitor *m, const struct ht_config *cfg, struct targets *ts, const size_t *to)
 {
 	for (size_t j = 0; j < m->n; j++) {
 		if (to[j] != SIZE_MAX) {
-			if (key_update(m->keys[j], &cfg->targets[to[j]]) < 0)
-				storage_failed(m, "out of memory: a reloaded target keeps its old URL in history");
+			const struct ht_target *t = &cfg->targets[to[j]];
+			struct target_key *k = key_same(m->keys[j], t) ? NULL : key_new(t);
+			if (k) {
+				key_retire(m, m->keys[j]);
+				ts->keys[to[j]] = k;
+			}
 			continue;
 		}
 		state_fini(&m->states[j]);

@@ -11,8 +11,9 @@
 
 #define RETIRED_MAX 8
 
-/* Who a result belongs to in the store. It outlives a reload that removes its target, so the
- * results still waiting for the database are written under the right name. */
+/* Who a result belongs to in the store, and the URL it checked. Never changed: a reload that
+ * removes a target or changes its project or URL gives it a new key, and the old one lives on
+ * until the results still waiting under it are written. */
 struct target_key {
 	char *name;
 	char *project;
@@ -68,7 +69,8 @@ struct monitor {
 
 /* monitor_store.c: between the monitor and the database */
 struct target_key *key_new(const struct ht_target *t);
-int key_update(struct target_key *k, const struct ht_target *t);
+/* k names t as the store knows it (same name, project and URL). */
+bool key_same(const struct target_key *k, const struct ht_target *t);
 void key_free(struct target_key *k);
 /* Room for `extra` more retired keys, taken before anything changes so key_retire cannot fail. */
 int gone_reserve(struct monitor *m, size_t extra);

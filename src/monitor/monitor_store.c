@@ -20,30 +20,23 @@ struct target_key *key_new(const struct ht_target *t)
 {
 	struct target_key *k = calloc(1, sizeof(*k));
 
-	if (k && key_update(k, t) < 0) {
+	if (!k || !(k->name = strdup(t->name)) || !(k->url = strdup(t->display_url)) ||
+	    (t->project && !(k->project = dup_or_null(t->project)))) {
 		key_free(k);
 		return NULL;
 	}
 	return k;
 }
 
-/* A reload may change a target's project or URL: the store learns them when the id is next
- * asked for, as on a fresh start. */
-int key_update(struct target_key *k, const struct ht_target *t)
+static bool same_text(const char *a, const char *b)
 {
-	char *name = strdup(t->name), *project = dup_or_null(t->project), *url = strdup(t->display_url);
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
 
-	if (!name || !url || (t->project && !project)) {
-		free(name);
-		free(project);
-		free(url);
-		return -1;
-	}
-	free(k->name);
-	free(k->project);
-	free(k->url);
-	*k = (struct target_key){ name, project, url, 0 };
-	return 0;
+bool key_same(const struct target_key *k, const struct ht_target *t)
+{
+	return same_text(k->name, t->name) && same_text(k->project, t->project) &&
+	       same_text(k->url, t->display_url);
 }
 
 void key_free(struct target_key *k)
