@@ -147,7 +147,14 @@ static void test_body_many_components_are_bounded(void **state)
 	assert_int_equal(r.ncomps, BODY_MAX_COMPONENTS);
 	assert_int_equal(r.ncomps_seen, 1000);
 	assert_int_equal(r.cls, HT_DEGRADED);
-	assert_true(strlen(r.reason) < sizeof(r.reason));
+	/* The first components are the ones kept, and the reason lists whole findings only: it
+	 * starts with the first and stops before one that would not fit, never in its middle. */
+	assert_string_equal(r.comps[0].name, "c0");
+	assert_string_equal(r.comps[BODY_MAX_COMPONENTS - 1].name, "c31");
+	assert_int_equal(strncmp(r.reason, "c0: down, c1: down", 18), 0);
+	size_t len = strlen(r.reason);
+	assert_true(len > 6);
+	assert_string_equal(r.reason + len - 6, ": down");
 	free(body);
 }
 
@@ -166,6 +173,12 @@ static void test_body_deep_nesting_does_not_crash(void **state)
 		o += (size_t)sprintf(body + o, "}}");
 	sprintf(body + o, "}");
 	assess(body, &r);   /* beyond cJSON's nesting limit: treated as not JSON */
+	/* Healthy because the body was skipped, not because its "ok" was read: the class alone
+	 * would pass either way. */
+	assert_false(r.parsed);
+	assert_false(r.has_status);
+	assert_int_equal(r.ncomps, 0);
+	assert_int_equal(r.ncomps_seen, 0);
 	assert_int_equal(r.cls, HT_HEALTHY);
 	free(body);
 }

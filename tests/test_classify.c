@@ -10,8 +10,10 @@
 
 #define NOW 1800000000
 
+#define TIMEOUT_MS 5000
+
 static const struct ht_rules rules = {
-	.timeout_ms = 5000, .degraded_ms = 1000, .tls_expiry_warn_days = 14, .heartbeat_stale_s = 30,
+	.degraded_ms = 1000, .tls_expiry_warn_days = 14, .heartbeat_stale_s = 30,
 };
 
 struct row {
@@ -94,7 +96,7 @@ static void run_row(const struct row *r)
 	struct ht_verdict v;
 
 	snprintf(res.error, sizeof(res.error), "%s", "detail from curl");
-	classify_result(&res, &rules, NOW, &v);
+	classify_result(&res, &rules, TIMEOUT_MS, NOW, &v);
 	if (v.cls != r->want || !strstr(v.reason, r->reason))
 		fail_msg("%s: got %s \"%s\", want %s \"%s\"", r->what, ht_class_name(v.cls), v.reason,
 			 ht_class_name(r->want), r->reason);
@@ -108,12 +110,10 @@ static void test_classify_every_table_row(void **state)
 
 static void test_classify_timeout_reason_uses_the_targets_timeout(void **state)
 {
-	struct ht_rules r = rules;
 	struct probe_result res = { .outcome = PROBE_TIMEOUT, .total_ms = 2500 };
 	struct ht_verdict v;
 
-	r.timeout_ms = 2500;
-	classify_result(&res, &r, NOW, &v);
+	classify_result(&res, &rules, 2500, NOW, &v);
 	assert_int_equal(v.cls, HT_DEGRADED);
 	assert_string_equal(v.reason, "timeout after 2500 ms");
 }
@@ -124,7 +124,7 @@ static void test_classify_cert_under_a_day_says_hours(void **state)
 				    .cert_expiry = NOW + 5 * 3600 + 10 };
 	struct ht_verdict v;
 
-	classify_result(&res, &rules, NOW, &v);
+	classify_result(&res, &rules, TIMEOUT_MS, NOW, &v);
 	assert_int_equal(v.cls, HT_DEGRADED);
 	assert_string_equal(v.reason, "cert expires in 5 h");
 }
@@ -135,7 +135,7 @@ static void test_classify_reason_lists_worst_first(void **state)
 				    .body = "{\"status\":\"fail\"}", .body_len = 17 };
 	struct ht_verdict v;
 
-	classify_result(&res, &rules, NOW, &v);
+	classify_result(&res, &rules, TIMEOUT_MS, NOW, &v);
 	assert_int_equal(v.cls, HT_DOWN);
 	assert_string_equal(v.reason, "status: fail; slow: 1200 ms > 1000 ms");
 }
@@ -170,7 +170,7 @@ static void test_classify_long_reason_is_cut_between_characters(void **state)
 			o += 3;
 		}
 		r.error[o] = '\0';
-		classify_result(&r, &rules, NOW, &v);
+		classify_result(&r, &rules, TIMEOUT_MS, NOW, &v);
 		assert_true(strlen(v.reason) > 100);
 		assert_true(ends_whole(v.reason));
 	}

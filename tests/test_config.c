@@ -57,13 +57,13 @@ static void test_config_issue_example_parses(void **state)
 	assert_string_equal(t->name, "api-prod");
 	assert_string_equal(t->project, "hivesync");
 	assert_string_equal(t->check_url, "https://api.example.com/health/deep");
-	assert_int_equal(t->rules.timeout_ms, 3000);
+	assert_int_equal(t->probe.timeout_ms, 3000);
 	assert_int_equal(t->rules.degraded_ms, 1000);
 	assert_int_equal(t->interval_s, 60);
-	assert_string_equal(t->ca_file, "/etc/ssl/private-ca.pem");
-	assert_int_equal(t->nheaders, 1);
-	assert_string_equal(t->headers[0].name, "Authorization");
-	assert_string_equal(t->headers[0].value, "Bearer s3cret");
+	assert_string_equal(t->probe.ca_file, "/etc/ssl/private-ca.pem");
+	assert_int_equal(t->probe.nheaders, 1);
+	assert_string_equal(t->probe.headers[0].name, "Authorization");
+	assert_string_equal(t->probe.headers[0].value, "Bearer s3cret");
 	config_free(&cfg);
 }
 
@@ -109,7 +109,7 @@ static void test_config_defaults_apply_to_every_rule(void **state)
 	assert_int_equal(parse(text, &cfg, &err), 0);
 	assert_int_equal(cfg.concurrency, 64);
 	assert_int_equal(cfg.targets[0].interval_s, 60);
-	assert_int_equal(cfg.targets[0].rules.timeout_ms, 5000);
+	assert_int_equal(cfg.targets[0].probe.timeout_ms, 5000);
 	assert_int_equal(cfg.targets[0].rules.degraded_ms, 1000);
 	assert_int_equal(cfg.targets[0].rules.tls_expiry_warn_days, 14);
 	assert_int_equal(cfg.targets[0].rules.heartbeat_stale_s, 30);
@@ -126,9 +126,9 @@ static void test_config_target_header_overrides_default_header(void **state)
 		"\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{\"authorization\":\"Bearer ${API_TOKEN}\"}}]}";
 
 	assert_int_equal(parse(text, &cfg, &err), 0);
-	assert_int_equal(cfg.targets[0].nheaders, 2);
-	assert_string_equal(cfg.targets[0].headers[0].value, "ops");
-	assert_string_equal(cfg.targets[0].headers[1].value, "Bearer s3cret");
+	assert_int_equal(cfg.targets[0].probe.nheaders, 2);
+	assert_string_equal(cfg.targets[0].probe.headers[0].value, "ops");
+	assert_string_equal(cfg.targets[0].probe.headers[1].value, "Bearer s3cret");
 	config_free(&cfg);
 }
 
@@ -299,7 +299,7 @@ static void test_config_header_count_is_bounded(void **state)
 	struct ht_config cfg;
 	struct ht_err err = { "" };
 	assert_int_equal(parse(text, &cfg, &err), 0);
-	assert_int_equal(cfg.targets[0].nheaders, 64);
+	assert_int_equal(cfg.targets[0].probe.nheaders, 64);
 	config_free(&cfg);
 }
 

@@ -39,11 +39,32 @@ static void test_sched_single_target_waits_half_an_interval(void **state)
 }
 
 static int results;
+static enum probe_outcome last_outcome;
 
-static void on_result(void *user, size_t idx, const struct probe_result *r, const struct ht_verdict *v)
+static void on_result(void *user, size_t idx, struct probe_result *r)
 {
 	results++;
+	last_outcome = r->outcome;
 	ev_break(user, EVBREAK_ALL);
+}
+
+static int retired_results;
+
+static void on_retired_result(void *user, size_t idx, struct probe_result *r)
+{
+	retired_results++;
+	ev_break(user, EVBREAK_ALL);
+}
+
+static struct ht_config *refused_config(void)
+{
+	struct ht_err err = { "" };
+	struct ht_config *cfg = calloc(1, sizeof(*cfg));
+	const char *text = "{\"targets\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:9\",\"interval_s\":3600}]}";
+
+	assert_non_null(cfg);
+	assert_int_equal(config_parse(text, strlen(text), "t.json", NULL, cfg, &err), 0);
+	return cfg;
 }
 
 /* A closed loopback port answers at once with a refusal: enough to see the scheduler's rules. */
@@ -51,10 +72,7 @@ static void test_sched_never_runs_one_target_twice_at_once(void **state)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct ht_err err = { "" };
-	struct ht_config *cfg = calloc(1, sizeof(*cfg));
-	const char *text = "{\"targets\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:9\",\"interval_s\":3600}]}";
-
-	assert_int_equal(config_parse(text, strlen(text), "t.json", NULL, cfg, &err), 0);
+	struct ht_config *cfg = refused_config();
 	struct probe *p = probe_new(loop, 4, &err);
 	struct sched *s = sched_new(loop, p, cfg, on_result, loop);
 	assert_int_equal(sched_force(s, 0), 0);
@@ -64,10 +82,38 @@ static void test_sched_never_runs_one_target_twice_at_once(void **state)
 	assert_int_equal(probe_in_flight(p) + probe_queued(p), 1);
 	ev_run(loop, 0);
 	assert_int_equal(results, 1);
+	assert_int_equal(last_outcome, PROBE_REFUSED);   /* the raw result, for the caller to judge */
 	assert_false(sched_in_flight(s, 0));
 	assert_int_equal(sched_force(s, 0), 0);   /* finished: may run again */
 	probe_free(p);
 	sched_free(s);
+	config_free(cfg);   /* the caller's: the scheduler only borrowed it */
+	free(cfg);
+	ev_loop_destroy(loop);
+}
+
+/* A reload retires the scheduler: the check it had running still reports, to the reload's
+ * callback, instead of vanishing. */
+static void test_sched_retired_still_delivers_the_running_check(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct ht_err err = { "" };
+	struct ht_config *cfg = refused_config();
+	struct probe *p = probe_new(loop, 4, &err);
+	struct sched *s = sched_new(loop, p, cfg, on_result, loop);
+
+	results = 0;
+	assert_int_equal(sched_force(s, 0), 0);
+	sched_retire(s, on_retired_result, loop);
+	assert_false(sched_idle(s));
+	ev_run(loop, 0);
+	assert_int_equal(retired_results, 1);
+	assert_int_equal(results, 0);
+	assert_true(sched_idle(s));
+	sched_free(s);
+	probe_free(p);
+	config_free(cfg);
+	free(cfg);
 	ev_loop_destroy(loop);
 }
 
@@ -77,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_sched_spreads_a_thousand_targets_over_the_interval),
 		cmocka_unit_test(test_sched_single_target_waits_half_an_interval),
 		cmocka_unit_test(test_sched_never_runs_one_target_twice_at_once),
+		cmocka_unit_test(test_sched_retired_still_delivers_the_running_check),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

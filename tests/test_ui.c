@@ -571,7 +571,7 @@ static void test_detail_labels_scale_and_cert_warning(void **state)
 {
 	struct screen_fixture *f = *state;
 	struct ht_target tg = { .name = "api", .project = "shop", .display_url = "https://api.test/health",
-				.rules = { .timeout_ms = 2000, .tls_expiry_warn_days = 30 } };
+				.probe = { .timeout_ms = 2000 }, .rules = { .tls_expiry_warn_days = 30 } };
 	struct target_state s;
 	char row[1024];
 	int y;

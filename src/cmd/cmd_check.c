@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "healthtop/core/classify.h"
+#include "healthtop/core/observe.h"
 #include "healthtop/cmd/cli.h"
 #include "healthtop/cmd/cmd.h"
 #include "healthtop/serve/demo.h"
@@ -34,6 +34,7 @@ struct check_run {
 struct check_slot {
 	struct check_run *run;
 	struct report_item *item;
+	struct observation obs;   /* what is printed and stored, judged as the daemon would */
 };
 
 static const char usage[] =
@@ -93,7 +94,9 @@ static void on_checked(void *user, struct probe_result *r)
 	struct check_slot *slot = user;
 	struct report_item *it = slot->item;
 
-	classify_result(r, &it->target->rules, (int64_t)time(NULL), &it->verdict);
+	/* No previous state: `check` reports each result on its own; the store records changes. */
+	observe(it->target, r, NULL, (int64_t)time(NULL), &slot->obs);
+	it->verdict = slot->obs.verdict;
 	it->result = *r;
 	it->result.body = NULL;   /* the probe frees it */
 	it->result.body_len = 0;
@@ -104,16 +107,14 @@ static void on_checked(void *user, struct probe_result *r)
 
 /* Runs every target once, all at once within the concurrency limit. */
 static int sweep(struct ev_loop *loop, const struct ht_config *cfg, unsigned concurrency,
-		 struct report_item *items)
+		 struct report_item *items, struct check_slot *slots)
 {
 	struct check_run run = { loop, items, cfg->ntargets };
-	struct check_slot *slots = calloc(cfg->ntargets, sizeof(*slots));
 	struct ht_err err = { "" };
-	struct probe *p = slots ? probe_new(loop, concurrency, &err) : NULL;
+	struct probe *p = probe_new(loop, concurrency, &err);
 
 	if (!p) {
-		fprintf(stderr, "healthtop: %s\n", slots ? err.msg : "out of memory");
-		free(slots);
+		fprintf(stderr, "healthtop: %s\n", err.msg);
 		return -1;
 	}
 	if (probe_concurrency(p) < concurrency)
@@ -121,23 +122,22 @@ static int sweep(struct ev_loop *loop, const struct ht_config *cfg, unsigned con
 			concurrency, probe_concurrency(p));
 	for (size_t i = 0; i < cfg->ntargets; i++) {
 		items[i].target = &cfg->targets[i];
-		slots[i] = (struct check_slot){ &run, &items[i] };
+		slots[i].run = &run;
+		slots[i].item = &items[i];
 		if (probe_submit(p, &cfg->targets[i], on_checked, &slots[i]) < 0) {
 			fprintf(stderr, "healthtop: out of memory queueing checks\n");
 			probe_free(p);
-			free(slots);
 			return -1;
 		}
 	}
 	if (run.remaining > 0)
 		ev_run(loop, 0);
 	probe_free(p);
-	free(slots);
 	return 0;
 }
 
 /* Storage trouble is reported as such; it never changes what the checks found. */
-static void record(const char *db_path, const struct ht_config *cfg, const struct report_item *items)
+static void record(const char *db_path, const struct ht_config *cfg, const struct check_slot *slots)
 {
 	struct ht_err err = { "" };
 	struct store *s = NULL;
@@ -146,22 +146,10 @@ static void record(const char *db_path, const struct ht_config *cfg, const struc
 	if (!rows || store_open(db_path, &s, &err) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->ntargets; i++) {
-		const struct ht_target *t = items[i].target;
-		const struct probe_result *r = &items[i].result;
+		const struct ht_target *t = slots[i].item->target;
+		rows[i] = slots[i].obs.row;
 		if (store_target_id(s, t->name, t->project, t->display_url, &rows[i].target_id, &err) < 0)
 			goto fail;
-		rows[i].checked_at_ms = r->started_ms;
-		rows[i].cls = items[i].verdict.cls;
-		rows[i].http_code = r->http_code;
-		rows[i].response_ms = r->total_ms;
-		rows[i].dns_ms = r->dns_ms;
-		rows[i].connect_ms = r->connect_ms;
-		rows[i].tls_ms = r->tls_ms;
-		rows[i].ttfb_ms = r->ttfb_ms;
-		rows[i].cert_expiry = r->cert_expiry;
-		rows[i].reason = items[i].verdict.reason;
-		rows[i].error = r->error;
-		rows[i].url = t->display_url;
 	}
 	if (store_append_batch(s, rows, cfg->ntargets, &err) < 0)
 		goto fail;
@@ -196,14 +184,20 @@ int cmd_check(int argc, char **argv)
 	if (cli_load_config(&o.common, loop, &demo, &cfg) < 0 || !(db = cli_db_path(&o.common, dbbuf, sizeof(dbbuf))))
 		goto out;
 	struct report_item *items = calloc(cfg.ntargets, sizeof(*items));
+	struct check_slot *slots = calloc(cfg.ntargets, sizeof(*slots));
 	ev_tstamp t0 = ev_time();
-	if (!items || sweep(loop, &cfg, (unsigned)(o.concurrency ? o.concurrency : cfg.concurrency), items) < 0) {
+	if (!items || !slots ||
+	    sweep(loop, &cfg, (unsigned)(o.concurrency ? o.concurrency : cfg.concurrency), items, slots) < 0) {
+		if (!items || !slots)
+			fprintf(stderr, "healthtop: out of memory\n");
 		free(items);
+		free(slots);
 		rc = HT_EXIT_DOWN;   /* we could not look: do not claim health */
 		goto out;
 	}
 	double elapsed = ev_time() - t0;
-	record(db, &cfg, items);
+	record(db, &cfg, slots);
+	free(slots);
 	if (o.format == FORMAT_JSON)
 		report_json(stdout, items, cfg.ntargets);
 	else

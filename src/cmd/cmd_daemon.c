@@ -43,7 +43,9 @@ static void on_result(void *user, size_t idx, bool changed, enum ht_class from)
 	const struct ht_target *t = monitor_target(d->m, idx);
 	const struct target_state *s = monitor_state(d->m, idx);
 
-	if (s->ring_n == 1)
+	/* The first result this process got, even when history read back at start filled the
+	 * ring: a restarted daemon says what it sees instead of keeping silent until a change. */
+	if (monitor_live_results(d->m, idx) == 1)
 		logf_("%s: %s (%s)", t->name, ht_class_name(s->last.cls), s->last.reason);
 	else if (changed)
 		logf_("%s: %s -> %s (%s)", t->name, ht_class_name(from), ht_class_name(s->last.cls), s->last.reason);
@@ -55,6 +57,12 @@ static void on_storage(void *user, const char *msg)
 		logf_("storage error (results kept in memory and retried): %s", msg);
 	else
 		logf_("storage recovered");
+}
+
+static void on_dropped(void *user, uint64_t count, uint64_t total, const char *why)
+{
+	logf_("%llu results dropped (%llu since start): %s", (unsigned long long)count,
+	      (unsigned long long)total, why);
 }
 
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
@@ -150,6 +158,7 @@ int cmd_daemon(int argc, char **argv)
 		demo_stop(demo);
 		return HT_EXIT_USAGE;
 	}
+	monitor_set_drop_hook(d.m, on_dropped, &d);
 	watch_signals(&d);
 	logf_("started: %zu targets, database %s", n, db);
 	if (monitor_concurrency(d.m) < want)

@@ -34,8 +34,7 @@ static void note(struct findings *fs, enum ht_class cls, const char *fmt, ...)
 	fs->n++;
 }
 
-static void transport_findings(const struct probe_result *r, const struct ht_rules *rules,
-			       struct findings *fs)
+static void transport_findings(const struct probe_result *r, int timeout_ms, struct findings *fs)
 {
 	const char *e = r->error[0] ? r->error : "no detail";
 
@@ -58,7 +57,7 @@ static void transport_findings(const struct probe_result *r, const struct ht_rul
 		note(fs, HT_DOWN, "redirect loop (more than 5 redirects)");
 		break;
 	case PROBE_TIMEOUT:
-		note(fs, HT_DEGRADED, "timeout after %d ms", rules->timeout_ms);
+		note(fs, HT_DEGRADED, "timeout after %d ms", timeout_ms);
 		break;
 	case PROBE_ERROR:
 	default:
@@ -119,13 +118,13 @@ static void join_reasons(const struct findings *fs, char *out, size_t size)
 	}
 }
 
-void classify_result(const struct probe_result *r, const struct ht_rules *rules, int64_t now_s,
-		     struct ht_verdict *v)
+void classify_result(const struct probe_result *r, const struct ht_rules *rules, int timeout_ms,
+		     int64_t now_s, struct ht_verdict *v)
 {
 	struct findings fs = { .n = 0 };
 
 	memset(v, 0, sizeof(*v));
-	transport_findings(r, rules, &fs);
+	transport_findings(r, timeout_ms, &fs);
 	http_findings(r, rules, &fs);
 	if (r->outcome == PROBE_OK) {
 		if (r->body_truncated)

@@ -17,6 +17,7 @@
 /* What a target inherits from "defaults" and may override. */
 struct inherit {
 	int interval_s;
+	int timeout_ms;
 	struct ht_rules rules;
 	const char *path;
 	const cJSON *headers;
@@ -215,7 +216,7 @@ static int get_rules(struct pctx *c, const cJSON *obj, const char *path, struct 
 	const char *ca = NULL;
 
 	if (get_int(c, obj, "interval_s", path, 1, 86400, &in->interval_s) < 0 ||
-	    get_int(c, obj, "timeout_ms", path, 1, 600000, &in->rules.timeout_ms) < 0 ||
+	    get_int(c, obj, "timeout_ms", path, 1, 600000, &in->timeout_ms) < 0 ||
 	    get_int(c, obj, "degraded_ms", path, 1, 600000, &in->rules.degraded_ms) < 0 ||
 	    get_int(c, obj, "tls_expiry_warn_days", path, 0, 3650, &in->rules.tls_expiry_warn_days) < 0 ||
 	    get_int(c, obj, "heartbeat_stale_s", path, 1, 31536000, &in->rules.heartbeat_stale_s) < 0 ||
@@ -273,13 +274,14 @@ static int parse_target(struct pctx *c, const cJSON *obj, size_t idx, const stru
 		return -1;
 	t->interval_s = in.interval_s;
 	t->rules = in.rules;
-	t->insecure = in.insecure;
-	t->ca_file_line = in.ca_file_line;
-	if (in.ca_file && !(t->ca_file = strdup(in.ca_file)))
+	t->probe.timeout_ms = in.timeout_ms;
+	t->probe.insecure = in.insecure;
+	t->probe.ca_file_line = in.ca_file_line;
+	if (in.ca_file && !(t->probe.ca_file = strdup(in.ca_file)))
 		return config_fail(c, path, "out of memory");
-	if (defs->headers && config_add_headers(c, defs->headers, defs->headers_path, t) < 0)
+	if (defs->headers && config_add_headers(c, defs->headers, defs->headers_path, &t->probe) < 0)
 		return -1;
-	if (in.headers && in.headers != defs->headers && config_add_headers(c, in.headers, in.headers_path, t) < 0)
+	if (in.headers && in.headers != defs->headers && config_add_headers(c, in.headers, in.headers_path, &t->probe) < 0)
 		return -1;
 	return 0;
 }
@@ -316,7 +318,8 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 {
 	struct inherit defs = {
 		.interval_s = 60,
-		.rules = { .timeout_ms = 5000, .degraded_ms = 1000, .tls_expiry_warn_days = 14,
+		.timeout_ms = 5000,
+		.rules = { .degraded_ms = 1000, .tls_expiry_warn_days = 14,
 			   .heartbeat_stale_s = 30 },
 		.path = "/health",
 	};
@@ -446,12 +449,12 @@ void config_free(struct ht_config *cfg)
 		free(t->url);
 		free(t->check_url);
 		free(t->display_url);
-		free(t->ca_file);
-		for (size_t h = 0; h < t->nheaders; h++) {
-			free(t->headers[h].name);
-			free(t->headers[h].value);
+		free(t->probe.ca_file);
+		for (size_t h = 0; h < t->probe.nheaders; h++) {
+			free(t->probe.headers[h].name);
+			free(t->probe.headers[h].value);
 		}
-		free(t->headers);
+		free(t->probe.headers);
 	}
 	free(cfg->targets);
 	free(cfg->source);

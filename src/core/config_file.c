@@ -41,9 +41,9 @@ int config_load(const char *path, struct ht_config *cfg, struct ht_err *err)
 	int rc = config_parse(text, len, path, env_lookup, cfg, err);
 	for (size_t i = 0; rc == 0 && i < cfg->ntargets; i++) {
 		const struct ht_target *t = &cfg->targets[i];
-		if (t->ca_file && access(t->ca_file, R_OK) != 0) {
+		if (t->probe.ca_file && access(t->probe.ca_file, R_OK) != 0) {
 			ht_err_set(err, "%s:%d: targets[%zu].ca_file: \"%s\" is not readable: %s", path,
-				   t->ca_file_line, i, t->ca_file, strerror(errno));
+				   t->probe.ca_file_line, i, t->probe.ca_file, strerror(errno));
 			config_free(cfg);
 			rc = -1;
 		}

@@ -68,7 +68,7 @@ static int check_header_names(struct pctx *c, const cJSON *obj, const char *path
 	return 0;
 }
 
-int config_add_headers(struct pctx *c, const cJSON *obj, const char *path, struct ht_target *t)
+int config_add_headers(struct pctx *c, const cJSON *obj, const char *path, struct ht_probe_opts *t)
 {
 	if (check_header_names(c, obj, path) < 0)
 		return -1;

@@ -24,7 +24,7 @@ int config_fail(struct pctx *c, const char *path, const char *fmt, ...)
 void config_quote_url(const char *url, char *out, size_t size);
 
 /* Adds the headers of `obj` (at `path`) to t; a name already there is replaced. */
-int config_add_headers(struct pctx *c, const cJSON *obj, const char *path, struct ht_target *t);
+int config_add_headers(struct pctx *c, const cJSON *obj, const char *path, struct ht_probe_opts *t);
 
 /* Checks url, builds check_url and display_url, and fills project from the host if unset. */
 int config_set_urls(struct pctx *c, const char *path, const char *url, const char *upath,

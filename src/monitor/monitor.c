@@ -1,230 +1,74 @@
 #include "autoconfig.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "healthtop/core/clock.h"
-#include "healthtop/monitor/monitor.h"
-#include "healthtop/probe/probe.h"
-#include "healthtop/sched/sched.h"
+#include "monitor/monitor_priv.h"
 
 #define FLUSH_EVERY_S 1.0
-#define FLUSH_BATCH 512
-#define PENDING_MAX 100000
 #define REFRESH_WINDOW_S 300.0
-#define RETIRED_MAX 8
 #define PRUNE_EVERY_S 600.0
 #define PRUNE_STEP_ROWS 2000
 #define PRUNE_PAUSE_S 0.05
-/* The loop must not wait on another process's lock: probes in flight would overrun their
- * timeouts. A busy database fails fast and the flush is retried a second later. */
-#define WRITE_BUSY_MS 100
 
-struct pending {
-	struct store_row row;
-	char reason[192];
-	char error[192];
-};
-
-struct monitor {
-	struct ev_loop *loop;
-	struct probe *probe;
-	struct sched *sched;
-	struct sched *retired[RETIRED_MAX];
-	size_t nretired;
-	struct target_state *states;
-	int64_t *ids;            /* store ids, 0 until known */
-	size_t n;
-	struct store *store;
-	char db_path[1024];
-	char storage_error[512];
-	struct pending *pending;
-	size_t npending;
-	size_t pending_cap;
-	size_t dropped;
-	ev_timer flush_timer;
-	ev_timer window_timer;
-	ev_timer prune_timer;
-	struct store_retention retention;
-	int64_t window_s;
-	int64_t last_result_ms;
-	struct monitor_hooks hooks;
-};
-
-static void storage_failed(struct monitor *m, const char *msg)
+/* Every result, from the current config or a retired one, is judged here and only here. t is
+ * the target as it was checked; idx its place in the current config. */
+static void apply_result(struct monitor *m, size_t idx, const struct ht_target *t,
+			 const struct probe_result *r)
 {
-	bool news = strcmp(m->storage_error, msg) != 0;
+	struct target_state *s = &m->states[idx];
+	struct observation o;
 
-	snprintf(m->storage_error, sizeof(m->storage_error), "%s", msg);
-	if (news && m->hooks.on_storage)
-		m->hooks.on_storage(m->hooks.user, m->storage_error);
+	observe(t, r, s, clock_wall_ms() / 1000, &o);
+	state_add_sample(s, o.row.checked_at_ms, o.latency_ms, o.verdict.cls);
+	if (state_set_last(s, &o.last, o.verdict.body.comps, o.verdict.body.ncomps) < 0)
+		state_set_last(s, &o.last, NULL, 0);   /* no memory for the components: the rest still */
+	state_window_add(s, o.verdict.cls, o.latency_ms >= 0 ? hist_bucket(o.latency_ms) : -1, 1);
+	m->live[idx]++;
+	if (o.row.checked_at_ms > m->last_result_ms)
+		m->last_result_ms = o.row.checked_at_ms;
+	queue_row(m, idx, &o);
+	if (m->hooks.on_result)
+		m->hooks.on_result(m->hooks.user, idx, o.changed, o.from);
 }
 
-static void storage_ok(struct monitor *m)
-{
-	if (m->storage_error[0] == '\0')
-		return;
-	m->storage_error[0] = '\0';
-	if (m->hooks.on_storage)
-		m->hooks.on_storage(m->hooks.user, NULL);
-}
-
-static const struct ht_config *cfg_of(const struct monitor *m)
-{
-	return sched_config(m->sched);
-}
-
-/* Opens the store if needed and learns every target's id. */
-static int ensure_store(struct monitor *m)
-{
-	struct ht_err err = { "" };
-	const struct ht_config *cfg = cfg_of(m);
-
-	if (!m->store) {
-		if (store_open(m->db_path, &m->store, &err) < 0) {
-			storage_failed(m, err.msg);
-			return -1;
-		}
-		store_set_busy_timeout(m->store, WRITE_BUSY_MS);
-	}
-	for (size_t i = 0; i < m->n; i++) {
-		const struct ht_target *t = &cfg->targets[i];
-		if (m->ids[i] == 0 && store_target_id(m->store, t->name, t->project, t->display_url, &m->ids[i], &err) < 0) {
-			storage_failed(m, err.msg);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-struct replay {
-	struct state_sample samples[STATE_RING];
-	size_t n;
-	struct state_last last;
-};
-
-static void collect_recent(void *user, const struct store_read_row *row)
-{
-	struct replay *rp = user;
-
-	if (rp->n == 0) {
-		rp->last = (struct state_last){
-			.at_ms = row->checked_at_ms, .cls = row->cls, .http_code = row->http_code,
-			.total_ms = (float)row->response_ms, .dns_ms = (float)row->dns_ms,
-			.connect_ms = (float)row->connect_ms, .tls_ms = (float)row->tls_ms,
-			.ttfb_ms = (float)row->ttfb_ms, .cert_expiry = row->cert_expiry,
-		};
-		snprintf(rp->last.reason, sizeof(rp->last.reason), "%s", row->reason);
-	}
-	if (rp->n < STATE_RING)
-		rp->samples[rp->n++] = (struct state_sample){
-			row->checked_at_ms, row->http_code > 0 ? (float)row->response_ms : -1.0f, (uint8_t)row->cls };
-}
-
-/* The past on screen at once: the newest results of each target, oldest first. */
-static void load_history(struct monitor *m, size_t i)
-{
-	struct replay *rp = calloc(1, sizeof(*rp));
-	struct ht_err err = { "" };
-
-	if (!rp || !m->store || m->ids[i] == 0) {
-		free(rp);
-		return;
-	}
-	if (store_recent(m->store, m->ids[i], STATE_RING, collect_recent, rp, &err) < 0)
-		storage_failed(m, err.msg);
-	for (size_t k = rp->n; k-- > 0;)
-		state_add_sample(&m->states[i], rp->samples[k].at_ms, rp->samples[k].ms, rp->samples[k].cls);
-	if (rp->n > 0) {
-		state_set_last(&m->states[i], &rp->last, NULL, 0);
-		if (rp->last.at_ms > m->last_result_ms)
-			m->last_result_ms = rp->last.at_ms;
-	}
-	free(rp);
-}
-
-static void queue_row(struct monitor *m, size_t idx, const struct probe_result *r, const struct ht_verdict *v)
-{
-	struct pending *p;
-
-	if (m->npending == m->pending_cap) {
-		size_t cap = m->pending_cap ? m->pending_cap * 2 : 64;
-		struct pending *np = cap <= PENDING_MAX ? realloc(m->pending, cap * sizeof(*np)) : NULL;
-		if (!np) {   /* storage has been failing for a long while: keep the newest in memory only */
-			m->dropped++;
-			return;
-		}
-		m->pending = np;
-		m->pending_cap = cap;
-	}
-	p = &m->pending[m->npending++];
-	p->row = (struct store_row){
-		.target_id = (int64_t)idx,   /* resolved to the store id at flush */
-		.checked_at_ms = r->started_ms, .cls = v->cls, .http_code = r->http_code,
-		.response_ms = r->total_ms, .dns_ms = r->dns_ms, .connect_ms = r->connect_ms,
-		.tls_ms = r->tls_ms, .ttfb_ms = r->ttfb_ms, .cert_expiry = r->cert_expiry,
-		.url = cfg_of(m)->targets[idx].display_url,
-	};
-	snprintf(p->reason, sizeof(p->reason), "%s", v->reason);
-	snprintf(p->error, sizeof(p->error), "%s", r->error);
-	if (m->npending >= FLUSH_BATCH)
-		monitor_flush(m);
-	else if (!ev_is_active(&m->flush_timer))
-		ev_timer_start(m->loop, &m->flush_timer);
-}
-
-static void on_result(void *user, size_t idx, const struct probe_result *r, const struct ht_verdict *v)
+static void on_result(void *user, size_t idx, struct probe_result *r)
 {
 	struct monitor *m = user;
-	struct target_state *s = &m->states[idx];
-	struct state_last last = {
-		.at_ms = r->started_ms, .cls = v->cls, .http_code = r->http_code,
-		.total_ms = (float)r->total_ms, .dns_ms = (float)r->dns_ms, .connect_ms = (float)r->connect_ms,
-		.tls_ms = (float)r->tls_ms, .ttfb_ms = (float)r->ttfb_ms, .cert_expiry = r->cert_expiry,
-	};
-	enum ht_class from = s->checked ? s->last.cls : v->cls;
-	double ms = r->http_code > 0 ? r->total_ms : -1;   /* latency only when something answered */
 
-	snprintf(last.reason, sizeof(last.reason), "%s", v->reason);
-	bool changed = state_add_sample(s, r->started_ms, ms, v->cls);
-	state_set_last(s, &last, v->body.comps, v->body.ncomps);
-	state_window_add(s, v->cls, ms >= 0 ? hist_bucket(ms) : -1, 1);
-	if (r->started_ms > m->last_result_ms)
-		m->last_result_ms = r->started_ms;
-	queue_row(m, idx, r, v);
-	if (m->hooks.on_result)
-		m->hooks.on_result(m->hooks.user, idx, changed, from);
+	apply_result(m, idx, &m->cfg->targets[idx], r);
 }
 
-int monitor_flush(struct monitor *m)
+static ssize_t find_name(const struct ht_config *cfg, const char *name)
 {
-	struct ht_err err = { "" };
-	struct store_row *rows;
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		if (strcmp(cfg->targets[i].name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
 
-	if (m->npending == 0)
-		return 0;
-	if (ensure_store(m) < 0)
-		return -1;
-	rows = malloc(m->npending * sizeof(*rows));
-	if (!rows) {
-		storage_failed(m, "out of memory writing results");
-		return -1;
+/* A check started before a reload: it counts for the target of the same name, if any is left. */
+static void on_retired_result(void *user, size_t idx, struct probe_result *r)
+{
+	struct retired *rt = user;
+	const struct ht_target *t = &rt->cfg->targets[idx];
+	ssize_t now_at = find_name(rt->m->cfg, t->name);
+
+	if (now_at < 0) {
+		drop_results(rt->m, 1, "its target was removed by a reload while it was being checked");
+		return;
 	}
-	for (size_t i = 0; i < m->npending; i++) {
-		rows[i] = m->pending[i].row;
-		rows[i].target_id = m->ids[m->pending[i].row.target_id];
-		rows[i].reason = m->pending[i].reason;
-		rows[i].error = m->pending[i].error;
-	}
-	int rc = store_append_batch(m->store, rows, m->npending, &err);
-	free(rows);
-	if (rc < 0) {
-		storage_failed(m, err.msg);
-		return -1;
-	}
-	m->npending = 0;
-	storage_ok(m);
-	return 0;
+	sched_adopt(rt->m->sched, (size_t)now_at, false);
+	apply_result(rt->m, (size_t)now_at, t, r);
+}
+
+static void retired_free(struct retired *rt)
+{
+	sched_free(rt->sched);
+	config_free(rt->cfg);
+	free(rt->cfg);
+	free(rt);
 }
 
 static void reap_retired(struct monitor *m)
@@ -232,8 +76,8 @@ static void reap_retired(struct monitor *m)
 	size_t k = 0;
 
 	for (size_t i = 0; i < m->nretired; i++) {
-		if (sched_idle(m->retired[i]))
-			sched_free(m->retired[i]);
+		if (sched_idle(m->retired[i]->sched))
+			retired_free(m->retired[i]);
 		else
 			m->retired[k++] = m->retired[i];
 	}
@@ -290,7 +134,7 @@ int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
 	monitor_flush(m);
 	if (ensure_store(m) == 0) {
 		for (size_t i = 0; i < m->n; i++)
-			w.map[i] = (struct id_index){ m->ids[i], i };
+			w.map[i] = (struct id_index){ m->keys[i]->id, i };
 		qsort(w.map, m->n, sizeof(*w.map), cmp_id);
 		int64_t now = clock_wall_ms();
 		rc = store_window(m->store, now - window_s * 1000, now, add_window_row, &w, err);
@@ -299,9 +143,10 @@ int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
 	}
 	/* Results not yet written still count. */
 	for (size_t i = 0; i < m->npending; i++) {
-		const struct store_row *r = &m->pending[i].row;
-		state_window_add(&m->states[r->target_id], r->cls,
-				 r->http_code > 0 ? hist_bucket(r->response_ms) : -1, 1);
+		const struct pending *p = &m->pending[i];
+		if (p->idx != SIZE_MAX)
+			state_window_add(&m->states[p->idx], p->row.cls,
+					 p->row.http_code > 0 ? hist_bucket(p->row.response_ms) : -1, 1);
 	}
 	free(w.map);
 	return rc;
@@ -335,39 +180,75 @@ static void on_prune_timer(struct ev_loop *loop, ev_timer *t, int revents)
 	ev_timer_start(loop, t);
 }
 
-static int alloc_targets(struct monitor *m, size_t n)
+/* Per-target arrays for a config of n targets; keys are filled by the caller. */
+struct targets {
+	struct target_state *states;
+	struct target_key **keys;
+	uint64_t *live;
+	size_t n;
+};
+
+static int targets_alloc(struct targets *ts, size_t n)
 {
-	m->states = calloc(n ? n : 1, sizeof(*m->states));
-	m->ids = calloc(n ? n : 1, sizeof(*m->ids));
-	m->n = n;
-	for (size_t i = 0; m->states && i < n; i++)
-		state_init(&m->states[i]);
-	return m->states && m->ids ? 0 : -1;
+	ts->states = calloc(n ? n : 1, sizeof(*ts->states));
+	ts->keys = calloc(n ? n : 1, sizeof(*ts->keys));
+	ts->live = calloc(n ? n : 1, sizeof(*ts->live));
+	ts->n = n;
+	if (!ts->states || !ts->keys || !ts->live) {
+		free(ts->states);
+		free(ts->keys);
+		free(ts->live);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_retention(struct monitor *m)
+{
+	const struct ht_retention *r = &m->cfg->retention;
+
+	m->retention = (struct store_retention){ r->raw_days, r->hourly_days, r->daily_days };
+}
+
+static int monitor_init(struct monitor *m, struct ev_loop *loop, struct ht_config *cfg, struct ht_err *err)
+{
+	struct targets ts;
+
+	m->loop = loop;
+	m->cfg = cfg;
+	if (targets_alloc(&ts, cfg->ntargets) < 0)
+		return -1;
+	m->states = ts.states;
+	m->keys = ts.keys;
+	m->live = ts.live;
+	m->n = ts.n;
+	for (size_t i = 0; i < m->n; i++)
+		if (!(m->keys[i] = key_new(&cfg->targets[i])))
+			return -1;
+	if (!(m->probe = probe_new(loop, (unsigned)cfg->concurrency, err)))
+		return -2;
+	if (!(m->sched = sched_new(loop, m->probe, cfg, on_result, m)))
+		return -1;
+	return 0;
 }
 
 struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const char *db_path,
 			    const struct monitor_hooks *hooks, struct ht_err *err)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
+	int rc = m ? monitor_init(m, loop, cfg, err) : -1;
 
-	if (!m || alloc_targets(m, cfg->ntargets) < 0 ||
-	    !(m->probe = probe_new(loop, (unsigned)cfg->concurrency, err)) ||
-	    !(m->sched = sched_new(loop, m->probe, cfg, on_result, m))) {
-		if (!m || !m->sched) {
+	if (rc < 0) {
+		if (rc == -1)
+			ht_err_set(err, "out of memory starting the monitor");
+		if (m)
+			monitor_free(m);   /* frees cfg too */
+		else {
 			config_free(cfg);
 			free(cfg);
 		}
-		if (m) {
-			probe_free(m->probe);
-			free(m->pending);
-			free(m->states);
-			free(m->ids);
-			free(m);
-		}
-		ht_err_set(err, "out of memory starting the monitor");
 		return NULL;
 	}
-	m->loop = loop;
 	monitor_set_hooks(m, hooks);
 	m->window_s = 3600;
 	snprintf(m->db_path, sizeof(m->db_path), "%s", db_path);
@@ -377,8 +258,7 @@ struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const c
 	m->window_timer.data = m;
 	ev_timer_init(&m->prune_timer, on_prune_timer, 5.0, 0.0);
 	m->prune_timer.data = m;
-	m->retention = (struct store_retention){ cfg->retention.raw_days, cfg->retention.hourly_days,
-						 cfg->retention.daily_days };
+	set_retention(m);
 	if (ensure_store(m) == 0)
 		for (size_t i = 0; i < m->n; i++)
 			load_history(m, i);
@@ -403,6 +283,12 @@ void monitor_set_hooks(struct monitor *m, const struct monitor_hooks *hooks)
 	m->hooks = hooks ? *hooks : none;
 }
 
+void monitor_set_drop_hook(struct monitor *m, monitor_drop_fn fn, void *user)
+{
+	m->on_dropped = fn;
+	m->drop_user = user;
+}
+
 bool monitor_in_flight(const struct monitor *m, size_t i)
 {
 	return sched_in_flight(m->sched, i);
@@ -420,12 +306,17 @@ size_t monitor_count(const struct monitor *m)
 
 const struct ht_target *monitor_target(const struct monitor *m, size_t i)
 {
-	return &cfg_of(m)->targets[i];
+	return &m->cfg->targets[i];
 }
 
 const struct target_state *monitor_state(const struct monitor *m, size_t i)
 {
 	return &m->states[i];
+}
+
+uint64_t monitor_live_results(const struct monitor *m, size_t i)
+{
+	return i < m->n ? m->live[i] : 0;
 }
 
 int64_t monitor_last_result_ms(const struct monitor *m)
@@ -458,53 +349,116 @@ void monitor_force_all(struct monitor *m)
 	sched_force_all(m->sched);
 }
 
-static ssize_t find_name(const struct ht_config *cfg, const char *name)
+/* Moves what is known of each target that keeps its name into ts; to[j] is where old target j
+ * went (SIZE_MAX: removed). */
+static int carry_over(struct monitor *m, const struct ht_config *cfg, struct targets *ts, size_t *to)
 {
-	for (size_t i = 0; i < cfg->ntargets; i++)
-		if (strcmp(cfg->targets[i].name, name) == 0)
-			return (ssize_t)i;
-	return -1;
+	for (size_t j = 0; j < m->n; j++)
+		to[j] = SIZE_MAX;
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		ssize_t j = find_name(m->cfg, cfg->targets[i].name);
+		if (j < 0) {
+			state_init(&ts->states[i]);
+			ts->keys[i] = key_new(&cfg->targets[i]);
+		} else {
+			ts->states[i] = m->states[j];
+			ts->keys[i] = m->keys[j];
+			ts->live[i] = m->live[j];
+			to[j] = i;
+		}
+		if (!ts->keys[i])
+			return -1;
+	}
+	return 0;
 }
 
+/* Undoes carry_over: the old arrays still hold everything that moved. */
+static void targets_abandon(struct targets *ts, const size_t *to, size_t old_n)
+{
+	for (size_t j = 0; j < old_n; j++)
+		if (to[j] != SIZE_MAX)
+			ts->keys[to[j]] = NULL;
+	for (size_t i = 0; i < ts->n; i++)
+		key_free(ts->keys[i]);
+	free(ts->states);
+	free(ts->keys);
+	free(ts->live);
+}
+
+/* The old arrays give up what moved, and the keys no target uses any more (removed targets,
+ * and the old name of a project or URL that changed) wait for their pending rows: a result is
+ * stored with the URL that was checked. Without memory for a new key, a target keeps its old
+ * one, which still names the same stored target. */
+static void swap_targets(struct monitor *m, const struct ht_config *cfg, struct targets *ts, const size_t *to)
+{
+	for (size_t j = 0; j < m->n; j++) {
+		if (to[j] != SIZE_MAX) {
+			const struct ht_target *t = &cfg->targets[to[j]];
+			struct target_key *k = key_same(m->keys[j], t) ? NULL : key_new(t);
+			if (k) {
+				key_retire(m, m->keys[j]);
+				ts->keys[to[j]] = k;
+			}
+			continue;
+		}
+		state_fini(&m->states[j]);
+		key_retire(m, m->keys[j]);
+	}
+	for (size_t i = 0; i < m->npending; i++) {
+		struct pending *p = &m->pending[i];
+		p->idx = p->idx == SIZE_MAX ? SIZE_MAX : to[p->idx];
+	}
+	free(m->states);
+	free(m->keys);
+	free(m->live);
+	m->states = ts->states;
+	m->keys = ts->keys;
+	m->live = ts->live;
+	m->n = ts->n;
+}
+
+/* Pending rows are never thrown away here: they keep their target's key and are written by the
+ * next flush that succeeds, whatever the reload changed. */
 int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 {
-	struct monitor fresh = { .n = 0 };
-	struct sched *next;
-	const struct ht_config *old = cfg_of(m);
+	struct targets ts;
+	struct retired *rt;
+	size_t *to;
+	struct sched *next = NULL;
 
 	reap_retired(m);
 	if (m->nretired == RETIRED_MAX) {
 		ht_err_set(err, "too many reloads while checks are still running; try again");
 		return -1;
 	}
-	monitor_flush(m);   /* pending rows refer to the old targets' positions */
-	if (alloc_targets(&fresh, cfg->ntargets) < 0 || !(next = sched_new(m->loop, m->probe, cfg, on_result, m))) {
-		free(fresh.states);
-		free(fresh.ids);
+	monitor_flush(m);   /* not needed for correctness: a failure here keeps them pending */
+	rt = malloc(sizeof(*rt));
+	to = malloc((m->n ? m->n : 1) * sizeof(*to));
+	if (!rt || !to || gone_reserve(m, m->n) < 0 || targets_alloc(&ts, cfg->ntargets) < 0) {
+		free(rt);
+		free(to);
 		ht_err_set(err, "out of memory reloading");
 		return -1;
 	}
-	for (size_t i = 0; i < cfg->ntargets; i++) {
-		ssize_t j = find_name(old, cfg->targets[i].name);
-		if (j >= 0) {   /* same target: keep what we know of it */
-			fresh.states[i] = m->states[j];
-			state_init(&m->states[j]);
-		}
+	if (carry_over(m, cfg, &ts, to) < 0 || !(next = sched_new(m->loop, m->probe, cfg, on_result, m))) {
+		targets_abandon(&ts, to, m->n);
+		free(rt);
+		free(to);
+		ht_err_set(err, "out of memory reloading");
+		return -1;
 	}
-	for (size_t i = 0; i < m->n; i++)
-		state_fini(&m->states[i]);
-	free(m->states);
-	free(m->ids);
-	m->states = fresh.states;
-	m->ids = fresh.ids;
-	m->n = fresh.n;
-	m->npending = 0;
-	sched_retire(m->sched);
-	m->retired[m->nretired++] = m->sched;
+	for (size_t j = 0; j < m->n; j++)   /* what the old config has running, the new one waits for */
+		if (to[j] != SIZE_MAX)
+			sched_adopt(next, to[j], sched_in_flight(m->sched, j));
+	swap_targets(m, cfg, &ts, to);
+	free(to);
+	*rt = (struct retired){ m, m->sched, m->cfg };
+	sched_retire(m->sched, on_retired_result, rt);
+	m->retired[m->nretired++] = rt;
 	m->sched = next;
+	m->cfg = cfg;
 	probe_set_concurrency(m->probe, (unsigned)cfg->concurrency);
-	m->retention = (struct store_retention){ cfg->retention.raw_days, cfg->retention.hourly_days,
-						 cfg->retention.daily_days };
+	set_retention(m);
 	if (ensure_store(m) == 0)
 		for (size_t i = 0; i < m->n; i++)
 			if (m->states[i].ring_n == 0)
@@ -517,19 +471,26 @@ void monitor_free(struct monitor *m)
 {
 	if (!m)
 		return;
-	monitor_flush(m);
+	if (monitor_flush(m) < 0)
+		drop_results(m, m->npending, "the database could not be written before exit");
 	ev_timer_stop(m->loop, &m->flush_timer);
 	ev_timer_stop(m->loop, &m->window_timer);
 	ev_timer_stop(m->loop, &m->prune_timer);
 	probe_free(m->probe);   /* no check completes after this */
 	for (size_t i = 0; i < m->nretired; i++)
-		sched_free(m->retired[i]);
+		retired_free(m->retired[i]);
 	sched_free(m->sched);
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		state_fini(&m->states[i]);
+		key_free(m->keys ? m->keys[i] : NULL);
+	}
+	free_gone_keys(m);
 	store_close(m->store);
+	config_free(m->cfg);
+	free(m->cfg);
 	free(m->states);
-	free(m->ids);
+	free(m->keys);
+	free(m->live);
 	free(m->pending);
 	free(m);
 }

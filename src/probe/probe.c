@@ -212,10 +212,10 @@ static void finish_job(struct probe_job *j, CURLcode rc)
 	/* A status seen before a failure mid-body would claim a response that never completed. */
 	if (r->outcome != PROBE_OK && r->outcome != PROBE_TIMEOUT && r->outcome != PROBE_REDIRECTS)
 		r->http_code = 0;
-	curl_multi_remove_handle(p->multi, j->easy);
+	bool detached = curl_multi_remove_handle(p->multi, j->easy) == CURLM_OK;
 	curl_slist_free_all(j->headers);
 	j->headers = NULL;
-	if (p->nidle < p->concurrency) {
+	if (detached && p->nidle < p->concurrency) {   /* a handle curl still holds is never reused */
 		curl_easy_reset(j->easy);
 		p->idle[p->nidle++] = j->easy;
 	} else {
@@ -249,10 +249,10 @@ static struct curl_slist *build_headers(const struct ht_target *t)
 	bool has_accept = false;
 	char line[8448];
 
-	for (size_t i = 0; i < t->nheaders; i++) {
-		if (strcasecmp(t->headers[i].name, "Accept") == 0)
+	for (size_t i = 0; i < t->probe.nheaders; i++) {
+		if (strcasecmp(t->probe.headers[i].name, "Accept") == 0)
 			has_accept = true;
-		snprintf(line, sizeof(line), "%s: %s", t->headers[i].name, t->headers[i].value);
+		snprintf(line, sizeof(line), "%s: %s", t->probe.headers[i].name, t->probe.headers[i].value);
 		if (!(n = curl_slist_append(l, line)))
 			goto oom;
 		l = n;
@@ -301,7 +301,7 @@ static int set_options(struct probe_job *j)
 	SET(CURLOPT_ERRORBUFFER, j->errbuf);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_HTTPGET, 1L);
-	SET(CURLOPT_TIMEOUT_MS, (long)t->rules.timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, (long)t->probe.timeout_ms);
 	SET(CURLOPT_FOLLOWLOCATION, 1L);
 	SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -316,10 +316,10 @@ static int set_options(struct probe_job *j)
 	SET(CURLOPT_FRESH_CONNECT, 1L);
 	SET(CURLOPT_FORBID_REUSE, 1L);
 	SET(CURLOPT_CERTINFO, 1L);
-	if (t->ca_file)
-		SET(CURLOPT_CAINFO, t->ca_file);
-	SET(CURLOPT_SSL_VERIFYPEER, t->insecure ? 0L : 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, t->insecure ? 0L : 2L);
+	if (t->probe.ca_file)
+		SET(CURLOPT_CAINFO, t->probe.ca_file);
+	SET(CURLOPT_SSL_VERIFYPEER, t->probe.insecure ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, t->probe.insecure ? 0L : 2L);
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
 }
@@ -338,8 +338,12 @@ static void start_job(struct probe *p, struct probe_job *j)
 		return;
 	}
 	j->res.started_ms = clock_wall_ms();
-	if (curl_multi_add_handle(p->multi, j->easy) != CURLM_OK)
-		fail_job_now(j, "cannot start the transfer");
+	CURLMcode mc = curl_multi_add_handle(p->multi, j->easy);
+	if (mc != CURLM_OK) {
+		char why[128];
+		snprintf(why, sizeof(why), "cannot start the transfer: %s", curl_multi_strerror(mc));
+		fail_job_now(j, why);
+	}
 }
 
 static void admit(struct probe *p)
@@ -366,25 +370,58 @@ static void drain_done(struct probe *p)
 	admit(p);
 }
 
+/* Its failure is checked and let be: curl_easy_cleanup, which always follows, detaches a handle
+ * that curl would not let go of here. */
+static void detach_for_cleanup(struct probe *p, CURL *e)
+{
+	if (curl_multi_remove_handle(p->multi, e) != CURLM_OK)
+		return;
+}
+
+/* curl's multi handle failed and cannot say which transfer it was driving: every transfer in
+ * flight ends now with an error result (a target shows the engine's trouble, it never waits for
+ * an answer that will not come). Its done callbacks may start new checks: those are kept. */
+static void fail_flying(struct probe *p, CURLMcode mc)
+{
+	struct job_list doomed = p->flying;
+	struct probe_job *j;
+	char why[160];
+
+	snprintf(why, sizeof(why), "probe engine error: %s", curl_multi_strerror(mc));
+	p->flying = (struct job_list){ NULL, NULL, 0 };
+	while ((j = doomed.head)) {
+		list_remove(&doomed, j);
+		list_push(&p->flying, j);   /* fail_job_now takes it off the list it is on */
+		detach_for_cleanup(p, j->easy);
+		fail_job_now(j, why);
+	}
+}
+
+static void socket_action(struct probe *p, curl_socket_t fd, int action)
+{
+	int running;
+	CURLMcode mc = curl_multi_socket_action(p->multi, fd, action, &running);
+
+	drain_done(p);   /* what finished before the failure keeps its real result */
+	if (mc != CURLM_OK) {
+		fail_flying(p, mc);
+		admit(p);
+	}
+}
+
 static void on_sock_event(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct sock_watch *w = io->data;
 	struct probe *p = w->p;   /* w may be freed by socket_action below */
 	int action = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) |
 		     ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-	int running;
 
-	curl_multi_socket_action(p->multi, io->fd, action, &running);
-	drain_done(p);
+	socket_action(p, io->fd, action);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	struct probe *p = t->data;
-	int running;
-
-	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	drain_done(p);
+	socket_action(t->data, CURL_SOCKET_TIMEOUT, 0);
 }
 
 /* curl asks us to watch a socket; we only (un)register watchers here. */
@@ -404,9 +441,12 @@ static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void 
 	if (!w) {
 		w = calloc(1, sizeof(*w));
 		if (!w)
-			return -1;
+			return -1;   /* curl aborts the transfer: its result says so */
 		w->p = p;
-		curl_multi_assign(p->multi, s, w);
+		if (curl_multi_assign(p->multi, s, w) != CURLM_OK) {
+			free(w);
+			return -1;
+		}
 	} else {
 		ev_io_stop(p->loop, &w->io);
 	}
@@ -472,10 +512,14 @@ struct probe *probe_new(struct ev_loop *loop, unsigned concurrency, struct ht_er
 	snprintf(p->user_agent, sizeof(p->user_agent), "healthtop/%s", PACKAGE_VERSION);
 	ev_timer_init(&p->timer, on_timer, 0.0, 0.0);
 	p->timer.data = p;
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	if (curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
+	    curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p) != CURLM_OK ||
+	    curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
+	    curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p) != CURLM_OK) {
+		ht_err_set(err, "libcurl refused the event-loop callbacks");
+		probe_free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -530,7 +574,7 @@ void probe_free(struct probe *p)
 		return;
 	while ((j = p->flying.head)) {
 		list_remove(&p->flying, j);
-		curl_multi_remove_handle(p->multi, j->easy);
+		detach_for_cleanup(p, j->easy);
 		curl_easy_cleanup(j->easy);
 		curl_slist_free_all(j->headers);
 		probe_result_fini(&j->res);
@@ -543,7 +587,8 @@ void probe_free(struct probe *p)
 	for (size_t i = 0; i < p->nidle; i++)
 		curl_easy_cleanup(p->idle[i]);
 	ev_timer_stop(p->loop, &p->timer);
-	curl_multi_cleanup(p->multi);
+	if (curl_multi_cleanup(p->multi) != CURLM_OK)
+		p->multi = NULL;   /* only an unknown handle fails here: nothing is left to undo */
 	free(p->idle);
 	free(p);
 }

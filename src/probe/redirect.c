@@ -57,7 +57,7 @@ void redirect_judge(const struct ht_target *t, const char *to, char *why, size_t
 		snprintf(why, size, "redirect to %s not followed: not a URL we can check", shown);
 	else if (strcasecmp(from.scheme, "https") == 0 && strcasecmp(next.scheme, "https") != 0)
 		snprintf(why, size, "redirect from https to %s not followed", shown);
-	else if (t->nheaders > 0 && !same_host(&from, &next))
+	else if (t->probe.nheaders > 0 && !same_host(&from, &next))
 		snprintf(why, size, "redirect to %s not followed: configured headers stay with %s", shown,
 			 from.host);
 	origin_fini(&from);

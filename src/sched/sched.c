@@ -1,6 +1,5 @@
 #include "autoconfig.h"
 #include <stdlib.h>
-#include <time.h>
 #include "healthtop/sched/sched.h"
 
 struct sched_slot {
@@ -8,15 +7,15 @@ struct sched_slot {
 	size_t idx;
 	ev_timer timer;
 	bool in_flight;
+	bool adopted;   /* a check started before a reload runs for it: not started twice */
 };
 
 struct sched {
 	struct ev_loop *loop;
 	struct probe *probe;
-	struct ht_config *cfg;
+	const struct ht_config *cfg;
 	struct sched_slot *slots;
 	size_t in_flight;
-	bool retiring;
 	sched_result_fn fn;
 	void *user;
 };
@@ -32,8 +31,6 @@ static void free_now(struct sched *s)
 {
 	for (size_t i = 0; i < s->cfg->ntargets; i++)
 		ev_timer_stop(s->loop, &s->slots[i].timer);
-	config_free(s->cfg);
-	free(s->cfg);
 	free(s->slots);
 	free(s);
 }
@@ -42,21 +39,17 @@ static void on_probe_done(void *user, struct probe_result *r)
 {
 	struct sched_slot *slot = user;
 	struct sched *s = slot->s;
-	struct ht_verdict v;
 
 	slot->in_flight = false;
 	s->in_flight--;
-	if (s->retiring)
-		return;
-	classify_result(r, &s->cfg->targets[slot->idx].rules, (int64_t)time(NULL), &v);
-	s->fn(s->user, slot->idx, r, &v);
+	s->fn(s->user, slot->idx, r);
 }
 
 static int submit(struct sched_slot *slot)
 {
 	struct sched *s = slot->s;
 
-	if (slot->in_flight)
+	if (slot->in_flight || slot->adopted)
 		return 1;
 	slot->in_flight = true;
 	s->in_flight++;
@@ -73,7 +66,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 	submit(t->data);   /* a check still running is not started twice */
 }
 
-struct sched *sched_new(struct ev_loop *loop, struct probe *p, struct ht_config *cfg,
+struct sched *sched_new(struct ev_loop *loop, struct probe *p, const struct ht_config *cfg,
 			sched_result_fn fn, void *user)
 {
 	struct sched *s = calloc(1, sizeof(*s));
@@ -121,19 +114,21 @@ void sched_force_all(struct sched *s)
 
 bool sched_in_flight(const struct sched *s, size_t idx)
 {
-	return idx < s->cfg->ntargets && s->slots[idx].in_flight;
+	return idx < s->cfg->ntargets && (s->slots[idx].in_flight || s->slots[idx].adopted);
 }
 
-const struct ht_config *sched_config(const struct sched *s)
+void sched_adopt(struct sched *s, size_t idx, bool running)
 {
-	return s->cfg;
+	if (idx < s->cfg->ntargets)
+		s->slots[idx].adopted = running;
 }
 
-void sched_retire(struct sched *s)
+void sched_retire(struct sched *s, sched_result_fn fn, void *user)
 {
 	for (size_t i = 0; i < s->cfg->ntargets; i++)
 		ev_timer_stop(s->loop, &s->slots[i].timer);
-	s->retiring = true;
+	s->fn = fn;
+	s->user = user;
 }
 
 bool sched_idle(const struct sched *s)

@@ -44,7 +44,7 @@ static int64_t sweep_ms(const struct monitor *m)
 
 	for (size_t i = 0; i < monitor_count(m); i++) {
 		const struct ht_target *t = monitor_target(m, i);
-		int64_t one = (int64_t)t->interval_s * 1000 + t->rules.timeout_ms;
+		int64_t one = (int64_t)t->interval_s * 1000 + t->probe.timeout_ms;
 		longest = one > longest ? one : longest;
 	}
 	return longest;

@@ -7,6 +7,7 @@ then serves until stdin closes or --lifetime seconds pass, whichever comes first
 """
 import argparse
 import gzip
+import select
 import http.server
 import json
 import socket
@@ -22,6 +23,14 @@ BOMB = []   # built at start when --gzip-bomb asks for it (half a second of work
 FLAP = [0]
 FLAP_LOCK = threading.Lock()
 KEYS_SEEN = []   # X-Api-Key values that reached /key, for the redirect tests
+# Counting instead of timing: per route (and ?tag=), requests seen, open now, most open at once,
+# and how many hang requests were open when the first one was given up by its client.
+STATS = {}
+STATS_LOCK = threading.Lock()
+
+
+def stats_for(key):
+    return STATS.setdefault(key, {"seen": 0, "open": 0, "peak": 0, "open_at_first_drop": None})
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -31,8 +40,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def release(self):
+        """The request stops counting as open before its answer leaves: a client that got the
+        answer and starts its next request can never meet this one still counted."""
+        if getattr(self, "key", None) is not None and not getattr(self, "released", False):
+            self.released = True
+            with STATS_LOCK:
+                stats_for(self.key)["open"] -= 1
+
     def send(self, code, body, ctype="application/json", extra=None):
         data = body.encode() if isinstance(body, str) else body
+        self.release()
         try:
             self.send_response(code)
             self.send_header("Content-Type", ctype)
@@ -47,11 +65,51 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         q = dict(urllib.parse.parse_qsl(url.query))
-        route = getattr(self, "r_" + url.path.strip("/").replace("-", "_"), None)
+        name = url.path.strip("/").replace("-", "_")
+        route = getattr(self, "r_" + name, None)
         if route is None:
             self.send(404, '{"error":"no such endpoint"}')
             return
-        route(q)
+        self.key = name + ("?" + q["tag"] if "tag" in q else "")
+        self.released = False
+        with STATS_LOCK:
+            st = stats_for(self.key)
+            st["seen"] += 1
+            st["open"] += 1
+            st["peak"] = max(st["peak"], st["open"])
+        try:
+            route(q)
+        finally:
+            self.release()
+
+    def r_stats(self, q):
+        """The counters as JSON; ?reset=1 clears them."""
+        with STATS_LOCK:
+            data = json.dumps({k: v for k, v in STATS.items() if k != "stats"})
+            if q.get("reset"):
+                STATS.clear()
+        self.send(200, data)
+
+    def client_gone(self, wait_s):
+        """Waits up to wait_s for the client to close; True if it did."""
+        try:
+            ready, _, _ = select.select([self.connection], [], [], wait_s)
+            return bool(ready) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
+    def r_together(self, q):
+        """Answers 200 once n requests of this route (and tag) are open at the same time, 503
+        if that never happens within 50 s: healthy means the checks really ran at once."""
+        n = int(q.get("n", "2"))
+        for _ in range(500):
+            with STATS_LOCK:
+                met = stats_for(self.key)["peak"] >= n
+            if met:
+                self.send(200, '{"status":"ok"}')
+                return
+            time.sleep(0.1)
+        self.send(503, '{"status":"down","why":"the others never came"}')
 
     def r_ok(self, q):
         self.send(200, '{"status":"ok"}')
@@ -64,8 +122,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(200, '{"status":"ok"}')
 
     def r_hang(self, q):
-        time.sleep(float(q.get("s", "20")))
-        self.send(200, '{"status":"ok"}')
+        """Answers after s seconds, unless the client gives up first; the first to give up
+        records how many hang requests were open at that moment."""
+        if not self.client_gone(float(q.get("s", "20"))):
+            self.send(200, '{"status":"ok"}')
+            return
+        with STATS_LOCK:
+            st = stats_for(self.key)
+            if st["open_at_first_drop"] is None:
+                st["open_at_first_drop"] = st["open"]
 
     def r_loop(self, q):
         self.send(302, "", extra={"Location": "/loop"})

@@ -54,6 +54,8 @@ def fleet(srv, ca):
         "gzip-bomb": (h, "/gzip-bomb", {}, "down", "status: down"),
         "bad-chunked": (h, "/bad-chunked", {}, "down", ""),
         "huge-header": (h, "/huge-header", {}, "down", "header over 100 KB"),
+        # Healthy only if all three are in flight at the same moment: the sweep runs at once.
+        **{f"together-{i}": (h, "/together?n=3", {"timeout_ms": 60000}, "healthy", "HTTP 200") for i in range(3)},
         "tls-good": (srv.url("tls_good"), "/ok", {"ca_file": ca}, "healthy", "HTTP 200"),
         "tls-expiring": (srv.url("tls_expiring"), "/ok", {"ca_file": ca}, "degraded", "cert expires in 2 d"),
         "tls-expired": (srv.url("tls_expired"), "/ok", {"ca_file": ca}, "down", "TLS: "),
@@ -68,15 +70,16 @@ def main():
     certs, ca = make_certs(d)
     with TestServer(certs, gzip_bomb=True) as srv:
         rows = fleet(srv, ca)
-        # Under valgrind a loopback transfer takes seconds: only the rows about time keep tight limits.
-        limits = {"timeout_ms": 5000, "degraded_ms": 1000} if TIMED else {"timeout_ms": 60000, "degraded_ms": 60000}
+        # Generous limits, so that no row depends on the machine's speed: only the rows about
+        # time set their own, and those are bounds the server's sleeps always cross.
+        limits = {"timeout_ms": 60000, "degraded_ms": 60000}
         cfg = {"defaults": limits,
                "targets": [dict(name=n, project="it", url=u, path=p, **extra)
                            for n, (u, p, extra, _, _) in rows.items()]}
         path = write_config(d, cfg)
         db = os.path.join(d, "state", "history.db")
         env = {"HT_TEST_TOKEN": "s3cret-token"}
-        rc, out, err, elapsed = run(["check", "-c", path, "--db", db, "--format", "json"], env=env)
+        rc, out, err, _ = run(["check", "-c", path, "--db", db, "--format", "json"], env=env)
         check(err == "", f"no stderr (got {err!r})")
         results = {r["name"]: r for r in json.loads(out)["results"]}
         for name, (_, _, _, want, reason) in rows.items():
@@ -84,7 +87,8 @@ def main():
             check(got.get("status") == want and reason in got.get("reason", ""),
                   f"{name}: {want} '{reason}' (got {got.get('status')} '{got.get('reason')}')")
         check(rc == 2, f"exit 2 when some target is down (got {rc})")
-        check(not TIMED or elapsed < 4.5, f"one concurrent sweep: {elapsed:.2f} s < 4.5 s (timeout 1.5 s, slow 1.3 s)")
+        check(all(results[f"together-{i}"]["status"] == "healthy" for i in range(3)),
+              "one concurrent sweep: the server saw the three 'together' checks open at once")
         esc = results["escape-in-body"]["reason"]
         check(all(ord(c) >= 0x20 and not 0x7f <= ord(c) <= 0x9f for c in esc),
               f"control characters from the network are replaced: {esc!r}")
@@ -97,8 +101,9 @@ def main():
               f"http result has code, phases and no tls phase ({plain})")
         check(results["refused"]["http_code"] is None, "no http_code when nothing answered")
         bomb = results["gzip-bomb"]
-        check(bomb["response_ms"] is not None and (not TIMED or bomb["response_ms"] < 2000),
-              f"a gzip bomb is cut at 64 KiB of decompressed body, quickly ({bomb['response_ms']} ms)")
+        check(bomb["response_ms"] is not None,
+              f"a gzip bomb is cut at 64 KiB of decompressed body, its row above says how it is judged "
+              f"({bomb['response_ms']} ms)")
 
         con = sqlite3.connect(db)
         n_rows = con.execute("select count(*) from result").fetchone()[0]

@@ -14,9 +14,10 @@ struct ht_verdict {
 	struct body_report body;
 };
 
-/* Worst rule wins; the reason lists the worst findings first. now_s is the wall clock used for
- * heartbeat and certificate ages. */
-void classify_result(const struct probe_result *r, const struct ht_rules *rules, int64_t now_s,
-		     struct ht_verdict *v);
+/* Worst rule wins; the reason lists the worst findings first. timeout_ms is the probe's own
+ * timeout, quoted in a timeout's reason; now_s is the wall clock used for heartbeat and
+ * certificate ages. Callers go through observe(): it is the one place results are judged. */
+void classify_result(const struct probe_result *r, const struct ht_rules *rules, int timeout_ms,
+		     int64_t now_s, struct ht_verdict *v);
 
 #endif

@@ -15,8 +15,18 @@ struct ht_header {
 	char *value;   /* ${VAR} already expanded: never stored or logged */
 };
 
-struct ht_rules {
+/* How a target is fetched: only the probe reads these. */
+struct ht_probe_opts {
 	int timeout_ms;
+	struct ht_header *headers;
+	size_t nheaders;
+	char *ca_file;
+	int ca_file_line;   /* for messages about ca_file */
+	bool insecure;
+};
+
+/* How what came back is judged: only classification reads these. */
+struct ht_rules {
 	int degraded_ms;
 	int tls_expiry_warn_days;
 	int heartbeat_stale_s;
@@ -29,12 +39,8 @@ struct ht_target {
 	char *check_url;    /* url + path: what is fetched */
 	char *display_url;  /* check_url without any password: what is shown and stored */
 	int interval_s;
+	struct ht_probe_opts probe;
 	struct ht_rules rules;
-	struct ht_header *headers;
-	size_t nheaders;
-	char *ca_file;
-	int ca_file_line;
-	bool insecure;
 };
 
 struct ht_retention {

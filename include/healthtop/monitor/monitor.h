@@ -1,6 +1,7 @@
-/* The live monitor shared by the dashboard and the daemon: schedules checks, keeps each
- * target's state, and writes results to the store in batches. Storage trouble is reported,
- * never turned into a target's class. */
+/* The live monitor shared by the dashboard and the daemon: owns the config, schedules checks,
+ * judges each result through observe(), keeps each target's state, and writes results to the
+ * store in batches. Storage trouble is reported, never turned into a target's class; a result
+ * that cannot be kept is counted and reported, never lost in silence. */
 #ifndef HEALTHTOP_MONITOR_H
 #define HEALTHTOP_MONITOR_H
 
@@ -23,6 +24,9 @@ struct monitor_hooks {
 	void *user;
 };
 
+/* count results were dropped (total: since start); why says what happened. */
+typedef void (*monitor_drop_fn)(void *user, uint64_t count, uint64_t total, const char *why);
+
 /* Takes ownership of cfg (also on failure). The database is opened now; if it cannot be, the
  * monitor still runs and keeps retrying. */
 struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const char *db_path,
@@ -30,12 +34,18 @@ struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const c
 void monitor_start(struct monitor *m);
 /* Replaces the hooks (NULL: none). */
 void monitor_set_hooks(struct monitor *m, const struct monitor_hooks *hooks);
+/* Who hears of dropped results. Without one (fn NULL), a drop is told through on_storage (the
+ * dashboard's status line), or else on stderr. */
+void monitor_set_drop_hook(struct monitor *m, monitor_drop_fn fn, void *user);
 
 size_t monitor_count(const struct monitor *m);
 /* Transfers in flight at most: the config's, or less if the open-file limit says so. */
 unsigned monitor_concurrency(const struct monitor *m);
 const struct ht_target *monitor_target(const struct monitor *m, size_t i);
 const struct target_state *monitor_state(const struct monitor *m, size_t i);
+/* Results target i got from checks run by this process (history read back at start does not
+ * count): 1 means its first result just arrived. */
+uint64_t monitor_live_results(const struct monitor *m, size_t i);
 int64_t monitor_last_result_ms(const struct monitor *m);
 const char *monitor_storage_error(const struct monitor *m);
 struct store *monitor_store(struct monitor *m);
@@ -49,11 +59,17 @@ void monitor_force_all(struct monitor *m);
 int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err);
 int64_t monitor_window(const struct monitor *m);
 
-/* Swaps in a new config (owned on success), keeping the state of targets that keep their name. */
+/* Swaps in a new config (owned on success), keeping the state of targets that keep their name
+ * and every pending result, even when the database cannot be written now. */
 int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err);
 
-/* Writes pending results now; returns -1 if storage failed. */
+/* Writes pending results now; returns -1 if storage failed (they stay pending). */
 int monitor_flush(struct monitor *m);
+/* Results waiting for the database. */
+size_t monitor_pending(const struct monitor *m);
+/* Results lost since start (storage failing far too long, target removed mid-check, exit with
+ * the database locked). */
+uint64_t monitor_dropped(const struct monitor *m);
 void monitor_free(struct monitor *m);
 
 #endif

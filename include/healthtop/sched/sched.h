@@ -6,30 +6,35 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include "healthtop/core/classify.h"
 #include "healthtop/core/config.h"
 #include "healthtop/probe/probe.h"
 
 struct sched;
 
-typedef void (*sched_result_fn)(void *user, size_t idx, const struct probe_result *r,
-				const struct ht_verdict *v);
+/* A raw result of target idx, as the probe gave it: judging it is the caller's job. The callee
+ * may take r->body (set it to NULL). */
+typedef void (*sched_result_fn)(void *user, size_t idx, struct probe_result *r);
 
-/* Takes ownership of cfg. */
-struct sched *sched_new(struct ev_loop *loop, struct probe *p, struct ht_config *cfg,
+/* cfg is borrowed: the caller keeps it alive until sched_free(). */
+struct sched *sched_new(struct ev_loop *loop, struct probe *p, const struct ht_config *cfg,
 			sched_result_fn fn, void *user);
 /* First check of every target now; then each on its own timer. */
 void sched_start(struct sched *s);
 /* 0: started; 1: that target's check is already running (its result will come). */
 int sched_force(struct sched *s, size_t idx);
 void sched_force_all(struct sched *s);
+/* True while a check of idx runs, its own or an adopted one. */
 bool sched_in_flight(const struct sched *s, size_t idx);
-const struct ht_config *sched_config(const struct sched *s);
-/* Stops the timers; results of checks still running are dropped. Free it with sched_free()
- * once sched_idle() says so (or after probe_free()). */
-void sched_retire(struct sched *s);
+/* After a reload: a check the retired scheduler started is still running for idx (running true),
+ * or has reported (false). Until then idx is not checked again, so one target never has two
+ * checks at once; an adopted check does not keep this scheduler from being idle. */
+void sched_adopt(struct sched *s, size_t idx, bool running);
+/* Stops the timers; results of checks still running are still delivered, to `fn` with `user`
+ * (a reload passes its own, to place them in the new config). Free it with sched_free() once
+ * sched_idle() says so (or after probe_free()). */
+void sched_retire(struct sched *s, sched_result_fn fn, void *user);
 bool sched_idle(const struct sched *s);
-/* Frees it and its config: only when idle or after probe_free(). */
+/* Frees it (not its config): only when idle or after probe_free(). */
 void sched_free(struct sched *s);
 
 /* Seconds from start to target i's first regular check: spread evenly over the interval,

@@ -1,0 +1,32 @@
+/* One result in, everything the rest needs out (pure): the verdict, the row to store and the
+ * change of state. `check`, the daemon and the dashboard all go through observe(), so the same
+ * result gets the same class, reason and stored row whichever of them saw it. */
+#ifndef HEALTHTOP_OBSERVE_H
+#define HEALTHTOP_OBSERVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "healthtop/core/classify.h"
+#include "healthtop/core/config.h"
+#include "healthtop/core/target_state.h"
+#include "healthtop/probe/result.h"
+#include "healthtop/store/store.h"
+
+struct observation {
+	struct ht_verdict verdict;   /* class, reason, what the body said */
+	/* What is stored. target_id is 0: only the caller knows the store's id. reason and error
+	 * point into this observation, so the row lives as long as it does. */
+	struct store_row row;
+	char error[192];
+	struct state_last last;      /* the detail view's "last check" (comps left NULL) */
+	double latency_ms;           /* < 0 when nothing answered: no latency to plot */
+	bool changed;                /* the class differs from the previous result's */
+	enum ht_class from;          /* the previous class; the new one when there was none */
+};
+
+/* prev: what was known of the target before this result (NULL: nothing, as in `check`).
+ * now_s: the wall clock for heartbeat and certificate ages. */
+void observe(const struct ht_target *t, const struct probe_result *r,
+	     const struct target_state *prev, int64_t now_s, struct observation *o);
+
+#endif

@@ -1,0 +1,49 @@
+#include "autoconfig.h"
+#include <stdio.h>
+#include <string.h>
+#include "healthtop/core/observe.h"
+
+static void fill_row(const struct probe_result *r, struct observation *o)
+{
+	snprintf(o->error, sizeof(o->error), "%s", r->error);
+	o->row = (struct store_row){
+		.target_id = 0,
+		.checked_at_ms = r->started_ms, .cls = o->verdict.cls, .http_code = r->http_code,
+		.response_ms = r->total_ms, .dns_ms = r->dns_ms, .connect_ms = r->connect_ms,
+		.tls_ms = r->tls_ms, .ttfb_ms = r->ttfb_ms, .cert_expiry = r->cert_expiry,
+		.reason = o->verdict.reason, .error = o->error,
+	};
+}
+
+static void fill_last(const struct probe_result *r, struct observation *o)
+{
+	o->last = (struct state_last){
+		.at_ms = r->started_ms, .cls = o->verdict.cls, .http_code = r->http_code,
+		.total_ms = (float)r->total_ms, .dns_ms = (float)r->dns_ms,
+		.connect_ms = (float)r->connect_ms, .tls_ms = (float)r->tls_ms,
+		.ttfb_ms = (float)r->ttfb_ms, .cert_expiry = r->cert_expiry,
+	};
+	snprintf(o->last.reason, sizeof(o->last.reason), "%s", o->verdict.reason);
+}
+
+/* Compared with the newest sample, as the state ring records changes: history read back at
+ * start counts, so a restart does not invent a change. */
+static void fill_change(const struct target_state *prev, struct observation *o)
+{
+	const struct state_sample *before = prev ? state_sample_at(prev, 0) : NULL;
+
+	o->from = before ? (enum ht_class)before->cls : o->verdict.cls;
+	o->changed = before && o->from != o->verdict.cls;
+}
+
+void observe(const struct ht_target *t, const struct probe_result *r,
+	     const struct target_state *prev, int64_t now_s, struct observation *o)
+{
+	memset(o, 0, sizeof(*o));
+	classify_result(r, &t->rules, t->probe.timeout_ms, now_s, &o->verdict);
+	fill_row(r, o);
+	o->row.url = t->display_url;   /* history keeps what was checked, whatever the config says later */
+	fill_last(r, o);
+	o->latency_ms = r->http_code > 0 ? r->total_ms : -1;   /* latency only when something answered */
+	fill_change(prev, o);
+}

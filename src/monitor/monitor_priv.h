@@ -1,0 +1,87 @@
+/* The monitor's insides, shared by its two files: monitor.c (targets, results, reload) and
+ * monitor_store.c (results waiting for the database, history read back). Nothing outside src/monitor/ includes it. */
+#ifndef HEALTHTOP_MONITOR_PRIV_H
+#define HEALTHTOP_MONITOR_PRIV_H
+
+#include <stdint.h>
+#include "healthtop/core/observe.h"
+#include "healthtop/monitor/monitor.h"
+#include "healthtop/probe/probe.h"
+#include "healthtop/sched/sched.h"
+
+#define RETIRED_MAX 8
+
+/* Who a result belongs to in the store, and the URL it checked. Never changed: a reload that
+ * removes a target or changes its project or URL gives it a new key, and the old one lives on
+ * until the results still waiting under it are written. */
+struct target_key {
+	char *name;
+	char *project;
+	char *url;
+	int64_t id;              /* store id, 0 until known */
+};
+
+struct pending {
+	struct store_row row;
+	struct target_key *key;
+	size_t idx;              /* the target's place in the current config; SIZE_MAX: removed */
+	char reason[192];
+	char error[192];
+};
+
+/* A config replaced by a reload, kept until the checks it started have reported. */
+struct retired {
+	struct monitor *m;
+	struct sched *sched;
+	struct ht_config *cfg;
+};
+
+struct monitor {
+	struct ev_loop *loop;
+	struct probe *probe;
+	struct ht_config *cfg;   /* owned */
+	struct sched *sched;
+	struct retired *retired[RETIRED_MAX];
+	size_t nretired;
+	struct target_state *states;
+	struct target_key **keys;
+	uint64_t *live;          /* results this process received, per target */
+	size_t n;
+	struct target_key **gone;   /* keys of removed targets, freed once nothing is pending */
+	size_t ngone;
+	struct store *store;
+	char db_path[1024];
+	char storage_error[512];
+	struct pending *pending;
+	size_t npending;
+	size_t pending_cap;
+	uint64_t dropped;
+	ev_timer flush_timer;
+	ev_timer window_timer;
+	ev_timer prune_timer;
+	struct store_retention retention;
+	int64_t window_s;
+	int64_t last_result_ms;
+	struct monitor_hooks hooks;
+	monitor_drop_fn on_dropped;
+	void *drop_user;
+};
+
+/* monitor_store.c: between the monitor and the database */
+struct target_key *key_new(const struct ht_target *t);
+/* k names t as the store knows it (same name, project and URL). */
+bool key_same(const struct target_key *k, const struct ht_target *t);
+void key_free(struct target_key *k);
+/* Room for `extra` more retired keys, taken before anything changes so key_retire cannot fail. */
+int gone_reserve(struct monitor *m, size_t extra);
+/* Keeps k until nothing pending refers to it; frees it at once if nothing does. */
+void key_retire(struct monitor *m, struct target_key *k);
+void free_gone_keys(struct monitor *m);
+void storage_failed(struct monitor *m, const char *msg);
+int ensure_store(struct monitor *m);
+void queue_row(struct monitor *m, size_t idx, const struct observation *o);
+void drop_results(struct monitor *m, uint64_t count, const char *why);
+/* Reads target i's newest results back into its state (the screen shows the past at once). */
+void load_history(struct monitor *m, size_t i);
+
+#endif

@@ -1,0 +1,274 @@
+#include "autoconfig.h"
+#include <curl/curl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <cmocka.h>
+#include "healthtop/core/observe.h"
+#include "healthtop/monitor/monitor.h"
+
+/* Closed loopback ports: each check is refused at once, so results come without a server. */
+#define TWO_TARGETS "{\"targets\":[" \
+	"{\"name\":\"a\",\"url\":\"http://127.0.0.1:9\",\"interval_s\":3600}," \
+	"{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
+#define B_MOVED "{\"targets\":[{\"name\":\"b\",\"url\":\"http://127.0.0.1:13\",\"interval_s\":3600}]}"
+#define ONLY_B "{\"targets\":[{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
+
+struct fixture {
+	char dir[64];
+	char db[128];
+	struct ev_loop *loop;
+	int results;
+	int want;
+	uint64_t dropped_told;
+	uint64_t want_dropped;
+};
+
+static void break_when_done(struct fixture *f)
+{
+	if (f->results >= f->want && f->dropped_told >= f->want_dropped)
+		ev_break(f->loop, EVBREAK_ALL);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/ht-monitor-XXXXXX");
+	if (!f || !mkdtemp(f->dir))
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/history.db", f->dir);
+	f->loop = ev_loop_new(EVFLAG_AUTO);
+	*state = f;
+	return f->loop ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	ev_loop_destroy(f->loop);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static struct ht_config *config(const char *text)
+{
+	struct ht_err err = { "" };
+	struct ht_config *cfg = calloc(1, sizeof(*cfg));
+
+	assert_non_null(cfg);
+	assert_int_equal(config_parse(text, strlen(text), "t.json", NULL, cfg, &err), 0);
+	return cfg;
+}
+
+static void on_result(void *user, size_t idx, bool changed, enum ht_class from)
+{
+	struct fixture *f = user;
+
+	f->results++;
+	break_when_done(f);
+}
+
+static void on_dropped(void *user, uint64_t count, uint64_t total, const char *why)
+{
+	struct fixture *f = user;
+
+	f->dropped_told += count;
+	break_when_done(f);
+}
+
+static struct monitor *start(struct fixture *f, const char *text, int want)
+{
+	struct ht_err err = { "" };
+	struct monitor_hooks hooks = { on_result, NULL, f };
+	struct monitor *m = monitor_new(f->loop, config(text), f->db, &hooks, &err);
+
+	assert_non_null(m);
+	monitor_set_drop_hook(m, on_dropped, f);
+	f->want = want;
+	monitor_start(m);
+	ev_run(f->loop, 0);   /* until the first check of each target has reported */
+	assert_int_equal(f->results, want);
+	return m;
+}
+
+static sqlite3 *lock_db(const char *path)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	return db;
+}
+
+static long long query_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Another process holds the write lock while the config is reloaded: the results waiting for
+ * the database stay, and are written once the lock is gone. The old monitor dropped them. */
+static void test_monitor_reload_against_a_locked_database_keeps_pending(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor *m = start(f, TWO_TARGETS, 2);
+	sqlite3 *holder = lock_db(f->db);
+
+	assert_int_equal(monitor_pending(m), 2);
+	assert_int_equal(monitor_reload(m, config(TWO_TARGETS), &err), 0);
+	assert_int_equal(monitor_pending(m), 2);
+	assert_non_null(monitor_storage_error(m));
+	assert_int_equal(sqlite3_exec(holder, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(holder);
+	assert_int_equal(monitor_flush(m), 0);
+	assert_int_equal(monitor_pending(m), 0);
+	assert_int_equal(monitor_dropped(m), 0);
+	assert_int_equal(f->dropped_told, 0);
+	monitor_free(m);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result"), 2);
+}
+
+/* The reload removes a target whose result is still waiting: it is written under its own name. */
+static void test_monitor_removed_target_pending_result_is_written_under_its_name(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor *m = start(f, TWO_TARGETS, 2);
+	sqlite3 *holder = lock_db(f->db);
+
+	assert_int_equal(monitor_reload(m, config(ONLY_B), &err), 0);
+	assert_int_equal(monitor_count(m), 1);
+	assert_string_equal(monitor_target(m, 0)->name, "b");
+	assert_int_equal(monitor_pending(m), 2);
+	sqlite3_exec(holder, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(holder);
+	assert_int_equal(monitor_flush(m), 0);
+	monitor_free(m);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result JOIN target t ON t.id = target_id "
+				   "WHERE t.name = 'a'"), 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result JOIN target t ON t.id = target_id "
+				   "WHERE t.name = 'b'"), 1);
+}
+
+/* A reload moves b to another URL while its result waits: that result is written, under the
+ * same stored target, and the result checked at the new URL joins it. */
+static void test_monitor_reload_with_a_new_url_keeps_the_pending_result(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor *m = start(f, ONLY_B, 1);
+	sqlite3 *holder = lock_db(f->db);
+
+	assert_int_equal(monitor_reload(m, config(B_MOVED), &err), 0);
+	assert_int_equal(monitor_pending(m), 1);
+	sqlite3_exec(holder, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(holder);
+	f->want = 2;
+	ev_run(f->loop, 0);   /* the check at the new URL */
+	assert_int_equal(monitor_flush(m), 0);
+	monitor_free(m);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM target"), 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result"), 2);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM target WHERE url LIKE '%:13/%'"), 1);
+}
+
+/* What the dashboard's and the daemon's monitor stores is what observe() says of the result. */
+static void test_monitor_stores_what_observe_says(void **state)
+{
+	struct fixture *f = *state;
+	struct monitor *m = start(f, ONLY_B, 1);
+	const struct target_state *s = monitor_state(m, 0);
+	struct probe_result r = { .started_ms = s->last.at_ms, .outcome = PROBE_REFUSED,
+				  .total_ms = -1, .dns_ms = -1, .connect_ms = -1, .tls_ms = -1, .ttfb_ms = -1 };
+	struct observation o;
+
+	observe(monitor_target(m, 0), &r, NULL, 0, &o);
+	assert_int_equal(s->last.cls, o.verdict.cls);
+	assert_string_equal(s->last.reason, o.verdict.reason);
+	assert_int_equal(monitor_live_results(m, 0), 1);
+	monitor_free(m);
+	assert_int_equal(query_int(f->db, "SELECT status FROM result"), o.row.cls);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result WHERE reason = 'connection refused'"), 1);
+}
+
+/* History read back at start is not a result of this run: the daemon's "first result" counts. */
+static void test_monitor_history_is_not_a_live_result(void **state)
+{
+	struct fixture *f = *state;
+	struct monitor *m = start(f, ONLY_B, 1);
+	struct ht_err err = { "" };
+
+	monitor_free(m);
+	m = monitor_new(f->loop, config(ONLY_B), f->db, NULL, &err);
+	assert_non_null(m);
+	assert_int_equal(monitor_state(m, 0)->ring_n, 1);   /* the past is on screen at once */
+	assert_int_equal(monitor_live_results(m, 0), 0);
+	monitor_free(m);
+}
+
+/* Checks running when a reload comes still report: for the target that kept its name, as its
+ * result (and it is not checked twice at once meanwhile); for the one removed, as a counted and
+ * told drop, never in silence. */
+static void test_monitor_checks_running_at_reload_are_applied_or_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor_hooks hooks = { on_result, NULL, f };
+	struct monitor *m = monitor_new(f->loop, config(TWO_TARGETS), f->db, &hooks, &err);
+
+	assert_non_null(m);
+	monitor_set_drop_hook(m, on_dropped, f);
+	monitor_start(m);   /* a and b in flight */
+	assert_true(monitor_in_flight(m, 0) && monitor_in_flight(m, 1));
+	assert_int_equal(monitor_reload(m, config(ONLY_B), &err), 0);
+	assert_true(monitor_in_flight(m, 0));              /* b's check from before the reload */
+	assert_int_equal(monitor_force(m, 0), 1);          /* so it is not started a second time */
+	f->want = 1;          /* b's */
+	f->want_dropped = 1;  /* a's */
+	ev_run(f->loop, 0);
+	assert_int_equal(f->results, 1);
+	assert_int_equal(monitor_dropped(m), 1);
+	assert_int_equal(f->dropped_told, 1);
+	assert_int_equal(monitor_live_results(m, 0), 1);
+	assert_false(monitor_in_flight(m, 0));
+	assert_int_equal(monitor_flush(m), 0);
+	monitor_free(m);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_monitor_reload_against_a_locked_database_keeps_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_removed_target_pending_result_is_written_under_its_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_reload_with_a_new_url_keeps_the_pending_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_stores_what_observe_says, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_history_is_not_a_live_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_checks_running_at_reload_are_applied_or_counted, setup, teardown),
+	};
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
