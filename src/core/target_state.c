@@ -6,6 +6,7 @@
 void state_init(struct target_state *s)
 {
 	memset(s, 0, sizeof(*s));
+	soft_state_init(&s->soft);
 }
 
 void state_fini(struct target_state *s)

@@ -9,6 +9,7 @@
 #include "healthtop/core/body.h"
 #include "healthtop/core/health_class.h"
 #include "healthtop/core/histogram.h"
+#include "healthtop/core/soft_state.h"
 
 #define STATE_RING 120
 #define STATE_CHANGES 8
@@ -48,6 +49,9 @@ struct target_state {
 	unsigned changes_n;
 	uint32_t win_counts[HT_CLASS_COUNT];
 	struct hist win_hist;
+	struct soft_state soft;           /* the displayed class and a change not yet confirmed */
+	int64_t shown_since_ms;           /* when the displayed class began (0: unknown) */
+	int64_t muted_until_ms;           /* muted while now < this; 0 when not muted */
 };
 
 void state_init(struct target_state *s);

@@ -25,6 +25,20 @@ unsigned probe_concurrency(const struct probe *p);
 /* Queues one check of t; t must outlive the check. */
 int probe_submit(struct probe *p, const struct ht_target *t, probe_done_fn done, void *user);
 
+/* A POST (a webhook notification) on the same multi handle, admission queue and concurrency as
+ * the checks. Everything is copied. done gets a result like a check's: http_code, error. */
+struct probe_post {
+	const char *url;
+	const struct ht_header *headers;   /* extra headers, may be NULL */
+	size_t nheaders;
+	const char *const *raw_headers;    /* "Name: value" lines, NULL-terminated, may be NULL */
+	const char *content_type;
+	const char *body;
+	size_t body_len;
+	int timeout_ms;
+};
+int probe_submit_post(struct probe *p, const struct probe_post *post, probe_done_fn done, void *user);
+
 /* Takes effect as transfers finish; never aborts one. */
 void probe_set_concurrency(struct probe *p, unsigned concurrency);
 unsigned probe_in_flight(const struct probe *p);
