@@ -70,6 +70,10 @@ size_t monitor_pending(const struct monitor *m);
 /* Results lost since start (storage failing far too long, target removed mid-check, exit with
  * the database locked). */
 uint64_t monitor_dropped(const struct monitor *m);
+/* Mutes "NAME" or "project:NAME" until until_ms (0 unmutes): still checked and stored, shown
+ * as muted, notifying nobody. Returns how many targets it covers; -1 (err) when none. */
+int monitor_mute(struct monitor *m, const char *scope, int64_t until_ms, struct ht_err *err);
+bool monitor_muted(const struct monitor *m, size_t i, int64_t now_ms);
 void monitor_free(struct monitor *m);
 
 #endif

@@ -1,0 +1,41 @@
+#include "autoconfig.h"
+
+#include <string.h>
+
+#include "healthtop/core/err.h"
+#include "monitor/monitor_priv.h"
+
+/* "NAME" names one target, "project:NAME" every target of a project. */
+static bool scope_covers(const char *scope, const struct ht_target *t)
+{
+	if (strncmp(scope, "project:", 8) == 0)
+		return strcmp(scope + 8, t->project) == 0;
+	return strcmp(scope, t->name) == 0;
+}
+
+int monitor_mute(struct monitor *m, const char *scope, int64_t until_ms, struct ht_err *err)
+{
+	size_t hits = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (!scope_covers(scope, &m->cfg->targets[i]))
+			continue;
+		m->states[i].muted_until_ms = until_ms;
+		hits++;
+	}
+	if (hits == 0) {
+		ht_err_set(err, "no target %s \"%.100s\"", strncmp(scope, "project:", 8) == 0 ? "in project" : "named",
+			   strncmp(scope, "project:", 8) == 0 ? scope + 8 : scope);
+		return -1;
+	}
+	if (m->hooks.on_result)
+		for (size_t i = 0; i < m->n; i++)
+			if (scope_covers(scope, &m->cfg->targets[i]))
+				m->hooks.on_result(m->hooks.user, i, false, m->states[i].last.cls);
+	return (int)hits;
+}
+
+bool monitor_muted(const struct monitor *m, size_t i, int64_t now_ms)
+{
+	return i < m->n && m->states[i].muted_until_ms > now_ms;
+}
