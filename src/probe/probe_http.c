@@ -152,6 +152,18 @@ int probe_setup_transfer(struct probe_job *j)
 {
 	if (!j->t)
 		return set_post_options(j);
+	if (probe_translate_url(j) < 0)
+		return -1;
+	switch (j->res.kind) {
+	case PROBE_KIND_GRPC:
+		return probe_setup_grpc(j);
+	case PROBE_KIND_TCP:
+	case PROBE_KIND_TLS:
+		return probe_setup_connect_only(j);
+	case PROBE_KIND_HTTP:
+	default:
+		break;
+	}
 	if (!(j->headers = build_headers(j->t)))
 		return -1;
 	return set_http_options(j);

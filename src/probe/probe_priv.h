@@ -50,7 +50,9 @@ struct probe {
 int probe_setup_transfer(struct probe_job *j);
 void probe_job_release(struct probe_job *j);   /* what setup allocated, not the job itself */
 
-/* probe_kinds.c: grpc, tcp and tls options (the URL is already translated into j->url). */
+/* probe_kinds.c: the kind from the URL's scheme (into j->res.kind) and, for grpc/tcp/tls, the URL
+ * curl is given (j->url); then those kinds' options. */
+int probe_translate_url(struct probe_job *j);
 int probe_setup_grpc(struct probe_job *j);
 int probe_setup_connect_only(struct probe_job *j);
 size_t probe_on_body(char *data, size_t size, size_t nmemb, void *userp);
