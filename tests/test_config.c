@@ -171,6 +171,8 @@ static void test_config_other_kinds_keep_their_url(void **state)
 	assert_string_equal(cfg.targets[1].check_url, "grpcs://h:443");
 	assert_string_equal(cfg.targets[2].check_url, "tcp://db:5432");
 	assert_string_equal(cfg.targets[3].check_url, "tls://ldap:636");
+	assert_string_equal(cfg.targets[0].display_url, "grpc://127.0.0.1:50051/my.Svc");
+	assert_string_equal(cfg.targets[2].display_url, "tcp://db:5432");
 	config_free(&cfg);
 }
 

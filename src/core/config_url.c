@@ -110,6 +110,11 @@ int config_set_urls(struct pctx *c, const char *path, const char *url, const cha
 		goto out;
 	}
 	t->display_url = strdup(display);
+	/* curl writes "tcp://db:5432/"; a URL without a path is shown as it was written. */
+	size_t dl = t->display_url ? strlen(t->display_url) : 0;
+	if (!http && dl && t->display_url[dl - 1] == '/' && strchr(strstr(t->display_url, "://") + 3, '/') ==
+	    t->display_url + dl - 1)
+		t->display_url[dl - 1] = '\0';
 	if (!t->project)
 		t->project = strdup(host);
 	rc = (t->display_url && t->project) ? 0 : config_fail(c, sub, "out of memory");
