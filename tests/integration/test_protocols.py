@@ -6,6 +6,8 @@ wrong-host and self-signed certificates and one that never answers the handshake
 classified as issue 14 says, by `check` and by the daemon (the same rows)."""
 import json
 import os
+import shlex
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -122,6 +124,39 @@ def grpc_switches(d, grpc):
           f"one gRPC target follows SERVING, NOT_SERVING, UNKNOWN, SERVING (got {seen})")
 
 
+def dashboard(d, path, rows):
+    """The dashboard shows each kind with the class check gave (a subset that fits one screen)."""
+    if not shutil.which("tmux"):
+        print("NOTE dashboard rows not run: tmux is not installed")
+        return
+    sock = f"healthtop-proto-{os.getpid()}"
+    names = [n for n in ("readyz-500", "tcp-accepts", "tcp-refused", "tls-expiring", "tls-expired",
+                         "grpc-server", "grpc-not-serving", "grpc-unknown-status", "grpcs-server") if n in rows]
+    sub = config(d, {n: rows[n] for n in names}, "dash.json")
+    cmd = " ".join(shlex.quote(a) for a in WRAPPER + [BINARY, "-c", sub, "--db", os.path.join(d, "dash.db")])
+    tmux = ["tmux", "-L", sock]
+    subprocess.run(tmux + ["-u", "new-session", "-d", "-s", "ht", "-x", "140", "-y", "40",
+                           f"env LANG=C.UTF-8 LC_ALL=C.UTF-8 {cmd}; sleep 600"], check=True)
+
+    def line(text, name):
+        return next((l for l in text.splitlines() if f" {name} " in l), "")
+
+    def shown():
+        text = subprocess.run(tmux + ["capture-pane", "-p", "-t", "ht"], capture_output=True, text=True).stdout
+        return {n: line(text, n) for n in names}
+
+    try:
+        end = time.monotonic() + 60
+        lines = shown()
+        while time.monotonic() < end and not all(rows[n][2] in lines[n] for n in names):
+            time.sleep(0.3)
+            lines = shown()
+        for n in names:
+            check(rows[n][2] in lines[n], f"dashboard shows {n} as {rows[n][2]}: {lines[n].strip()!r}")
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
+
+
 def main():
     d = tmpdir()
     certs, ca = make_certs(d)
@@ -142,6 +177,7 @@ def main():
             tls = results["tls-good"]
             check(tls["cert_expiry"] is not None, f"a tls check reads the certificate's expiry ({tls})")
             daemon_sweep(d, path, rows)
+            dashboard(d, path, rows)
             if grpc:
                 grpc_switches(d, grpc)
         finally:
