@@ -21,10 +21,14 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 	struct observation o;
 
 	observe(t, r, s, clock_wall_ms() / 1000, &o);
+	state_show(s, &o.soft, o.row.checked_at_ms);
 	state_add_sample(s, o.row.checked_at_ms, o.latency_ms, o.verdict.cls);
 	if (state_set_last(s, &o.last, o.verdict.body.comps, o.verdict.body.ncomps) < 0)
 		state_set_last(s, &o.last, NULL, 0);   /* no memory for the components: the rest still */
-	state_window_add(s, o.verdict.cls, o.latency_ms >= 0 ? hist_bucket(o.latency_ms) : -1, 1);
+	state_window_add_check(s, o.verdict.cls, o.latency_ms >= 0 ? hist_bucket(o.latency_ms) : -1, o.up);
+	/* a change not yet confirmed is checked again soon: an outage is confirmed in seconds */
+	if (state_change_pending(s, &m->cfg->targets[idx].soft))
+		sched_retry_in(m->sched, idx, m->cfg->targets[idx].retry_interval_s);
 	m->live[idx]++;
 	if (o.row.checked_at_ms > m->last_result_ms)
 		m->last_result_ms = o.row.checked_at_ms;
@@ -145,8 +149,8 @@ int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
 	for (size_t i = 0; i < m->npending; i++) {
 		const struct pending *p = &m->pending[i];
 		if (p->idx != SIZE_MAX)
-			state_window_add(&m->states[p->idx], p->row.cls,
-					 p->row.http_code > 0 ? hist_bucket(p->row.response_ms) : -1, 1);
+			state_window_add_check(&m->states[p->idx], p->row.cls,
+					       p->row.http_code > 0 ? hist_bucket(p->row.response_ms) : -1, p->row.up);
 	}
 	free(w.map);
 	return rc;
