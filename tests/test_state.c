@@ -80,12 +80,29 @@ static void test_state_last_copies_components(void **state)
 	state_fini(&s);
 }
 
+/* After a restart the screen shows the newest stored class as displayed, before any check. */
+static void test_state_history_gives_the_displayed_class(void **state)
+{
+	struct target_state s;
+	struct state_last last = { .at_ms = 5, .cls = HT_DOWN };
+
+	state_init(&s);
+	assert_int_equal(s.soft.shown, SOFT_STATE_UNKNOWN);
+	assert_int_equal(state_set_last(&s, &last, NULL, 0), 0);
+	assert_int_equal(s.soft.shown, HT_DOWN);
+	last.cls = HT_HEALTHY;   /* later details do not override what anti-flap displays */
+	assert_int_equal(state_set_last(&s, &last, NULL, 0), 0);
+	assert_int_equal(s.soft.shown, HT_DOWN);
+	state_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_ring_keeps_newest_first_across_wraparound),
 		cmocka_unit_test(test_state_records_changes_with_times),
 		cmocka_unit_test(test_state_uptime_counts_checks_that_were_up),
+		cmocka_unit_test(test_state_history_gives_the_displayed_class),
 		cmocka_unit_test(test_state_last_copies_components),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

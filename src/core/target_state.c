@@ -49,6 +49,9 @@ int state_set_last(struct target_state *s, const struct state_last *last,
 	s->last.comps = copy;
 	s->last.ncomps = ncomps;
 	s->checked = true;
+	/* history read back at start: its newest result stands for what was displayed */
+	if (s->soft.shown == SOFT_STATE_UNKNOWN)
+		s->soft.shown = (int8_t)last->cls;
 	return 0;
 }
 

@@ -62,7 +62,8 @@ void state_fini(struct target_state *s);
  * the class differs from the previous sample's. Returns true when it did. */
 bool state_add_sample(struct target_state *s, int64_t at_ms, double ms, enum ht_class cls);
 
-/* Replaces the latest-check details (copies comps). */
+/* Replaces the latest-check details (copies comps). With no displayed class yet (history read
+ * back at start), last->cls becomes the displayed one: the screen shows it at once. */
 int state_set_last(struct target_state *s, const struct state_last *last,
 		   const struct body_component *comps, size_t ncomps);
 
