@@ -130,6 +130,8 @@ static void test_layout_span_rounds_time_spent_down_and_time_left_up(void **stat
 	assert_string_equal(b, "12m");
 	layout_span(29 * 60000 + 59000, true, b, sizeof(b));
 	assert_string_equal(b, "30m");   /* a 30 m mute just set */
+	layout_span(3600000 - 1, true, b, sizeof(b));
+	assert_string_equal(b, "1h");    /* not "60m" */
 	layout_span(3 * 3600000 + 1, false, b, sizeof(b));
 	assert_string_equal(b, "3h");
 	layout_span(2 * 86400000LL, false, b, sizeof(b));

@@ -33,9 +33,9 @@ struct soft_rules cells_soft_rules(const struct ht_target *t)
 
 int cells_shown_class(const struct target_state *s)
 {
-	if (s->soft.shown != SOFT_STATE_UNKNOWN)
-		return s->soft.shown;
-	return s->checked ? (int)s->last.cls : -1;
+	if (!s->checked)
+		return -1;
+	return s->soft.shown != SOFT_STATE_UNKNOWN ? s->soft.shown : (int)s->last.cls;
 }
 
 int64_t cells_shown_since(const struct target_state *s)
@@ -61,7 +61,10 @@ void cells_for(const struct target_state *s, int64_t now_ms, char *buf, size_t s
 		snprintf(buf, size, "%s", "");
 		return;
 	}
-	layout_span(now_ms - since, false, span, sizeof(span));
+	int64_t spent = now_ms - since;
+	if (spent < 60000)   /* 5 s steps, like "checked": not every row repainted every second */
+		spent -= spent % 5000;
+	layout_span(spent, false, span, sizeof(span));
 	snprintf(buf, size, "%s %s", cells_word(cls), span);
 }
 

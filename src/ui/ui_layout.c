@@ -251,6 +251,10 @@ void layout_span(int64_t ms, bool round_up, char *buf, size_t size)
 	while (u + 1 < sizeof(units) / sizeof(units[0]) && ms < units[u].ms)
 		u++;   /* the largest unit of which there is one whole */
 	int64_t n = round_up ? (ms + units[u].ms - 1) / units[u].ms : ms / units[u].ms;
+	if (u > 0 && n * units[u].ms == units[u - 1].ms) {   /* rounded up to a whole larger unit: "1h" */
+		u--;
+		n = 1;
+	}
 	snprintf(buf, size, "%lld%s", (long long)n, units[u].unit);
 }
 
