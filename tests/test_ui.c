@@ -866,6 +866,43 @@ static int find_row(const char *prefix, char *row, size_t size)
 	return -1;
 }
 
+/* At 80x24 the help shows every key of the list, q:quit included, and how to close it (with
+ * the keys for mutes, the hidden healthy and the reverse sort it no longer fits with blank lines). */
+static void test_help_fits_every_key_at_80x24(void **state)
+{
+	struct screen_fixture *f = *state;
+	char row[1024], line[160];
+	size_t n = 0;
+
+	if (!f)
+		skip();
+	resizeterm(24, 80);
+	f->ui.rows = 24;
+	f->ui.cols = 80;
+	f->ui.view.before_help = VIEW_LIST;
+	erase();
+	ui_draw_help(&f->ui);
+	while (keys_help_line(KEYS_LIST, n, line, sizeof(line))) {
+		bool found = false;
+		for (int y = 0; y < 24 && !found; y++) {
+			screen_row(y, row, sizeof(row));
+			found = strstr(row, line) != NULL;
+		}
+		assert_true(found);
+		n++;
+	}
+	assert_true(n > 18);
+	bool closes = false;
+	for (int y = 0; y < 24; y++) {
+		screen_row(y, row, sizeof(row));
+		closes = closes || strstr(row, "any key closes this help");
+	}
+	assert_true(closes);
+	resizeterm(40, 120);
+	f->ui.rows = 40;
+	f->ui.cols = 120;
+}
+
 /* A target whose checks time out after 2 s, flipping between degraded and down. */
 static void timing_out_target(struct target_state *s, int64_t now_ms, int cert_days)
 {
@@ -953,6 +990,7 @@ int main(void)
 		cmocka_unit_test(test_pending_marker_text),
 		cmocka_unit_test(test_muted_marker),
 		cmocka_unit_test_setup_teardown(test_detail_labels_scale_and_cert_warning, screen_setup, screen_teardown),
+		cmocka_unit_test_setup_teardown(test_help_fits_every_key_at_80x24, screen_setup, screen_teardown),
 	};
 	setlocale(LC_ALL, "C.UTF-8");
 	return cmocka_run_group_tests(tests, NULL, NULL);
