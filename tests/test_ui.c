@@ -954,6 +954,30 @@ static void test_detail_labels_scale_and_cert_warning(void **state)
 	state_fini(&s);
 }
 
+/* The detail says the state shown and for how long, a change under way, and a mute. */
+static void test_detail_state_line(void **state)
+{
+	struct screen_fixture *f = *state;
+	struct ht_target tg = { .name = "api", .project = "shop", .display_url = "http://api.test/" };
+	struct target_state s;
+	char row[1024];
+
+	if (!f)
+		skip();
+	f->ui.now_ms = 1700000000000;
+	timing_out_target(&s, f->ui.now_ms, 20);
+	s.shown_since_ms = f->ui.now_ms - 12 * 60000;
+	s.soft = (struct soft_state){ .shown = HT_DOWN, .toward = HT_HEALTHY, .streak = 1 };
+	s.muted_until_ms = f->ui.now_ms + 45 * 60000;
+	erase();
+	ui_detail_draw(&f->ui, &tg, &s, false);
+	assert_true(find_row(" State", row, sizeof(row)) >= 0);
+	assert_non_null(strstr(row, "down 12m"));
+	assert_non_null(strstr(row, "changing: \xE2\x97\x8F healthy 1/"));
+	assert_non_null(strstr(row, "muted 45m, notifying nobody"));
+	state_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -991,6 +1015,7 @@ int main(void)
 		cmocka_unit_test(test_muted_marker),
 		cmocka_unit_test_setup_teardown(test_detail_labels_scale_and_cert_warning, screen_setup, screen_teardown),
 		cmocka_unit_test_setup_teardown(test_help_fits_every_key_at_80x24, screen_setup, screen_teardown),
+		cmocka_unit_test_setup_teardown(test_detail_state_line, screen_setup, screen_teardown),
 	};
 	setlocale(LC_ALL, "C.UTF-8");
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,7 +153,13 @@ void ui_draw_list(struct ui *ui)
 	draw_titles(ui);
 	if (v->nrows == 0) {
 		char text[160];
-		snprintf(text, sizeof(text), "no target matches \"%s\" (Esc clears the filter)", v->filter);
+		if (v->filter[0])
+			snprintf(text, sizeof(text), "no target matches \"%s\" (Esc clears the filter)%s", v->filter,
+				 v->hide_healthy ? "; healthy ones are hidden (H shows them)" : "");
+		else if (v->hide_healthy)
+			snprintf(text, sizeof(text), "every target is healthy, and hidden (H shows them)");
+		else
+			snprintf(text, sizeof(text), "no targets");
 		ui_put(ui, y, 1, ui->cols - 1, text, ui->role_attr[ROLE_DIM]);
 		return;
 	}
