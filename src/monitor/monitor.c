@@ -211,9 +211,11 @@ static int monitor_init(struct monitor *m, struct ev_loop *loop, struct ht_confi
 	m->keys = ts.keys;
 	m->live = ts.live;
 	m->n = ts.n;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
+		state_init(&m->states[i]);   /* calloc's zero would be a shown class of "healthy" */
 		if (!(m->keys[i] = key_new(&cfg->targets[i])))
 			return -1;
+	}
 	if (!(m->probe = probe_new(loop, (unsigned)cfg->concurrency, err)))
 		return -2;
 	if (!(m->sched = sched_new(loop, m->probe, cfg, on_result, m)))
