@@ -27,8 +27,7 @@ const char *cells_word(int cls)
  * config; until then every change is confirmed by one result, as soft_state's default. */
 struct soft_rules cells_soft_rules(const struct ht_target *t)
 {
-	(void)t;
-	return (struct soft_rules){ .failures_before_down = 1, .successes_before_healthy = 1 };
+	return t->soft;
 }
 
 int cells_shown_class(const struct target_state *s)
