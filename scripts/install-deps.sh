@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what healthtop needs to build and test on Debian/Ubuntu; does nothing that is already there.
 set -eu
-# clang and its sanitizer/libFuzzer runtime are for 'make fuzz' (the runtime is only recommended,
+# clang and its sanitizer/libFuzzer runtime are for 'make fuzz' (the runtime is only recommended
 # by libclang-common, so it is named here); Debian 12's clang is 14: CLANG_RT=libclang-rt-NN-dev for others.
 PKGS="build-essential autoconf automake pkg-config \
  libncurses-dev libcurl4-openssl-dev libcjson-dev libev-dev libsqlite3-dev \
