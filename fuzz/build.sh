@@ -4,7 +4,7 @@
 #   fuzz/build.sh                       build every harness
 # Environment: CC (default clang), FUZZ_BUILD (default fuzz/build under the current directory),
 # AUTOCONFIG_DIR (a configured build tree holding autoconfig.h; without one a minimal header is
-# written), HT_THEMEDIR.
+# written), HT_THEMEDIR, FUZZ_CFLAGS (more flags, e.g. -DFUZZ_STRICT).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -23,9 +23,10 @@ pc_cflags=$(pkg-config --cflags libcurl libcjson)
 pc_libs=$(pkg-config --libs libcurl libcjson)
 # -O1 and frame pointers: readable stacks at a fuzzing speed; UB stops the run like a crash.
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+themedir=${HT_THEMEDIR:-/usr/local/share/healthtop/themes}
 common="-g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter
-	-I$out -I$top/include -I$top/src -DHT_THEMEDIR=\"${HT_THEMEDIR:-/usr/local/share/healthtop/themes}\"
-	$pc_cflags"
+	-I$out -I$top/include -I$top/src -DHT_THEMEDIR=\"$themedir\"
+	$pc_cflags ${FUZZ_CFLAGS:-}"
 
 # The rooms the harnesses reach: the pure core, the export writer and the theme parser. Linked
 # through an archive, so each harness pulls only the objects it uses.

@@ -45,7 +45,8 @@ static void check_message(const struct ht_err *err, bool secret_in_text)
 	FUZZ_CHECK(secret_in_text || !strstr(err->msg, SECRET));
 }
 
-/* A key the path syntax can name ("a.b[2]"): no '.', '[' or ']' and not empty. */
+/* A key the path syntax can name ("a.b[2]"): no '.', '[' or ']' and not empty. Of a key given
+ * twice only the first is named: a path means the first, for cJSON and the walker alike. */
 static bool nameable(const char *key)
 {
 	return key && key[0] && !strpbrk(key, ".[]");
@@ -67,7 +68,7 @@ static void collect(const cJSON *node, const char *prefix, struct paths *out, in
 		int w;
 		if (cJSON_IsArray(node))
 			w = snprintf(path, sizeof(path), "%s[%d]", prefix, i);
-		else if (nameable(c->string))
+		else if (nameable(c->string) && cJSON_GetObjectItemCaseSensitive(node, c->string) == c)
 			w = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", c->string);
 		else
 			continue;
@@ -130,7 +131,7 @@ static void blank_controls_outside_strings(char *t, size_t n)
 			i++;
 		else if (t[i] == '"')
 			in_string = !in_string;
-		else if (!in_string && t[i] > 0 && t[i] < 0x20)
+		else if (!in_string && t[i] > 0 && t[i] < 0x20 && !strchr("\t\n\r", t[i]))
 			t[i] = ' ';
 	}
 }

@@ -3,6 +3,7 @@
  * reads back as the sanitized text. */
 #include "autoconfig.h"
 #include <cjson/cJSON.h>
+#include <math.h>
 #include "fuzz_util.h"
 #include "healthtop/core/sanitize.h"
 #include "healthtop/export/export_format.h"
@@ -135,6 +136,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.connect_ms = fuzz_take_double(&in);
 	r.tls_ms = fuzz_take_double(&in);
 	r.ttfb_ms = fuzz_take_double(&in);
+#ifndef FUZZ_STRICT
+	/* PENDING fuzz/regressions-pending/export/jsonl-infinite-latency: JSONL prints "inf" for
+	 * an infinite latency (CSV leaves the cell empty). */
+	double *lat[] = { &r.response_ms, &r.dns_ms, &r.connect_ms, &r.tls_ms, &r.ttfb_ms };
+	for (size_t i = 0; i < sizeof(lat) / sizeof(lat[0]); i++)
+		if (isinf(*lat[i]))
+			*lat[i] = -1;
+#endif
 	size_t room = 1 + fuzz_take_u64(&in, 1) % 64;
 	char *project = fuzz_take_string(&in), *name = fuzz_take_string(&in);
 	char *url = fuzz_take_string(&in), *reason = fuzz_take_string(&in);

@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Known bugs not yet fixed on main are stepped around (each marked PENDING with its input in
- * fuzz/regressions-pending/), so a short run still looks past them; FUZZ_STRICT=1 (-DFUZZ_STRICT)
- * holds every harness to the full contract. Delete a PENDING block when its fix lands. */
+/* Known bugs not yet fixed on main are stepped around, each in a block marked PENDING that names
+ * its input in fuzz/regressions-pending/, so a short run still looks past them. -DFUZZ_STRICT
+ * ('make fuzz FUZZ_CFLAGS=-DFUZZ_STRICT') holds every harness to the full contract. Delete a
+ * PENDING block when its fix lands. */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
