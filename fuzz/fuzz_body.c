@@ -19,6 +19,9 @@ static void check_report(const struct body_report *b)
 	FUZZ_CHECK(b->ncomps <= BODY_MAX_COMPONENTS && b->ncomps <= b->ncomps_seen);
 	FUZZ_CHECK(clean(b->reason, sizeof(b->reason)));
 	FUZZ_CHECK(b->cls == HT_HEALTHY || b->reason[0] != '\0');
+	/* Components alone make a target degraded, never down: the service itself answered. */
+	if (!b->has_status)
+		FUZZ_CHECK(b->cls <= HT_DEGRADED);
 	if (!b->parsed)
 		FUZZ_CHECK(b->cls == HT_HEALTHY && b->ncomps_seen == 0 && !b->has_status);
 	for (size_t i = 0; i < b->ncomps; i++) {
@@ -76,9 +79,16 @@ static void classify_body(const uint8_t *data, size_t size)
 	FUZZ_CHECK(!fuzz_has_control(v->reason, strlen(v->reason)));
 #endif
 	if (r.outcome == PROBE_OK) {
+		long code = r.http_code;
 		check_report(&v->body);
 		FUZZ_CHECK(v->cls >= v->body.cls);
-	} else if (r.outcome != PROBE_TIMEOUT) {
+		if (code >= 600 || ((code < 200 || code > 299) && code != 429 && code < 500))
+			FUZZ_CHECK(v->cls == HT_DOWN);
+		else if (code >= 500 || code == 429)
+			FUZZ_CHECK(v->cls >= HT_DEGRADED);
+	} else if (r.outcome == PROBE_TIMEOUT) {
+		FUZZ_CHECK(v->cls >= HT_DEGRADED);
+	} else {
 		FUZZ_CHECK(v->cls == HT_DOWN);
 	}
 	free(r.body);

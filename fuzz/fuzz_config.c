@@ -20,6 +20,22 @@ static const char *fake_env(const char *name)
 	return NULL;
 }
 
+/* The URL that is shown and stored carries no password: no ':' in the userinfo. */
+static bool password_free(const char *url)
+{
+	const char *auth = strstr(url, "//");
+
+	if (!auth)
+		return true;
+	auth += 2;
+	size_t len = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (const char *p = auth; p < auth + len; p++)
+		if (*p == '@')
+			at = p;
+	return !at || !memchr(auth, ':', (size_t)(at - auth));
+}
+
 static void check_config(const struct ht_config *cfg, bool secret_in_text)
 {
 	FUZZ_CHECK(cfg->ntargets == 0 || cfg->targets != NULL);
@@ -27,6 +43,7 @@ static void check_config(const struct ht_config *cfg, bool secret_in_text)
 		const struct ht_target *t = &cfg->targets[i];
 		FUZZ_CHECK(t->name && t->url && t->check_url && t->display_url);
 		FUZZ_CHECK(secret_in_text || !strstr(t->display_url, SECRET));
+		FUZZ_CHECK(password_free(t->display_url));
 		FUZZ_CHECK(t->interval_s > 0 && t->rules.timeout_ms > 0);
 		FUZZ_CHECK(t->nheaders == 0 || t->headers != NULL);
 	}
