@@ -1,11 +1,14 @@
 #!/bin/sh
 # Installs what healthtop needs to build and test on Debian/Ubuntu; does nothing that is already there.
 set -eu
+# clang and its sanitizer/libFuzzer runtime are for 'make fuzz' (the runtime is only recommended
+# by libclang-common, so it is named here); Debian 12's clang is 14: CLANG_RT=libclang-rt-NN-dev for others.
 PKGS="build-essential autoconf automake pkg-config \
  libncurses-dev libcurl4-openssl-dev libcjson-dev libev-dev libsqlite3-dev \
  libmicrohttpd-dev libcmocka-dev \
  openssl python3 sqlite3 tmux valgrind \
- nodejs npm"
+ nodejs npm \
+ clang ${CLANG_RT:-libclang-rt-14-dev}"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
