@@ -31,6 +31,7 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 	if (o.row.checked_at_ms > m->last_result_ms)
 		m->last_result_ms = o.row.checked_at_ms;
 	queue_row(m, idx, &o);
+	metrics_note(m, idx, &o);
 	if (m->hooks.on_result)
 		m->hooks.on_result(m->hooks.user, idx, o.changed, o.from);
 }
@@ -85,7 +86,6 @@ static void reap_retired(struct monitor *m)
 	}
 	m->nretired = k;
 }
-
 
 struct id_index {
 	int64_t id;
@@ -280,56 +280,6 @@ void monitor_set_drop_hook(struct monitor *m, monitor_drop_fn fn, void *user)
 	m->drop_user = user;
 }
 
-bool monitor_in_flight(const struct monitor *m, size_t i)
-{
-	return sched_in_flight(m->sched, i);
-}
-
-unsigned monitor_concurrency(const struct monitor *m)
-{
-	return probe_concurrency(m->probe);
-}
-
-size_t monitor_count(const struct monitor *m)
-{
-	return m->n;
-}
-
-const struct ht_target *monitor_target(const struct monitor *m, size_t i)
-{
-	return &m->cfg->targets[i];
-}
-
-const struct target_state *monitor_state(const struct monitor *m, size_t i)
-{
-	return &m->states[i];
-}
-
-uint64_t monitor_live_results(const struct monitor *m, size_t i)
-{
-	return i < m->n ? m->live[i] : 0;
-}
-
-int64_t monitor_last_result_ms(const struct monitor *m)
-{
-	return m->last_result_ms;
-}
-
-const char *monitor_storage_error(const struct monitor *m)
-{
-	return m->storage_error[0] ? m->storage_error : NULL;
-}
-
-struct store *monitor_store(struct monitor *m)
-{
-	return ensure_store(m) == 0 ? m->store : NULL;
-}
-
-const char *monitor_db_path(const struct monitor *m)
-{
-	return m->db_path;
-}
-
 int monitor_force(struct monitor *m, size_t i)
 {
 	return i < m->n ? sched_force(m->sched, i) : -1;
@@ -440,6 +390,7 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	for (size_t j = 0; j < m->n; j++)   /* what the old config has running, the new one waits for */
 		if (to[j] != SIZE_MAX)
 			sched_adopt(next, to[j], sched_in_flight(m->sched, j));
+	metrics_remap(m, to, m->n, ts.n);
 	swap_targets(m, cfg, &ts, to);
 	free(to);
 	*rt = (struct retired){ m, m->sched, m->cfg };
@@ -489,6 +440,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 	free(m->keys);
 	free(m->live);
 	free(m->pending);
+	metrics_fini(m);
 	free(m);
 	return unwritten;
 }

@@ -66,6 +66,8 @@ struct monitor {
 	struct monitor_hooks hooks;
 	monitor_drop_fn on_dropped;
 	void *drop_user;
+	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
+	size_t ncounters;
 };
 
 /* monitor_store.c: between the monitor and the database */
@@ -83,5 +85,12 @@ void queue_row(struct monitor *m, size_t idx, const struct observation *o);
 void drop_results(struct monitor *m, uint64_t count, const char *why);
 /* Reads target i's newest results back into its state (the screen shows the past at once). */
 void load_history(struct monitor *m, size_t i);
+
+/* monitor_metrics.c: counters since start for /metrics */
+struct metrics_target;
+void metrics_note(struct monitor *m, size_t idx, const struct observation *o);
+/* After a reload: old target j's counters go to to[j] (SIZE_MAX: removed). */
+void metrics_remap(struct monitor *m, const size_t *to, size_t old_n, size_t new_n);
+void metrics_fini(struct monitor *m);
 
 #endif
