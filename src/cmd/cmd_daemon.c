@@ -14,6 +14,7 @@
 #include "healthtop/cmd/cmd.h"
 #include "healthtop/monitor/monitor.h"
 #include "healthtop/monitor/monitor_metrics.h"
+#include "healthtop/monitor/monitor_viewer.h"
 #include "healthtop/serve/metrics_http.h"
 #include "healthtop/cmd/check_report.h"
 
@@ -69,6 +70,20 @@ static void on_dropped(void *user, uint64_t count, uint64_t total, const char *w
 {
 	logf_("%llu results dropped (%llu since start): %s", (unsigned long long)count,
 	      (unsigned long long)total, why);
+}
+
+/* Polling, or standing by while another process polls this database. */
+static void on_role(void *user)
+{
+	struct daemon_ctx *d = user;
+	struct monitor_role r;
+
+	monitor_role(d->m, &r);
+	if (r.kind == MONITOR_POLLER)
+		logf_("polling: this process holds the database's poller lease");
+	else if (r.kind == MONITOR_VIEWER)
+		logf_("viewer of pid %lld on %s: standing by, taking over if it stops%s%s", (long long)r.pid, r.host,
+		      r.warning ? "; " : "", r.warning ? r.warning : "");
 }
 
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
@@ -168,6 +183,12 @@ int cmd_daemon(int argc, char **argv)
 		return HT_EXIT_USAGE;
 	}
 	monitor_set_drop_hook(d.m, on_dropped, &d);
+	if (monitor_enable_lease(d.m, on_role, &d, &err) < 0) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		monitor_free(d.m);
+		demo_stop(demo);
+		return HT_EXIT_USAGE;
+	}
 	if (d.metrics_listen && !(metrics = metrics_http_start(d.loop, d.metrics_listen, monitor_metrics_text, d.m, &err))) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
 		monitor_free(d.m);

@@ -31,7 +31,7 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 	if (o.row.checked_at_ms > m->last_result_ms)
 		m->last_result_ms = o.row.checked_at_ms;
 	queue_row(m, idx, &o);
-	metrics_note(m, idx, &o);
+	metrics_count(m, idx, o.verdict.cls, o.changed, o.latency_ms);
 	if (m->hooks.on_result)
 		m->hooks.on_result(m->hooks.user, idx, o.changed, o.from);
 }
@@ -264,7 +264,8 @@ void monitor_start(struct monitor *m)
 
 	monitor_set_window(m, m->window_s, &err);
 	ev_timer_start(m->loop, &m->window_timer);
-	sched_start(m->sched);
+	if (lease_polling(m))   /* a viewer (or one still deciding) never probes */
+		sched_start(m->sched);
 }
 
 void monitor_set_hooks(struct monitor *m, const struct monitor_hooks *hooks)
@@ -282,12 +283,15 @@ void monitor_set_drop_hook(struct monitor *m, monitor_drop_fn fn, void *user)
 
 int monitor_force(struct monitor *m, size_t i)
 {
+	if (i < m->n && lease_forward_force(m, m->cfg->targets[i].name))
+		return 0;   /* queued for the poller */
 	return i < m->n ? sched_force(m->sched, i) : -1;
 }
 
 void monitor_force_all(struct monitor *m)
 {
-	sched_force_all(m->sched);
+	if (!lease_forward_force(m, ""))
+		sched_force_all(m->sched);
 }
 
 /* Moves what is known of each target that keeps its name into ts; to[j] is where old target j
@@ -400,6 +404,7 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	m->sched = next;
 	m->cfg = cfg;
 	probe_set_concurrency(m->probe, (unsigned)cfg->concurrency);
+	lease_publish(m);
 	set_retention(m);
 	store_writer_set_retention(m->writer, &m->retention);
 	if (ensure_store(m) == 0)
@@ -422,6 +427,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 	for (size_t i = 0; i < m->nretired; i++)
 		retired_free(m->retired[i]);
 	sched_free(m->sched);
+	lease_end(m);
 	if (m->writer) {
 		writer_event(m);
 		unwritten = store_writer_close(m->writer, wait_s);
@@ -433,6 +439,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 		state_fini(&m->states[i]);
 		key_free(m->keys ? m->keys[i] : NULL);
 	}
+	lease_free(m);
 	store_close(m->store);
 	config_free(m->cfg);
 	free(m->cfg);

@@ -24,19 +24,19 @@ static int ensure_counters(struct monitor *m)
 	return 0;
 }
 
-void metrics_note(struct monitor *m, size_t idx, const struct observation *o)
+void metrics_count(struct monitor *m, size_t idx, enum ht_class cls, bool changed, double latency_ms)
 {
 	struct metrics_target *c;
 
 	if (ensure_counters(m) < 0)
 		return;   /* no memory: the scrape misses one check, probing goes on */
 	c = &m->counters[idx];
-	if (o->verdict.cls >= 0 && o->verdict.cls < 3)
-		c->checks[o->verdict.cls]++;
-	if (o->changed)
+	if (cls >= 0 && cls < 3)
+		c->checks[cls]++;
+	if (changed)
 		c->state_changes++;
-	if (o->latency_ms >= 0)
-		metrics_observe_latency(c, o->latency_ms);
+	if (latency_ms >= 0)
+		metrics_observe_latency(c, latency_ms);
 }
 
 void metrics_remap(struct monitor *m, const size_t *to, size_t old_n, size_t new_n)

@@ -38,6 +38,20 @@ struct retired {
 	struct ht_config *cfg;
 };
 
+/* A viewer's view of the database: the newest result drawn, stored ids to targets. */
+struct viewer_id {
+	int64_t id;
+	size_t idx;
+};
+
+struct viewer {
+	ev_timer timer;
+	bool running;
+	int64_t after;
+	struct viewer_id *ids;   /* sorted by id */
+	size_t nids;
+};
+
 struct monitor {
 	struct ev_loop *loop;
 	struct probe *probe;
@@ -66,6 +80,8 @@ struct monitor {
 	struct monitor_hooks hooks;
 	monitor_drop_fn on_dropped;
 	void *drop_user;
+	struct lease_agent *lease;         /* NULL: always polls (check, tests) */
+	struct viewer viewer;              /* drawing from the database while another polls */
 	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
 	size_t ncounters;
 };
@@ -86,9 +102,31 @@ void drop_results(struct monitor *m, uint64_t count, const char *why);
 /* Reads target i's newest results back into its state (the screen shows the past at once). */
 void load_history(struct monitor *m, size_t i);
 
+/* monitor_lease.c: the poller lease (monitor_viewer.h) */
+struct lease_agent;
+/* True when this monitor probes: no lease, or it holds it. */
+bool lease_polling(const struct monitor *m);
+/* A viewer's forced check of the target called name ("" all), queued for the poller: true. */
+bool lease_forward_force(struct monitor *m, const char *name);
+/* The config changed: the lease row says so at the next tick. */
+void lease_publish(struct monitor *m);
+/* Before the writer closes (its last tick gives the lease up), and after. */
+void lease_end(struct monitor *m);
+void lease_free(struct monitor *m);
+
+/* monitor_viewer.c: drawing what the poller stores */
+/* Starts drawing from the database; shows the poller's targets when its config differs from
+ * ours (or we polled until now), saying why in warning. */
+void viewer_begin(struct monitor *m, const char *poller_config, bool was_polling, char *warning, size_t size);
+void viewer_stop(struct monitor *m);
+/* The targets as published in the lease: JSON that config_parse reads, without headers. */
+char *viewer_config_json(const struct ht_config *cfg);
+
 /* monitor_metrics.c: counters since start for /metrics */
 struct metrics_target;
-void metrics_note(struct monitor *m, size_t idx, const struct observation *o);
+/* One result of target idx: its raw class, whether the displayed class changed, its latency
+ * (< 0: none). A viewer counts what it draws from the database. */
+void metrics_count(struct monitor *m, size_t idx, enum ht_class cls, bool changed, double latency_ms);
 /* After a reload: old target j's counters go to to[j] (SIZE_MAX: removed). */
 void metrics_remap(struct monitor *m, const size_t *to, size_t old_n, size_t new_n);
 void metrics_fini(struct monitor *m);

@@ -18,6 +18,7 @@
 #define ATTEMPT_BUSY_MS 200
 #define PRUNE_EVERY_MS (600 * 1000)
 #define PRUNE_STEP_ROWS 2000
+#define TICK_EVERY_S 1.0
 
 struct wr_item {
 	struct store_row row;
@@ -36,6 +37,10 @@ struct store_writer {
 	double deadline;              /* monotonic seconds; valid while closing */
 	struct store_retention retention;
 	struct store_writer_status st;
+	store_writer_tick_fn tick;
+	void *tick_user;
+	bool poked;
+	double next_tick;             /* monotonic seconds */
 	/* the thread's own */
 	struct store *store;
 	struct writer_ids ids;
@@ -245,12 +250,29 @@ static void batch_done(struct store_writer *w, int rc, const struct ht_err *err)
 	}
 }
 
+/* Called with mu held; runs the tick outside it (it may wait for another process's lock). */
+static void tick_if_due(struct store_writer *w)
+{
+	struct ht_err err = { "" };
+	store_writer_tick_fn fn = w->tick;
+	void *user = w->tick_user;
+
+	if (!fn || (!w->poked && mono_s() < w->next_tick))
+		return;
+	w->poked = false;
+	w->next_tick = mono_s() + TICK_EVERY_S;
+	pthread_mutex_unlock(&w->mu);
+	fn(user, open_store(w, &err) == 0 ? w->store : NULL);
+	pthread_mutex_lock(&w->mu);
+}
+
 static void *writer_main(void *arg)
 {
 	struct store_writer *w = arg;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
+		tick_if_due(w);
 		shed_batch(w);
 		if (w->nbatch == 0)
 			take_batch(w);
@@ -261,8 +283,8 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			prune_if_due(w, r);
 			pthread_mutex_lock(&w->mu);
-			if (w->count == 0 && !w->closing)
-				wait_for(w, IDLE_WAIT_S);
+			if (w->count == 0 && !w->closing && !w->poked)
+				wait_for(w, w->tick ? TICK_EVERY_S : IDLE_WAIT_S);
 			continue;
 		}
 		if (w->stop || (w->closing && mono_s() >= w->deadline))
@@ -329,6 +351,24 @@ void store_writer_set_retention(struct store_writer *w, const struct store_reten
 	pthread_mutex_unlock(&w->mu);
 }
 
+void store_writer_set_tick(struct store_writer *w, store_writer_tick_fn fn, void *user)
+{
+	pthread_mutex_lock(&w->mu);
+	w->tick = fn;
+	w->tick_user = user;
+	w->poked = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void store_writer_poke(struct store_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->poked = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 void store_writer_status(struct store_writer *w, struct store_writer_status *out)
 {
 	pthread_mutex_lock(&w->mu);
@@ -349,6 +389,8 @@ size_t store_writer_close(struct store_writer *w, double wait_s)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	if (w->tick)   /* the last word, on this thread now the writer's is gone */
+		w->tick(w->tick_user, w->store);
 	shed_batch(w);
 	left = w->count + w->nbatch;
 	for (size_t i = 0; i < w->count; i++)

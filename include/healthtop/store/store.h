@@ -10,7 +10,7 @@
 #include "healthtop/core/err.h"
 #include "healthtop/core/histogram.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 

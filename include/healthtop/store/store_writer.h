@@ -52,6 +52,14 @@ void store_writer_set_retention(struct store_writer *w, const struct store_reten
 
 void store_writer_status(struct store_writer *w, struct store_writer_status *out);
 
+/* Work the writer thread does about once a second besides results (the poller lease's
+ * heartbeat), with its own connection: s is NULL while the database cannot be opened. Called
+ * once more by store_writer_close, on the closing thread, after the writer thread stopped. */
+typedef void (*store_writer_tick_fn)(void *user, struct store *s);
+void store_writer_set_tick(struct store_writer *w, store_writer_tick_fn fn, void *user);
+/* Runs the tick now rather than within the second. */
+void store_writer_poke(struct store_writer *w);
+
 /* Waits up to wait_s for every queued result to be committed, then stops the thread and frees
  * the writer. Returns how many results could not be written (0: everything is on disk). */
 size_t store_writer_close(struct store_writer *w, double wait_s);

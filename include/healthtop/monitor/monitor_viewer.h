@@ -1,0 +1,32 @@
+/* One poller, many viewers on one database. A monitor that takes part in the lease probes only
+ * while it holds it (the poller); otherwise it is a viewer: it draws what the poller stores,
+ * queues its forced checks for the poller, and takes over when the poller dies. */
+#ifndef HEALTHTOP_MONITOR_VIEWER_H
+#define HEALTHTOP_MONITOR_VIEWER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "healthtop/core/err.h"
+
+struct monitor;
+
+enum monitor_role_kind { MONITOR_DECIDING, MONITOR_POLLER, MONITOR_VIEWER };
+
+struct monitor_role {
+	enum monitor_role_kind kind;
+	int64_t pid;            /* a viewer's poller */
+	char host[256];
+	const char *warning;    /* NULL, or why what is shown is not this process's config */
+};
+
+/* Joins the lease: from now on the monitor probes only while it is the poller. Call before
+ * monitor_start; the decision comes from the writer thread within moments (never blocking the
+ * loop), and fn (if any) hears of it and of each change. */
+int monitor_enable_lease(struct monitor *m, void (*fn)(void *user), void *user, struct ht_err *err);
+void monitor_role(const struct monitor *m, struct monitor_role *out);
+
+/* For the mutes of a viewer: queued for the poller through the mute table of the notification
+ * work (src/store/store_mute.c) once that is merged; today -1 (err says so). */
+int monitor_viewer_mute(struct monitor *m, const char *scope, int64_t until_ms, struct ht_err *err);
+
+#endif
