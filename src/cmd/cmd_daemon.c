@@ -23,6 +23,7 @@ struct daemon_ctx {
 	struct monitor *m;
 	struct cli_common opts;
 	const char *metrics_listen;
+	bool lost;   /* the lease went to another process */
 	ev_signal sigterm, sigint, sighup;
 };
 
@@ -79,7 +80,12 @@ static void on_role(void *user)
 	struct monitor_role r;
 
 	monitor_role(d->m, &r);
-	if (r.kind == MONITOR_POLLER)
+	if (r.lost) {
+		/* it stalled past the stale time and was replaced: two must never probe at once */
+		logf_("another process took over polling this database (this one stalled); exiting");
+		d->lost = true;
+		ev_break(d->loop, EVBREAK_ALL);
+	} else if (r.kind == MONITOR_POLLER)
 		logf_("polling: this process holds the database's poller lease");
 	else if (r.kind == MONITOR_VIEWER)
 		logf_("viewer of pid %lld on %s: standing by, taking over if it stops%s%s", (long long)r.pid, r.host,
@@ -207,6 +213,8 @@ int cmd_daemon(int argc, char **argv)
 	metrics_http_stop(metrics);   /* before the monitor it reads */
 	size_t unwritten = monitor_close(d.m, STOP_WAIT_S);
 	demo_stop(demo);
+	if (d.lost)
+		return HT_EXIT_FAILED;
 	if (unwritten > 0) {
 		logf_("stopped: %zu results could not be written to %s within %.0f s", unwritten, db, STOP_WAIT_S);
 		return HT_EXIT_FAILED;

@@ -50,6 +50,7 @@ struct lease_agent {
 	/* guarded by mu */
 	char *config;                /* what we publish when we poll */
 	bool republish, closing;
+	bool config_fixed;           /* the screen holds the targets: never swap the config now */
 	struct names to_queue;       /* a viewer's forced checks, for the database */
 	struct names to_force;       /* the poller's, from the database */
 	enum monitor_role_kind role;
@@ -58,6 +59,7 @@ struct lease_agent {
 	int64_t force_after;
 	/* the loop's own */
 	enum monitor_role_kind seen;
+	bool lost;
 	char warning[256];
 };
 
@@ -159,8 +161,15 @@ static void role_changed(struct lease_agent *a, enum monitor_role_kind prev, con
 	if (a->seen == MONITOR_POLLER) {
 		viewer_stop(m);   /* what it drew so far stays; from now on results are our own */
 		sched_start(m->sched);
+	} else if (a->seen == MONITOR_VIEWER && prev == MONITOR_POLLER) {
+		/* Only after this process stalled past the stale time (another host took it for dead):
+		 * the command decides what to do (the daemon exits, so that one process probes). */
+		snprintf(a->warning, sizeof(a->warning), "another process took over polling this database");
+		a->lost = true;
 	} else if (a->seen == MONITOR_VIEWER) {
-		viewer_begin(m, holder_config, prev == MONITOR_POLLER, a->warning, sizeof(a->warning));
+		viewer_begin(m, a->config_fixed ? NULL : holder_config, a->warning, sizeof(a->warning));
+		if (a->config_fixed && holder_config && a->config && strcmp(holder_config, a->config) != 0)
+			snprintf(a->warning, sizeof(a->warning), "config differs from the poller's");
 	}
 	if (a->fn)
 		a->fn(a->user);
@@ -227,6 +236,24 @@ void monitor_role(const struct monitor *m, struct monitor_role *out)
 	snprintf(out->host, sizeof(out->host), "%s", a->holder.host);
 	pthread_mutex_unlock(&a->mu);
 	out->warning = a->warning[0] ? a->warning : NULL;
+	out->lost = a->lost;
+}
+
+int monitor_lease_wait(struct monitor *m, double wait_s)
+{
+	ev_tstamp until = ev_now(m->loop) + wait_s;
+
+	while (m->lease && m->lease->seen == MONITOR_DECIDING && ev_now(m->loop) < until) {
+		ev_run(m->loop, EVRUN_ONCE | EVRUN_NOWAIT);
+		usleep(5000);
+		ev_now_update(m->loop);
+	}
+	if (m->lease) {
+		pthread_mutex_lock(&m->lease->mu);
+		m->lease->config_fixed = true;
+		pthread_mutex_unlock(&m->lease->mu);
+	}
+	return m->lease && m->lease->seen == MONITOR_DECIDING ? -1 : 0;
 }
 
 bool lease_polling(const struct monitor *m)

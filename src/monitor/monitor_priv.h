@@ -115,9 +115,9 @@ void lease_end(struct monitor *m);
 void lease_free(struct monitor *m);
 
 /* monitor_viewer.c: drawing what the poller stores */
-/* Starts drawing from the database; shows the poller's targets when its config differs from
- * ours (or we polled until now), saying why in warning. */
-void viewer_begin(struct monitor *m, const char *poller_config, bool was_polling, char *warning, size_t size);
+/* Starts drawing from the database; shows the poller's targets when its config (NULL: keep
+ * ours) differs from ours, saying so in warning. */
+void viewer_begin(struct monitor *m, const char *poller_config, char *warning, size_t size);
 void viewer_stop(struct monitor *m);
 /* The targets as published in the lease: JSON that config_parse reads, without headers. */
 char *viewer_config_json(const struct ht_config *cfg);

@@ -124,13 +124,13 @@ static void show_poller_config(struct monitor *m, const char *json, char *warnin
 	snprintf(warning, size, "config differs from the poller's: showing its %zu targets", m->n);
 }
 
-void viewer_begin(struct monitor *m, const char *poller_config, bool was_polling, char *warning, size_t size)
+void viewer_begin(struct monitor *m, const char *poller_config, char *warning, size_t size)
 {
 	struct viewer *v = &m->viewer;
 	struct ht_err err = { "" };
 	char *mine = viewer_config_json(m->cfg);
 
-	if (poller_config && poller_config[0] && (!mine || strcmp(mine, poller_config) != 0 || was_polling))
+	if (poller_config && poller_config[0] && (!mine || strcmp(mine, poller_config) != 0))
 		show_poller_config(m, poller_config, warning, size);
 	free(mine);
 	if (v->running)

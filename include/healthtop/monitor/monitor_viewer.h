@@ -17,6 +17,7 @@ struct monitor_role {
 	int64_t pid;            /* a viewer's poller */
 	char host[256];
 	const char *warning;    /* NULL, or why what is shown is not this process's config */
+	bool lost;              /* this process polled and another took over (it stalled) */
 };
 
 /* Joins the lease: from now on the monitor probes only while it is the poller. Call before
@@ -24,6 +25,10 @@ struct monitor_role {
  * loop), and fn (if any) hears of it and of each change. */
 int monitor_enable_lease(struct monitor *m, void (*fn)(void *user), void *user, struct ht_err *err);
 void monitor_role(const struct monitor *m, struct monitor_role *out);
+/* Runs the loop until the first decision (at most wait_s; -1 if none came: the database is
+ * locked, and the decision comes later). From then on the config is never swapped for the
+ * poller's (a screen holds the targets): a different one is only warned about. */
+int monitor_lease_wait(struct monitor *m, double wait_s);
 
 /* For the mutes of a viewer: queued for the poller through the mute table of the notification
  * work (src/store/store_mute.c) once that is merged; today -1 (err says so). */
