@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""One poller, many viewers. A daemon polls a database; a dashboard opened on the same database
+with another config says it is a viewer of the daemon's pid and host, shows the daemon's
+targets and classes (not its own) and warns that its config differs; while it watches, the
+targets' server sees no request from it; its R makes the poller check (the server sees the
+extra request). The poller killed with -9 is replaced by the viewer within a few seconds, and
+the history of a target checked every 3 s has no gap of two intervals (no check missed); q
+gives the lease up. Without tmux the test is skipped (exit 77), saying so."""
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+from htlib import BINARY, WRAPPER, TestServer, check, finish, tmpdir, write_config
+
+SOCKET = f"healthtop-viewers-{os.getpid()}"
+INTERVAL = 3
+
+
+def tmux(*args, check_rc=True):
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=check_rc).stdout
+
+
+def screen():
+    return tmux("capture-pane", "-p", "-t", "viewer", check_rc=False)
+
+
+def wait_for(pred, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return pred()
+
+
+def seen(srv, tag):
+    with urllib.request.urlopen(srv.url() + "/stats", timeout=30) as r:
+        return json.loads(r.read()).get(tag, {}).get("seen", 0)
+
+
+def query(db, sql):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+def lease_pid(db):
+    rows = query(db, "select pid from poller_lease")
+    return rows[0][0] if rows else None
+
+
+def checked_at(db, name):
+    return [r[0] for r in query(db, "select r.checked_at from result r join target t on t.id = r.target_id"
+                                    f" where t.name = '{name}' order by r.checked_at")]
+
+
+def line_of(text, name):
+    return next((l for l in text.splitlines() if f" {name} " in l), "")
+
+
+def main():
+    if not shutil.which("tmux"):
+        print("SKIP: tmux is not installed (scripts/install-deps.sh installs it); viewers were not tested")
+        sys.exit(77)
+    d = tmpdir()
+    db = os.path.join(d, "shared.db")
+    with TestServer() as srv:
+        h = srv.url()
+        poller_cfg = write_config(d, {"targets": [
+            {"name": "steady", "project": "fleet", "url": h, "path": "/ok?tag=steady", "interval_s": INTERVAL},
+            {"name": "grumpy", "project": "fleet", "url": h, "path": "/body?code=503&tag=grumpy", "interval_s": INTERVAL},
+            {"name": "rare", "project": "fleet", "url": h, "path": "/ok?tag=rare", "interval_s": 3600}]}, "poller.json")
+        viewer_cfg = write_config(d, {"targets": [
+            {"name": "mine-only", "url": h, "path": "/ok?tag=mine", "interval_s": 1}]}, "viewer.json")
+        with open(os.path.join(d, "daemon.log"), "w") as log:
+            daemon = subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", poller_cfg, "--db", db], stderr=log)
+        try:
+            check(wait_for(lambda: lease_pid(db) == daemon.pid and seen(srv, "ok?rare") == 1, 20),
+                  "the daemon takes the lease and checks its targets")
+            exit_file = os.path.join(d, "exit")
+            cmd = " ".join(shlex.quote(a) for a in WRAPPER + [BINARY, "-c", viewer_cfg, "--db", db])
+            tmux("-u", "new-session", "-d", "-s", "viewer", "-x", "160", "-y", "20",
+                 f"env LANG=C.UTF-8 LC_ALL=C.UTF-8 {cmd} 2>{shlex.quote(d)}/stderr; echo $? > {shlex.quote(exit_file)}; sleep 600")
+            host = socket.gethostname()
+            want = f"viewer of pid {daemon.pid} on {host}"
+            check(wait_for(lambda: want in screen(), 15), f"the second process says \"{want}\"")
+            check(wait_for(lambda: "healthy" in line_of(screen(), "steady") and
+                           "degraded" in line_of(screen(), "grumpy"), 15),
+                  "the viewer shows the poller's targets with their classes")
+            text = screen()
+            check("mine-only" not in text, "the viewer shows the poller's targets, not its own config's")
+            check("config differs" in text, "the viewer warns that its config differs from the poller's")
+            time.sleep(2.5)   # the viewer has drawn for a while: still no request of its own
+            check(seen(srv, "ok?mine") == 0, "the viewer never checks its own config's targets")
+            check(seen(srv, "ok?rare") == 1, "the viewer sends the targets no request")
+            tmux("send-keys", "-t", "viewer", "R")
+            check(wait_for(lambda: seen(srv, "ok?rare") == 2, 15),
+                  f"R in the viewer makes the poller check (the server saw {seen(srv, 'ok?rare')} requests)")
+            check("viewer of" in screen(), "the viewer is still a viewer after R")
+
+            before_kill = len(checked_at(db, "steady"))
+            daemon.send_signal(signal.SIGKILL)
+            daemon.wait()
+            check(wait_for(lambda: lease_pid(db) not in (None, daemon.pid), 10),
+                  "with the poller killed (-9), the viewer takes the lease within a few seconds")
+            check(wait_for(lambda: "viewer of" not in screen(), 5), "the header no longer says viewer")
+            check(wait_for(lambda: len(checked_at(db, "steady")) >= before_kill + 3, 20),
+                  "the new poller checks the targets on schedule")
+            at = checked_at(db, "steady")
+            gaps = [(b - a) / 1000 for a, b in zip(at, at[1:])]
+            check(gaps and max(gaps) < 2 * INTERVAL,
+                  f"no check of an every-{INTERVAL}s target is missed across the takeover (largest gap {max(gaps or [0]):.1f} s)")
+            check(seen(srv, "ok?mine") == 0, "the new poller polls the targets it showed, the old poller's")
+            tmux("send-keys", "-t", "viewer", "q")
+            check(wait_for(lambda: os.path.exists(exit_file) and open(exit_file).read().strip() == "0", 10),
+                  "q exits 0")
+            check(lease_pid(db) is None, "a poller that quits gives the lease up")
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+                daemon.wait()
+            tmux("kill-server", check_rc=False)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
