@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 
-from htlib import BINARY, WRAPPER, TestServer, check, finish, run, tmpdir, write_config
+from htlib import HERE, BINARY, WRAPPER, TestServer, check, finish, run, tmpdir, write_config
 
 
 def closed_port():
@@ -47,6 +47,14 @@ def samples(text):
 
 def up(s, name):
     return s.get(("healthtop_up", frozenset({("name", name), ("project", "fleet")})))
+
+
+def doc_rules():
+    """The alerting rules block of docs/operations.md."""
+    with open(os.path.join(HERE, "..", "..", "docs", "operations.md")) as f:
+        text = f.read()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    return next(b for b in blocks if b.startswith("groups:"))
 
 
 def start(cfg, db, log, listen="127.0.0.1:0"):
@@ -105,8 +113,13 @@ def main():
         if shutil.which("promtool"):
             pt = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
             check(pt.returncode == 0, f"promtool check metrics accepts the page {pt.stdout}{pt.stderr}")
+            rules = os.path.join(d, "rules.yml")
+            with open(rules, "w") as f:
+                f.write(doc_rules())
+            pt = subprocess.run(["promtool", "check", "rules", rules], capture_output=True, text=True)
+            check(pt.returncode == 0, f"the alerting rules in docs/operations.md pass promtool check rules {pt.stderr}")
         else:
-            print("SKIP promtool check metrics: promtool is not installed (scripts/install-deps.sh installs it)")
+            print("SKIP promtool check metrics/rules: promtool is not installed (scripts/install-deps.sh installs it)")
         p.send_signal(signal.SIGTERM)
         check(p.wait(20) == 0, "the daemon stops cleanly with /metrics open")
 
