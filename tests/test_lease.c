@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -129,6 +130,28 @@ static void test_a_live_process_that_is_not_healthtop_holds_nothing(void **state
 	assert_int_equal(take(f, who(4242, host), NOW + 1, &holder), 1);
 }
 
+static void test_a_live_process_like_us_holds_it_until_killed(void **state)
+{
+	struct fixture *f = *state;
+	char host[256] = "";
+	int64_t holder;
+	pid_t child = fork();
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_true(child > 0);
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	/* a copy of this program: the same name in /proc, as two healthtops have */
+	assert_int_equal(take(f, who(child, host), NOW, &holder), 1);
+	assert_int_equal(take(f, who(4242, host), NOW + 3600 * 1000, &holder), 0);   /* stale beat: alive */
+	assert_int_equal(holder, child);
+	assert_int_equal(kill(child, SIGKILL), 0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_int_equal(take(f, who(4242, host), NOW + 1, &holder), 1);
+}
+
 static void test_release_lets_the_next_one_take_it(void **state)
 {
 	struct fixture *f = *state;
@@ -222,6 +245,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_heartbeat_keeps_the_lease_and_says_when_it_was_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_pid_on_this_host_is_taken_over_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_live_process_that_is_not_healthtop_holds_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_live_process_like_us_holds_it_until_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_lets_the_next_one_take_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_checks_reach_the_poller_once_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_viewer_reads_only_the_rows_stored_since_it_last_looked, setup, teardown),

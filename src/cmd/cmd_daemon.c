@@ -86,7 +86,7 @@ static void on_role(void *user)
 		d->lost = true;
 		ev_break(d->loop, EVBREAK_ALL);
 	} else if (r.kind == MONITOR_POLLER)
-		logf_("polling: this process holds the database's poller lease");
+		logf_("polling: no other healthtop polls this database");
 	else if (r.kind == MONITOR_VIEWER)
 		logf_("viewer of pid %lld on %s: standing by, taking over if it stops%s%s", (long long)r.pid, r.host,
 		      r.warning ? "; " : "", r.warning ? r.warning : "");

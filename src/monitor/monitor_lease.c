@@ -13,6 +13,10 @@
 #include "monitor/monitor_priv.h"
 
 #define FORCE_MAX 256   /* forced checks waiting to be queued or done, at most */
+/* Ticks the database may refuse a first decision (it cannot be opened, or another process
+ * holds it locked) before this process polls anyway: results are kept and written once it can
+ * be, as without a lease, and the lease is taken as soon as the database allows. */
+#define DECIDE_TRIES 3
 
 struct names {
 	char *v[FORCE_MAX];
@@ -57,6 +61,7 @@ struct lease_agent {
 	struct store_lease holder;   /* a viewer's poller (its config borrowed by nobody) */
 	/* the thread's own */
 	int64_t force_after;
+	int failed_ticks;
 	/* the loop's own */
 	enum monitor_role_kind seen;
 	bool lost;
@@ -71,10 +76,16 @@ static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s
 	struct store_lease h = { 0 };
 	int rc = store_lease_beat(s, me->pid, me->host, clock_wall_ms(), &err);
 
-	if (rc == 0)
-		return MONITOR_VIEWER;   /* taken for dead and replaced: stop probing */
-	if (republish && store_lease_take(s, me, clock_wall_ms(), &h, &err) == 0)
+	if (rc == 0 || republish) {
+		/* no lease row of ours: we polled before the database could be opened, or were taken
+		 * for dead and replaced (then stop probing) */
+		rc = store_lease_take(s, me, clock_wall_ms(), &h, &err);
 		store_lease_fini(&h);
+		if (rc == 0)
+			return MONITOR_VIEWER;
+		if (rc == 1 && !a->force_after)
+			store_force_last(s, &a->force_after, &err);
+	}
 	store_force_since(s, &a->force_after, names_add, forced, &err);
 	return MONITOR_POLLER;
 }
@@ -87,7 +98,7 @@ static enum monitor_role_kind tick_viewer(struct lease_agent *a, struct store *s
 	int rc = store_lease_take(s, me, clock_wall_ms(), holder, &err);
 
 	if (rc < 0)
-		return MONITOR_DECIDING;   /* try again within the second */
+		return ++a->failed_ticks >= DECIDE_TRIES && a->role == MONITOR_DECIDING ? MONITOR_POLLER : a->role;
 	if (rc == 1) {
 		store_force_last(s, &a->force_after, &err);   /* older requests were someone else's */
 		return MONITOR_POLLER;
@@ -118,7 +129,7 @@ static void lease_tick(void *user, struct store *s)
 	a->to_queue.n = 0;
 	pthread_mutex_unlock(&a->mu);
 	if (!s)
-		next = role;
+		next = role == MONITOR_DECIDING && ++a->failed_ticks >= DECIDE_TRIES ? MONITOR_POLLER : role;
 	else if (closing)
 		next = role == MONITOR_POLLER && store_lease_release(s, me.pid, me.host, &err) == 0 ? MONITOR_DECIDING : role;
 	else if (role == MONITOR_POLLER)

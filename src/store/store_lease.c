@@ -18,27 +18,41 @@ void store_lease_fini(struct store_lease *l)
 	l->config = NULL;
 }
 
-/* A zombie or a recycled pid is not our poller: /proc says what the process is now. */
-static bool healthtop_running(int64_t pid)
+/* "PID (comm) S ..." of /proc/PID/stat: comm into out, the state letter returned (0: none). */
+static char proc_stat(const char *pid, char *out, size_t size)
 {
 	char path[64], buf[512];
 	FILE *f;
-	bool ok = false;
+	char state = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (fgets(buf, sizeof(buf), f)) {
+		const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+		if (open && close && close > open && close[1] == ' ') {
+			snprintf(out, size, "%.*s", (int)(close - open - 1), open + 1);
+			state = close[2];
+		}
+	}
+	fclose(f);
+	return state;
+}
+
+/* A zombie or a recycled pid is not our poller: /proc says what the process is now. It is
+ * compared with this process's own name, so a renamed binary, or both under valgrind, agree. */
+static bool healthtop_running(int64_t pid)
+{
+	char me[64] = "", it[64] = "", num[32];
+	char state;
 
 	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
-	if (!(f = fopen(path, "r")))
+	snprintf(num, sizeof(num), "%lld", (long long)pid);
+	if (!proc_stat("self", me, sizeof(me)))
 		return true;   /* no /proc here: the pid's existence is all we can know */
-	if (fgets(buf, sizeof(buf), f)) {
-		const char *close = strrchr(buf, ')');
-		const char *open = strchr(buf, '(');
-		/* "PID (comm) S ...": comm is healthtop and the state not Z(ombie) or X(dead) */
-		ok = open && close && close > open && (size_t)(close - open - 1) == strlen("healthtop") &&
-		     strncmp(open + 1, "healthtop", 9) == 0 && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
-	}
-	fclose(f);
-	return ok;
+	state = proc_stat(num, it, sizeof(it));
+	return state && state != 'Z' && state != 'X' && strcmp(me, it) == 0;
 }
 
 bool store_lease_alive(const struct store_lease *l, const char *my_host, int64_t now_ms)

@@ -5,7 +5,7 @@ targets and classes (not its own) and warns that its config differs; while it wa
 targets' server sees no request from it; its R makes the poller check (the server sees the
 extra request). The poller killed with -9 is replaced by the viewer within a few seconds, and
 the history of a target checked every 3 s has no gap of two intervals (no check missed); q
-gives the lease up. Without tmux the test is skipped (exit 77), saying so."""
+gives the lease up. A daemon whose database cannot be opened polls anyway. Without tmux the test is skipped (exit 77), saying so."""
 import json
 import os
 import shlex
@@ -127,6 +127,17 @@ def main():
             check(wait_for(lambda: os.path.exists(exit_file) and open(exit_file).read().strip() == "0", 10),
                   "q exits 0")
             check(lease_pid(db) is None, "a poller that quits gives the lease up")
+
+            # No database to hold a lease in: it polls anyway (results kept in memory, retried).
+            nodb_cfg = write_config(d, {"targets": [
+                {"name": "nodb", "url": h, "path": "/ok?tag=nodb", "interval_s": 3600}]}, "nodb.json")
+            with open(os.path.join(d, "nodb.log"), "w") as log:
+                lone = subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", nodb_cfg, "--db",
+                                                   os.path.join(nodb_cfg, "x.db")], stderr=log)
+            check(wait_for(lambda: seen(srv, "ok?nodb") == 1, 20),
+                  "a daemon whose database cannot be opened still checks its targets")
+            lone.send_signal(signal.SIGTERM)
+            lone.wait(30)
         finally:
             if daemon.poll() is None:
                 daemon.kill()
