@@ -40,7 +40,7 @@ static char proc_stat(const char *pid, char *out, size_t size)
 }
 
 /* A zombie or a recycled pid is not our poller: /proc says what the process is now. It is
- * compared with this process's own name, so a renamed binary, or both under valgrind, agree. */
+ * healthtop, or named as this process is (a renamed binary, or both under valgrind). */
 static bool healthtop_running(int64_t pid)
 {
 	char me[64] = "", it[64] = "", num[32];
@@ -52,7 +52,7 @@ static bool healthtop_running(int64_t pid)
 	if (!proc_stat("self", me, sizeof(me)))
 		return true;   /* no /proc here: the pid's existence is all we can know */
 	state = proc_stat(num, it, sizeof(it));
-	return state && state != 'Z' && state != 'X' && strcmp(me, it) == 0;
+	return state && state != 'Z' && state != 'X' && (strcmp(it, "healthtop") == 0 || strcmp(me, it) == 0);
 }
 
 bool store_lease_alive(const struct store_lease *l, const char *my_host, int64_t now_ms)
