@@ -72,24 +72,42 @@ static int pick_theme(const struct dash_opts *o, struct theme *t, bool *color)
 	return 0;
 }
 
-/* Only the poller serves /metrics (a viewer's numbers would be the poller's again); a bad
- * address fails at start either way. */
-static int start_metrics(const struct dash_opts *o, struct ev_loop *loop, struct monitor *m,
-			 struct metrics_http **out)
+/* /metrics while this dashboard polls (a viewer's numbers would be the poller's again). */
+struct dash_metrics {
+	const char *listen;
+	struct ev_loop *loop;
+	struct monitor *m;
+	struct metrics_http *http;
+};
+
+/* A viewer that takes over starts serving; the address was proven at start. */
+static void on_role(void *user)
+{
+	struct dash_metrics *dm = user;
+	struct ht_err err = { "" };
+	struct monitor_role r;
+
+	monitor_role(dm->m, &r);
+	if (dm->listen && !dm->http && r.kind == MONITOR_POLLER)
+		dm->http = metrics_http_start(dm->loop, dm->listen, monitor_metrics_text, dm->m, &err);
+}
+
+/* A bad address fails at start, viewer or not. */
+static int start_metrics(struct dash_metrics *dm)
 {
 	struct ht_err err = { "" };
 	struct monitor_role r;
 
-	monitor_role(m, &r);
-	if (!o->metrics_listen)
-		return 0;
-	if (!(*out = metrics_http_start(loop, o->metrics_listen, monitor_metrics_text, m, &err))) {
+	if (!dm->listen || dm->http)
+		return 0;   /* none asked, or already serving: it became the poller while deciding */
+	if (!(dm->http = metrics_http_start(dm->loop, dm->listen, monitor_metrics_text, dm->m, &err))) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
 		return -1;
 	}
-	if (r.kind == MONITOR_VIEWER) {
-		metrics_http_stop(*out);
-		*out = NULL;
+	monitor_role(dm->m, &r);
+	if (r.kind != MONITOR_POLLER) {
+		metrics_http_stop(dm->http);
+		dm->http = NULL;
 	}
 	return 0;
 }
@@ -101,7 +119,7 @@ int cmd_dashboard(int argc, char **argv)
 	struct ht_config *cfg = calloc(1, sizeof(*cfg));
 	struct demo *demo = NULL;
 	struct monitor *m = NULL;
-	struct metrics_http *metrics = NULL;
+	struct dash_metrics dm = { .loop = loop };
 	struct ht_err err = { "" };
 	struct monitor_hooks none = { NULL, NULL, NULL };
 	struct theme theme;
@@ -125,19 +143,20 @@ int cmd_dashboard(int argc, char **argv)
 		free(cfg);
 		goto out;
 	}
-	if (!(m = monitor_new(loop, cfg, db, &none, &err)) || monitor_enable_lease(m, NULL, NULL, &err) < 0) {
+	dm.listen = o.metrics_listen;
+	if (!(dm.m = m = monitor_new(loop, cfg, db, &none, &err)) || monitor_enable_lease(m, on_role, &dm, &err) < 0) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
 		goto out;
 	}
 	monitor_lease_wait(m, LEASE_WAIT_S);   /* a viewer shows the poller's targets from the start */
-	if (start_metrics(&o, loop, m, &metrics) < 0 || ui_run(loop, m, &theme, color, &err) < 0) {
+	if (start_metrics(&dm) < 0 || ui_run(loop, m, &theme, color, &err) < 0) {
 		if (err.msg[0])
 			fprintf(stderr, "healthtop: %s\n", err.msg);
 		goto out;
 	}
 	rc = HT_EXIT_OK;
 out:
-	metrics_http_stop(metrics);   /* before the monitor it reads */
+	metrics_http_stop(dm.http);   /* before the monitor it reads */
 	monitor_free(m);
 	demo_stop(demo);
 	return rc;

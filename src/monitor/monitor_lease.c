@@ -139,7 +139,8 @@ static void lease_tick(void *user, struct store *s)
 	names_clear(&queue);
 	store_lease_fini(&me);
 	pthread_mutex_lock(&a->mu);
-	bool news = next != a->role || forced.n > 0 || (holder.pid && holder.pid != a->holder.pid);
+	bool news = next != a->role || forced.n > 0 || (holder.pid && holder.pid != a->holder.pid) ||
+		    (holder.config && (!a->holder.config || strcmp(holder.config, a->holder.config) != 0));
 	a->role = next;
 	if (holder.pid) {
 		store_lease_fini(&a->holder);
@@ -201,6 +202,13 @@ static void on_async(struct ev_loop *loop, ev_async *w, int revents)
 	if (role != prev) {
 		a->seen = role;
 		role_changed(a, prev, config);
+	} else if (role == MONITOR_VIEWER && config && a->config && strcmp(config, a->config) != 0) {
+		/* the poller reloaded its config: follow it, or (a screen holds ours) say so */
+		viewer_begin(a->m, a->config_fixed ? NULL : config, a->warning, sizeof(a->warning));
+		if (a->config_fixed)
+			snprintf(a->warning, sizeof(a->warning), "config differs from the poller's");
+		if (a->fn)
+			a->fn(a->user);
 	}
 	free(config);
 	for (size_t i = 0; i < forced.n; i++)

@@ -5,7 +5,7 @@ targets and classes (not its own) and warns that its config differs; while it wa
 targets' server sees no request from it; its R makes the poller check (the server sees the
 extra request). The poller killed with -9 is replaced by the viewer within a few seconds, and
 the history of a target checked every 3 s has no gap of two intervals (no check missed); q
-gives the lease up. A daemon whose database cannot be opened polls anyway. Without tmux the test is skipped (exit 77), saying so."""
+gives the lease up. --metrics-listen serves only while the dashboard polls. A daemon whose database cannot be opened polls anyway. Without tmux the test is skipped (exit 77), saying so."""
 import json
 import os
 import shlex
@@ -66,6 +66,22 @@ def checked_at(db, name):
                                     f" where t.name = '{name}' order by r.checked_at")]
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def metrics(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+            return r.read().decode()
+    except OSError:
+        return None
+
+
 def line_of(text, name):
     return next((l for l in text.splitlines() if f" {name} " in l), "")
 
@@ -90,7 +106,9 @@ def main():
             check(wait_for(lambda: lease_pid(db) == daemon.pid and seen(srv, "ok?rare") == 1, 20),
                   "the daemon takes the lease and checks its targets")
             exit_file = os.path.join(d, "exit")
-            cmd = " ".join(shlex.quote(a) for a in WRAPPER + [BINARY, "-c", viewer_cfg, "--db", db])
+            mport = free_port()
+            cmd = " ".join(shlex.quote(a) for a in WRAPPER + [BINARY, "-c", viewer_cfg, "--db", db,
+                                                              "--metrics-listen", f"127.0.0.1:{mport}"])
             tmux("-u", "new-session", "-d", "-s", "viewer", "-x", "160", "-y", "20",
                  f"env LANG=C.UTF-8 LC_ALL=C.UTF-8 {cmd} 2>{shlex.quote(d)}/stderr; echo $? > {shlex.quote(exit_file)}; sleep 600")
             host = socket.gethostname()
@@ -109,6 +127,7 @@ def main():
             check(wait_for(lambda: seen(srv, "ok?rare") == 2, 15),
                   f"R in the viewer makes the poller check (the server saw {seen(srv, 'ok?rare')} requests)")
             check("viewer of" in screen(), "the viewer is still a viewer after R")
+            check(metrics(mport) is None, "a viewer dashboard does not serve /metrics")
 
             before_kill = len(checked_at(db, "steady"))
             daemon.send_signal(signal.SIGKILL)
@@ -123,6 +142,9 @@ def main():
             check(gaps and max(gaps) < 2 * INTERVAL,
                   f"no check of an every-{INTERVAL}s target is missed across the takeover (largest gap {max(gaps or [0]):.1f} s)")
             check(seen(srv, "ok?mine") == 0, "the new poller polls the targets it showed, the old poller's")
+            page = metrics(mport) or ""
+            check('healthtop_up{name="steady",project="fleet"} 2' in page,
+                  "the dashboard that took over serves /metrics with the targets it polls")
             tmux("send-keys", "-t", "viewer", "q")
             check(wait_for(lambda: os.path.exists(exit_file) and open(exit_file).read().strip() == "0", 10),
                   "q exits 0")
