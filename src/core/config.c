@@ -27,7 +27,7 @@ struct inherit {
 	bool insecure;
 };
 
-static const char *const top_keys[] = { "concurrency", "defaults", "targets", "retention", NULL };
+static const char *const top_keys[] = { "concurrency", "defaults", "targets", "retention", "notify", NULL };
 static const char *const retention_keys[] = { "raw_days", "hourly_days", "daily_days", NULL };
 static const char *const default_keys[] = {
 	"interval_s", "timeout_ms", "degraded_ms", "path", "tls_expiry_warn_days",
@@ -363,7 +363,20 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 		if (parse_target(c, t, i, &defs, &cfg->targets[i]) < 0)
 			return -1;
 	}
-	return check_unique_names(c, cfg);
+	if (check_unique_names(c, cfg) < 0)
+		return -1;
+	return config_parse_notify(c, root, cfg);   /* after targets: it checks the names it lists */
+}
+
+int config_check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *allowed)
+{
+	return check_keys(c, obj, path, allowed);
+}
+
+int config_get_string(struct pctx *c, const cJSON *obj, const char *key, const char *path, size_t max,
+		      bool allow_empty, const char **out)
+{
+	return get_string(c, obj, key, path, max, allow_empty, out);
 }
 
 /* Offset of the first byte at or after off that is not JSON whitespace; never reads past len. */
@@ -457,6 +470,7 @@ void config_free(struct ht_config *cfg)
 		free(t->probe.headers);
 	}
 	free(cfg->targets);
+	config_notify_free(cfg);
 	free(cfg->source);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -30,4 +30,13 @@ int config_add_headers(struct pctx *c, const cJSON *obj, const char *path, struc
 int config_set_urls(struct pctx *c, const char *path, const char *url, const char *upath,
 		    struct ht_target *t);
 
+/* config.c's key and string checks, for the parser's other files. */
+int config_check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *allowed);
+int config_get_string(struct pctx *c, const cJSON *obj, const char *key, const char *path, size_t max,
+		      bool allow_empty, const char **out);
+
+/* config_notify.c: the "notify" list (targets already parsed). */
+int config_parse_notify(struct pctx *c, const cJSON *root, struct ht_config *cfg);
+void config_notify_free(struct ht_config *cfg);
+
 #endif
