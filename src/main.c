@@ -15,6 +15,8 @@ static const char help[] =
 	"                        [--project NAME]... [--format csv|jsonl] [-o FILE] [--rollup hour|day]\n"
 	"       healthtop stats [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
 	"                       [--format table|json]\n"
+	"       healthtop mute [-c FILE] [--db PATH] NAME|project:NAME DURATION [--reason TEXT]\n"
+	"       healthtop unmute [-c FILE] [--db PATH] NAME|project:NAME\n"
 	"       healthtop --help | --version\n"
 	"\n"
 	"  (none)    the live dashboard; press ? in it for the keys\n"
@@ -29,6 +31,10 @@ static const char help[] =
 	"  stats     uptime, p50/p95/p99, state changes and longest outage per target\n"
 	"            export, stats: 4 when the database cannot be read, a --target or --project\n"
 	"            names nothing in it, or the output cannot be written\n"
+	"  mute      silence a target or a project for DURATION (30m, 2h, 1d, or an end time):\n"
+	"            still checked and stored, notifies nobody; running pollers see it at once\n"
+	"  unmute    end a mute; mute, unmute: 0 done, 3 usage or config error,\n"
+	"            4 no such target or project, or the database failed\n"
 	"\n"
 	"  -c FILE   config (default $XDG_CONFIG_HOME/healthtop/config.json)\n"
 	"  --db PATH history database (default $XDG_STATE_HOME/healthtop/history.db)\n"
@@ -49,6 +55,8 @@ static const struct command commands[] = {
 	{ "daemon", cmd_daemon },
 	{ "export", cmd_export },
 	{ "stats", cmd_stats },
+	{ "mute", cmd_mute },
+	{ "unmute", cmd_unmute },
 };
 
 int main(int argc, char **argv)

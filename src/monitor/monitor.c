@@ -19,6 +19,7 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 {
 	struct target_state *s = &m->states[idx];
 	struct observation o;
+	int64_t since = alerts_since(s);
 
 	observe(t, r, s, clock_wall_ms() / 1000, &o);
 	state_add_sample(s, o.row.checked_at_ms, o.latency_ms, o.verdict.cls);
@@ -29,6 +30,7 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 	if (o.row.checked_at_ms > m->last_result_ms)
 		m->last_result_ms = o.row.checked_at_ms;
 	queue_row(m, idx, &o);
+	alerts_result(m, idx, t, &o, since);
 	if (m->hooks.on_result)
 		m->hooks.on_result(m->hooks.user, idx, o.changed, o.from);
 }
@@ -273,6 +275,7 @@ void monitor_start(struct monitor *m)
 	ev_timer_start(m->loop, &m->window_timer);
 	if (!ev_is_active(&m->prune_timer))
 		ev_timer_start(m->loop, &m->prune_timer);
+	alerts_start(m);   /* after the history is read: a restart does not announce the past */
 	sched_start(m->sched);
 }
 
@@ -471,6 +474,7 @@ void monitor_free(struct monitor *m)
 {
 	if (!m)
 		return;
+	alerts_free(m);
 	if (monitor_flush(m) < 0)
 		drop_results(m, m->npending, "the database could not be written before exit");
 	ev_timer_stop(m->loop, &m->flush_timer);

@@ -75,6 +75,24 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"ALTER TABLE rollup_day ADD COLUMN url_id INTEGER REFERENCES checked_url(id);"
 	"ALTER TABLE target ADD COLUMN url_at_upgrade TEXT;"
 	"UPDATE target SET url_at_upgrade = url;",
+
+	/* 5: notifications not yet delivered (a restart sends them, in order, once) and mutes,
+	 * which outlive the process that set them and reach every poller. */
+	[4] = "CREATE TABLE notify_queue("
+	"  id INTEGER PRIMARY KEY,"                /* the notifier's id: delivery order per destination */
+	"  dest TEXT NOT NULL,"                    /* the destination's key (never its secret URL) */
+	"  name TEXT NOT NULL, project TEXT NOT NULL, url TEXT NOT NULL,"
+	"  old_status INTEGER NOT NULL, new_status INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  since INTEGER NOT NULL, at INTEGER NOT NULL, created INTEGER NOT NULL,"   /* unix ms */
+	"  attempts INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE mute("
+	"  scope TEXT PRIMARY KEY,"                /* NAME, or project:NAME */
+	"  until_ms INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL"
+	") STRICT;",
 };
 
 int store_db_fail(struct store *s, struct ht_err *err, const char *what)
