@@ -288,13 +288,18 @@ int store_open(const char *path, struct store **out, struct ht_err *err)
 	if (mkdir_parents(path, err) < 0)
 		goto fail;
 	/* Create it ourselves so it is 0600 from the first byte; SQLite gives -wal and -shm the
-	 * same mode. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	 * same mode. Only when it is missing: closing a descriptor of a file drops every POSIX lock
+	 * this process holds on it, so another connection of ours (the writer thread's) would lose
+	 * its locks, and a reader in another process, thinking itself the last, would delete the
+	 * WAL under it. */
+	struct stat sb;
+	fd = stat(path, &sb) == 0 ? -2 : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
 		ht_err_set(err, "%s: cannot open: %s", path, strerror(errno));
 		goto fail;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_db_fail(s, err, "cannot open database");
 		goto fail;
