@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Notifications from a polling daemon on 127.0.0.1: an exec hook and a JSON webhook each get
+the documented payload once per change of displayed state, recovery included; a receiver that
+is down gets every message afterwards, once, in order, also across a restart of the daemon."""
+import os
+import re
+import sqlite3
+
+from htlib import check, finish, run, tmpdir, write_config
+from notifylib import Daemon, Receiver, Target, hook_runs, hook_script, log_text, results, wait_for
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+JSON_KEYS = {"name", "project", "url", "old", "new", "reason", "since", "at", "duration_s", "recovered", "message"}
+
+
+def changes_logged(log, n):
+    return lambda: len(re.findall(r"api: \w+ -> \w+", log_text(log))) >= n
+
+
+def exec_and_webhook(d):
+    tgt, rcv = Target(), Receiver()
+    hook, out = hook_script(d)
+    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
+                           "notify": [{"exec": [hook]}, {"webhook": rcv.url + "/hook", "format": "json"}]}, "a.json")
+    db, log = os.path.join(d, "a.db"), os.path.join(d, "a.log")
+    dm = Daemon(cfg, db, log)
+    try:
+        check(wait_for(lambda: results(db, "api") >= 1), "the daemon checks the target")
+        tgt.code = 500
+        check(wait_for(changes_logged(log, 1)), "healthy -> degraded is seen")
+        tgt.code = 200
+        check(wait_for(changes_logged(log, 2)), "degraded -> healthy is seen")
+        check(wait_for(lambda: len(hook_runs(out)) >= 2 and len(rcv.got) >= 2), "hook and webhook ran twice")
+        before = results(db, "api")
+        wait_for(lambda: results(db, "api") >= before + 3)   # more checks, no more changes
+    finally:
+        check(dm.stop() == 0, "daemon exits 0 on SIGTERM")
+    runs, bodies = hook_runs(out), rcv.bodies()
+    check(len(runs) == 2, f"the hook ran once per change ({len(runs)})")
+    check(len(bodies) == 2, f"the webhook got one POST per change ({len(bodies)})")
+    if len(runs) == 2:
+        down, up = runs
+        check(set(down) == {"HEALTHTOP_NAME", "HEALTHTOP_PROJECT", "HEALTHTOP_URL", "HEALTHTOP_OLD", "HEALTHTOP_NEW",
+                            "HEALTHTOP_REASON", "HEALTHTOP_SINCE", "HEALTHTOP_DURATION_S"}, "the documented env, all of it")
+        check((down["HEALTHTOP_NAME"], down["HEALTHTOP_PROJECT"], down["HEALTHTOP_OLD"], down["HEALTHTOP_NEW"])
+              == ("api", "shop", "healthy", "degraded"), f"first run: the change ({down})")
+        check(down["HEALTHTOP_URL"] == tgt.url + "/health", "HEALTHTOP_URL is the checked URL")
+        check("500" in down["HEALTHTOP_REASON"], f"HEALTHTOP_REASON says why ({down['HEALTHTOP_REASON']})")
+        check(ISO.match(down["HEALTHTOP_SINCE"]) is not None and down["HEALTHTOP_DURATION_S"].isdigit(),
+              "HEALTHTOP_SINCE is an ISO time, HEALTHTOP_DURATION_S whole seconds")
+        check((up["HEALTHTOP_OLD"], up["HEALTHTOP_NEW"]) == ("degraded", "healthy"), "second run: the recovery")
+    if len(bodies) == 2:
+        down, up = bodies
+        check(set(down) == JSON_KEYS, f"the documented JSON fields ({sorted(down)})")
+        check((down["name"], down["project"], down["old"], down["new"], down["recovered"])
+              == ("api", "shop", "healthy", "degraded", False), "JSON: the change")
+        check(ISO.match(down["at"]) is not None and ISO.match(down["since"]) is not None, "JSON: ISO times")
+        check(up["recovered"] is True and "resolved after" in up["message"], f"JSON: recovery ({up['message']})")
+        check(isinstance(up["duration_s"], int), "JSON: duration_s is whole seconds")
+        path, headers, _ = rcv.got[0]
+        check(path == "/hook" and headers.get("Content-Type") == "application/json", "POST /hook as JSON")
+    tgt.stop()
+    rcv.stop()
+
+
+def down_receiver_and_restart(d):
+    """Three changes while the receiver fails, a daemon restart in the middle of them: every
+    message arrives afterwards, once, in order."""
+    tgt, rcv = Target(), Receiver()
+    rcv.failing = True
+    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
+                           "notify": [{"webhook": rcv.url + "/hook"}]}, "b.json")
+    db, log = os.path.join(d, "b.db"), os.path.join(d, "b.log")
+    dm = Daemon(cfg, db, log)
+    try:
+        check(wait_for(lambda: results(db, "api") >= 1), "first result")
+        tgt.code = 500
+        check(wait_for(changes_logged(log, 1)), "change 1 (degraded)")
+        tgt.code = 200
+        check(wait_for(changes_logged(log, 2)), "change 2 (healthy)")
+        check(wait_for(lambda: rcv.refused >= 2), "the receiver refused attempts")
+    finally:
+        check(dm.stop() == 0, "first daemon stops")
+    con = sqlite3.connect(db)
+    waiting = con.execute("select count(*) from notify_queue").fetchone()[0]
+    con.close()
+    check(waiting == 2, f"both messages wait in the database across the restart ({waiting})")
+    dm = Daemon(cfg, db, log)
+    try:
+        n0 = results(db, "api")
+        wait_for(lambda: results(db, "api") >= n0 + 1)
+        tgt.code = 500
+        check(wait_for(changes_logged(log, 3)), "change 3 (degraded) after the restart")
+        check(wait_for(lambda: rcv.refused >= 3), "still refused after the restart")
+        rcv.failing = False
+        check(wait_for(lambda: len(rcv.got) >= 3), "every message arrives once the receiver is back")
+        n1 = results(db, "api")
+        wait_for(lambda: results(db, "api") >= n1 + 3)
+    finally:
+        check(dm.stop() == 0, "second daemon stops")
+    seq = [(b["old"], b["new"]) for b in rcv.bodies()]
+    check(seq == [("healthy", "degraded"), ("degraded", "healthy"), ("healthy", "degraded")],
+          f"each message once, in order ({seq})")
+    con = sqlite3.connect(db)
+    left = con.execute("select count(*) from notify_queue").fetchone()[0]
+    con.close()
+    check(left == 0, "nothing left waiting once delivered")
+    check("retrying in" in log_text(log), "failures are logged with the retry")
+    tgt.stop()
+    rcv.stop()
+
+
+def bad_configs(d):
+    cfg = write_config(d, '{"targets": [{"name": "api", "url": "http://127.0.0.1:9"}],\n'
+                          ' "notify": [{"webhook": "http://127.0.0.1:9/", "format": "xml"}]}', "bad.json")
+    rc, _, err, _ = run(["check", "-c", cfg, "--db", os.path.join(d, "bad.db")])
+    check(rc == 3 and "bad.json:2: notify[0].format" in err, f"a bad notify key: exit 3 with FILE:LINE ({err.strip()})")
+
+
+def main():
+    d = tmpdir()
+    bad_configs(d)
+    exec_and_webhook(d)
+    down_receiver_and_restart(d)
+    finish()
+
+
+main()
