@@ -9,29 +9,19 @@
 #include <string.h>
 #include "healthtop/core/clock.h"
 #include "healthtop/notify/notifier.h"
+#include "healthtop/notify/notify_post.h"
 #include "healthtop/store/store_alert.h"
 #include "healthtop/store/store_writer.h"
 #include "monitor/monitor_priv.h"
 
 #define MUTE_POLL_S 1.0
-#define POST_TIMEOUT_MS 10000
 #define CLOSE_WAIT_S 2.0
-
-/* A webhook POST in flight. cancelled: its notifier is gone (reload, exit), so its answer is
- * only freed. */
-struct post_req {
-	struct alerts *a;
-	notifier_done_fn done;
-	void *ctx;
-	bool cancelled, submitting, finished;
-	struct post_req *prev, *next;
-};
 
 struct alerts {
 	struct monitor *m;
 	struct notifier *notifier;
 	struct store_writer *writer;
-	struct post_req *posts;
+	struct notify_poster *poster;   /* webhooks on the probe's multi handle */
 	ev_timer poll;
 	const struct ht_config *cfg;   /* whose destinations the notifier serves */
 	int64_t data_version;
@@ -60,70 +50,6 @@ static void notifier_log(void *user, const char *line)
 
 	if (a->m->alert_log)
 		a->m->alert_log(a->m->alert_log_user, line);
-}
-
-/* ---- webhooks on the probe's multi handle ---- */
-
-static void post_unlink(struct post_req *r)
-{
-	if (r->prev)
-		r->prev->next = r->next;
-	else if (r->a)
-		r->a->posts = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	free(r);
-}
-
-static void on_post_done(void *user, struct probe_result *res)
-{
-	struct post_req *r = user;
-	char why[224];
-
-	r->finished = true;
-	if (!r->cancelled) {
-		bool ok = res->http_code >= 200 && res->http_code < 300;
-		if (res->http_code > 0)
-			snprintf(why, sizeof(why), "HTTP %ld", res->http_code);
-		else
-			snprintf(why, sizeof(why), "%s", res->error[0] ? res->error : "no answer");
-		r->done(r->ctx, ok, why);
-	}
-	if (!r->submitting)
-		post_unlink(r);
-}
-
-static int do_post(void *user, const struct notify_dest *d, const char *body, const char *ctype,
-		   char hdr[2][256], size_t nhdr, notifier_done_fn done, void *ctx)
-{
-	struct alerts *a = user;
-	struct post_req *r = calloc(1, sizeof(*r));
-	const char *raw[3] = { nhdr > 0 ? hdr[0] : NULL, nhdr > 1 ? hdr[1] : NULL, NULL };
-	struct probe_post p = { d->url, d->headers, d->nheaders, raw, ctype, body, strlen(body), POST_TIMEOUT_MS };
-
-	if (!r)
-		return -1;
-	*r = (struct post_req){ .a = a, .done = done, .ctx = ctx, .submitting = true, .next = a->posts };
-	if (a->posts)
-		a->posts->prev = r;
-	a->posts = r;
-	int rc = probe_submit_post(a->m->probe, &p, on_post_done, r);
-	r->submitting = false;
-	if (r->finished) {   /* answered at once (could not start): done has run */
-		post_unlink(r);
-		return 0;
-	}
-	if (rc < 0) {
-		post_unlink(r);
-		return -1;
-	}
-	return 0;
-}
-
-static void cancel_posts(struct alerts *a)
-{
-	for (struct post_req *r = a->posts; r; r = r->next)
-		r->cancelled = true;
 }
 
 /* ---- the durable queue, written by the writer thread ---- */
@@ -219,6 +145,14 @@ static void restore(struct alerts *a)
 		return;
 	}
 	a->restored = true;
+}
+
+static int do_post(void *user, const struct notify_dest *d, const char *body, const char *ctype,
+		   char hdr[2][256], size_t nhdr, notifier_done_fn done, void *ctx)
+{
+	struct alerts *a = user;
+
+	return a->poster ? notify_poster_post(a->poster, d, body, ctype, hdr, nhdr, done, ctx) : -1;
 }
 
 static struct notifier *notifier_for(struct alerts *a)
@@ -378,7 +312,7 @@ static void alerts_init(struct monitor *m)
 	a->m = m;
 	if (!(a->writer = store_writer_new(m->loop, m->db_path, 0, &none, NULL, NULL, &err)))
 		alert_log(a, "notify: notifications and mutes will not be kept across restarts: %s", err.msg);
-	if (!(a->notifier = notifier_for(a)))
+	if (!(a->poster = notify_poster_new(m->probe)) || !(a->notifier = notifier_for(a)))
 		alert_log(a, "notify: out of memory: nobody will be notified");
 	ev_timer_init(&a->poll, on_poll, 0.0, MUTE_POLL_S);
 	a->poll.data = a;
@@ -425,8 +359,8 @@ static void alerts_reload(struct alerts *a)
 		return;
 	}
 	if (old) {
+		notify_poster_cancel(a->poster);   /* what old has in flight; the new one resends it */
 		notifier_each(old, move_msg, a);
-		cancel_posts(a);
 		notifier_free(old);
 	}
 	a->mutes_loaded = false;   /* new targets: recompute who is muted */
@@ -447,14 +381,9 @@ void alerts_free(struct monitor *m)
 
 	if (!a)
 		return;
-	cancel_posts(a);
+	notify_poster_cancel(a->poster);
 	notifier_free(a->notifier);   /* what is waiting stays in the database for the next run */
-	while (a->posts) {
-		a->posts->a = NULL;
-		struct post_req *r = a->posts;
-		a->posts = r->next;
-		free(r);
-	}
+	notify_poster_free(a->poster);   /* before the probe goes: it drops the answers to come */
 	if (ev_is_active(&a->poll)) {
 		ev_ref(m->loop);
 		ev_timer_stop(m->loop, &a->poll);
@@ -466,9 +395,3 @@ void alerts_free(struct monitor *m)
 	m->alerts = NULL;
 }
 
-/* TEMPORARY: until main's probe_submit_post lands (removed at the merge). */
-__attribute__((weak)) int probe_submit_post(struct probe *p, const struct probe_post *post, probe_done_fn done,
-					    void *user)
-{
-	return -1;
-}

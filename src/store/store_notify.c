@@ -88,3 +88,28 @@ int64_t store_data_version(struct store *s)
 	sqlite3_finalize(st);
 	return v;
 }
+
+int store_last_state(struct store *s, const char *name, int *cls, int64_t *since_ms, struct ht_err *err)
+{
+	static const char sql[] =
+		"SELECT (SELECT status FROM result WHERE target_id = t.id ORDER BY checked_at DESC LIMIT 1),"
+		" (SELECT max(at) FROM state_change WHERE target_id = t.id),"
+		" (SELECT min(checked_at) FROM result WHERE target_id = t.id)"
+		" FROM target t WHERE t.name = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*cls = -1;
+	*since_ms = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_db_fail(s, err, "reading the last state");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*cls = sqlite3_column_int(st, 0);
+		/* no change kept: the state began no later than the oldest result kept */
+		*since_ms = sqlite3_column_int64(st, sqlite3_column_type(st, 1) != SQLITE_NULL ? 1 : 2);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "reading the last state");
+}

@@ -117,9 +117,33 @@ def bad_configs(d):
     check(rc == 3 and "bad.json:2: notify[0].format" in err, f"a bad notify key: exit 3 with FILE:LINE ({err.strip()})")
 
 
+def check_notify(d):
+    """check notifies only with --notify, of changes since the last stored result."""
+    tgt = Target()
+    hook, out = hook_script(os.path.join(d, "c"))
+    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url}],
+                           "notify": [{"exec": [hook]}]}, "c.json")
+    base = ["check", "-c", cfg, "--db", os.path.join(d, "c.db")]
+    rc, _, err, _ = run(base + ["--notify"])
+    check(rc == 0 and hook_runs(out) == [], f"a first result announces nothing ({err.strip()})")
+    tgt.code = 500
+    run(base)
+    check(hook_runs(out) == [], "check without --notify notifies nobody")
+    tgt.code = 200
+    run(base + ["--notify"])
+    tgt.code = 500
+    run(base + ["--notify"])
+    run(base + ["--notify"])
+    seq = [(r["HEALTHTOP_OLD"], r["HEALTHTOP_NEW"]) for r in hook_runs(out)]
+    check(seq == [("degraded", "healthy"), ("healthy", "degraded")], f"check --notify: each change once ({seq})")
+    tgt.stop()
+
+
 def main():
     d = tmpdir()
+    os.mkdir(os.path.join(d, "c"))
     bad_configs(d)
+    check_notify(d)
     exec_and_webhook(d)
     down_receiver_and_restart(d)
     finish()

@@ -28,6 +28,10 @@ int store_notify_delete(struct store *s, int64_t id, struct ht_err *err);
 /* Every waiting notification, oldest id first. */
 int store_notify_each(struct store *s, store_notify_fn fn, void *user, struct ht_err *err);
 
+/* The class of target name's newest stored result (-1: none) and when its current state began
+ * (its newest state change; 0 when unknown). */
+int store_last_state(struct store *s, const char *name, int *cls, int64_t *since_ms, struct ht_err *err);
+
 struct store_mute_row {
 	const char *scope;     /* "NAME" or "project:NAME" */
 	int64_t until_ms;
