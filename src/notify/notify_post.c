@@ -101,10 +101,3 @@ void notify_poster_free(struct notify_poster *p)
 	}
 	free(p);
 }
-
-/* TEMPORARY: until main's probe_submit_post lands (removed at the merge). */
-__attribute__((weak)) int probe_submit_post(struct probe *p, const struct probe_post *post, probe_done_fn done,
-					    void *user)
-{
-	return -1;
-}
