@@ -4,7 +4,8 @@ set -eu
 PKGS="build-essential autoconf automake pkg-config \
  libncurses-dev libcurl4-openssl-dev libcjson-dev libev-dev libsqlite3-dev \
  libmicrohttpd-dev libcmocka-dev \
- openssl python3 sqlite3 tmux valgrind"
+ openssl python3 sqlite3 tmux valgrind \
+ nodejs npm"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

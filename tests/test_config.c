@@ -152,7 +152,38 @@ static void test_config_non_integer_is_quoted(void **state)
 static void test_config_file_scheme_is_rejected(void **state)
 {
 	expect_error("{\"targets\":[\n\n\n{\"name\":\"a\",\"url\":\"file:///etc/passwd\"}]}",
-		     "fleet.json:4: targets[0].url: scheme \"file\" is not http or https");
+		     "fleet.json:4: targets[0].url: scheme \"file\" is not one of http, https, grpc, grpcs, tcp, tls");
+}
+
+/* grpc, tcp and tls checks take the URL as written: the path setting (default /health) is HTTP's. */
+static void test_config_other_kinds_keep_their_url(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse("{\"targets\":[{\"name\":\"g\",\"url\":\"grpc://127.0.0.1:50051/my.Svc\"},"
+			       "{\"name\":\"gs\",\"url\":\"grpcs://h:443\"},"
+			       "{\"name\":\"t\",\"url\":\"tcp://db:5432\"},"
+			       "{\"name\":\"s\",\"url\":\"tls://ldap:636\",\"path\":\"/health\"}]}",
+			       &cfg, &err), 0);
+	assert_int_equal(cfg.ntargets, 4);
+	assert_string_equal(cfg.targets[0].check_url, "grpc://127.0.0.1:50051/my.Svc");
+	assert_string_equal(cfg.targets[1].check_url, "grpcs://h:443");
+	assert_string_equal(cfg.targets[2].check_url, "tcp://db:5432");
+	assert_string_equal(cfg.targets[3].check_url, "tls://ldap:636");
+	assert_string_equal(cfg.targets[0].display_url, "grpc://127.0.0.1:50051/my.Svc");
+	assert_string_equal(cfg.targets[2].display_url, "tcp://db:5432");
+	config_free(&cfg);
+}
+
+static void test_config_other_kinds_need_a_port(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"tcp://db\"}]}",
+		     "fleet.json:1: targets[0].url: \"tcp://db\" needs a port (tcp://host:port)");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"grpc://h/svc\"}]}",
+		     "fleet.json:1: targets[0].url: \"grpc://h/svc\" needs a port (grpc://host:port)");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"tls://h:636/x\"}]}",
+		     "fleet.json:1: targets[0].url: \"tls://h:636/x\": a tls check takes no path");
 }
 
 static void test_config_unknown_key_suggests_near_miss(void **state)
@@ -315,6 +346,8 @@ int main(void)
 		cmocka_unit_test(test_config_negative_timeout_names_line_and_field),
 		cmocka_unit_test(test_config_non_integer_is_quoted),
 		cmocka_unit_test(test_config_file_scheme_is_rejected),
+		cmocka_unit_test(test_config_other_kinds_keep_their_url),
+		cmocka_unit_test(test_config_other_kinds_need_a_port),
 		cmocka_unit_test(test_config_unknown_key_suggests_near_miss),
 		cmocka_unit_test(test_config_duplicate_names_are_rejected),
 		cmocka_unit_test(test_config_missing_url),

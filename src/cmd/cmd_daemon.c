@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#define STOP_WAIT_S 10.0
+
 #include "healthtop/core/clock.h"
 #include "healthtop/cmd/cli.h"
 #include "healthtop/cmd/cmd.h"
@@ -171,8 +173,13 @@ int cmd_daemon(int argc, char **argv)
 		logf_("concurrency %u is more than the open-file limit allows; using %u", want, monitor_concurrency(d.m));
 	monitor_start(d.m);
 	ev_run(d.loop, 0);
-	monitor_free(d.m);   /* writes what is pending */
+	/* Another process may hold the database: wait for it a bounded time, then say what is lost. */
+	size_t unwritten = monitor_close(d.m, STOP_WAIT_S);
 	demo_stop(demo);
+	if (unwritten > 0) {
+		logf_("stopped: %zu results could not be written to %s within %.0f s", unwritten, db, STOP_WAIT_S);
+		return HT_EXIT_FAILED;
+	}
 	logf_("stopped");
 	return HT_EXIT_OK;
 }

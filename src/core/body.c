@@ -8,6 +8,7 @@
 #include "healthtop/core/body.h"
 #include "healthtop/core/json_position.h"
 #include "healthtop/core/sanitize.h"
+#include "body_priv.h"
 
 /* A heartbeat this far ahead of our clock is clock skew, not a fresh worker. */
 #define HEARTBEAT_SKEW_S 300
@@ -59,9 +60,7 @@ static void add_reason(struct body_report *out, const char *fmt, ...)
 	snprintf(out->reason + used, sizeof(out->reason) - used, "%s%s", used ? ", " : "", piece);
 }
 
-/* Records a component; a component that is not ok makes the body degraded, never down: the
- * service itself answered. */
-static void add_component(struct body_report *out, const char *name, const char *state,
+void body_add_component(struct body_report *out, const char *name, const char *state,
 			  enum ht_class cls, const char *detail)
 {
 	char n[64], s[32];
@@ -105,7 +104,7 @@ static void walk_spring(struct body_report *out, const cJSON *comps, const char 
 
 		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "/" : "", c->string);
 		if (st)
-			add_component(out, name, st, word_class(st), NULL);
+			body_add_component(out, name, st, word_class(st), NULL);
 		if (cJSON_IsObject(c))
 			walk_spring(out, cJSON_GetObjectItemCaseSensitive(c, "components"), name, depth + 1);
 	}
@@ -123,7 +122,7 @@ static void walk_checks(struct body_report *out, const cJSON *checks)
 			const char *st = cJSON_IsObject(c) ? status_of(c) : NULL;
 			snprintf(idx, sizeof(idx), "checks[%d]", i);
 			if (st)
-				add_component(out, cJSON_IsString(n) ? n->valuestring : idx, st, word_class(st), NULL);
+				body_add_component(out, cJSON_IsString(n) ? n->valuestring : idx, st, word_class(st), NULL);
 		}
 		return;
 	}
@@ -133,7 +132,7 @@ static void walk_checks(struct body_report *out, const cJSON *checks)
 		if (cJSON_IsObject(c)) {
 			const char *st = status_of(c);
 			if (st)
-				add_component(out, c->string, st, word_class(st), NULL);
+				body_add_component(out, c->string, st, word_class(st), NULL);
 		} else if (cJSON_IsArray(c)) {
 			/* The worst of the measurements speaks for the check. */
 			const char *worst = NULL;
@@ -146,7 +145,7 @@ static void walk_checks(struct body_report *out, const cJSON *checks)
 				}
 			}
 			if (worst)
-				add_component(out, c->string, worst, wc, NULL);
+				body_add_component(out, c->string, worst, wc, NULL);
 		}
 	}
 }
@@ -183,7 +182,7 @@ static bool judge_heartbeat(struct body_report *out, const char *label, double t
 				 HEARTBEAT_SHOW_MAX_S);
 		else
 			snprintf(detail, sizeof(detail), "heartbeat %.0f s in the future (clock skew)", -age);
-		add_component(out, label, "clock skew", HT_DEGRADED, detail);
+		body_add_component(out, label, "clock skew", HT_DEGRADED, detail);
 		return true;
 	}
 	if (age <= stale_s)
@@ -192,7 +191,7 @@ static bool judge_heartbeat(struct body_report *out, const char *label, double t
 		snprintf(detail, sizeof(detail), "heartbeat over %d s old", HEARTBEAT_SHOW_MAX_S);
 	else
 		snprintf(detail, sizeof(detail), "heartbeat %.0f s old", age);
-	add_component(out, label, "stale", HT_DEGRADED, detail);
+	body_add_component(out, label, "stale", HT_DEGRADED, detail);
 	return true;
 }
 
@@ -215,7 +214,7 @@ static void walk_workers(struct body_report *out, const cJSON *workers, int stal
 		if (cJSON_IsNumber(hb) && judge_heartbeat(out, label, hb->valuedouble, stale_s, now_s))
 			continue;
 		if (st)
-			add_component(out, label, st, word_class(st), NULL);
+			body_add_component(out, label, st, word_class(st), NULL);
 	}
 }
 
@@ -240,7 +239,7 @@ static void walk_top_keys(struct body_report *out, const cJSON *root)
 		else if (cJSON_IsObject(c) && body_status_word(status_of(c)) != BODY_WORD_NONE)
 			st = status_of(c);
 		if (st)
-			add_component(out, c->string, st, word_class(st), NULL);
+			body_add_component(out, c->string, st, word_class(st), NULL);
 	}
 }
 
@@ -287,6 +286,7 @@ void body_assess(const char *body, size_t len, int heartbeat_stale_s, int64_t no
 	root = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
+		body_text_assess(body, len, out);   /* not JSON: perhaps Kubernetes' text */
 		return;
 	}
 	out->parsed = true;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "healthtop/core/classify.h"
+#include "healthtop/core/grpc_health.h"
 #include "healthtop/core/sanitize.h"
 
 #define MAX_FINDINGS 6
@@ -98,6 +99,61 @@ static void cert_findings(const struct probe_result *r, const struct ht_rules *r
 	}
 }
 
+/* gRPC health: the call's status first (a failed call says nothing about serving), then the
+ * ServingStatus the response carries. */
+static void grpc_findings(const struct probe_result *r, struct findings *fs)
+{
+	char buf[32], why[96];
+	long serving;
+
+	if (!r->grpc_status_seen) {
+		if (r->http_code != 200)
+			note(fs, HT_DOWN, "HTTP %ld, no grpc-status (not a gRPC server?)", r->http_code);
+		else
+			note(fs, HT_DOWN, "no grpc-status in the response");
+		return;
+	}
+	if (r->grpc_status != 0) {
+		note(fs, HT_DOWN, "gRPC %s%s%s", grpc_code_name(r->grpc_status, buf, sizeof(buf)),
+		     r->grpc_message[0] ? ": " : "", r->grpc_message);
+		return;
+	}
+	if (r->body_truncated ||
+	    grpc_health_decode((const unsigned char *)r->body, r->body_len, &serving, why, sizeof(why)) < 0) {
+		note(fs, HT_DOWN, "gRPC: %s", r->body_truncated ? "health response too large" : why);
+		return;
+	}
+	if (serving == GRPC_SERVING_SERVING)
+		return;
+	note(fs, serving == GRPC_SERVING_NOT_SERVING || serving == GRPC_SERVING_SERVICE_UNKNOWN ?
+		 HT_DOWN : HT_DEGRADED, "gRPC %s", grpc_serving_name(serving, buf, sizeof(buf)));
+}
+
+/* grpc, tcp and tls checks: transport failures are judged as for HTTP; what answered is judged
+ * by its kind, and slowness by the same degraded_ms. */
+static void kind_findings(const struct probe_result *r, const struct ht_rules *rules,
+			  struct findings *fs)
+{
+	if (r->outcome != PROBE_OK)
+		return;
+	if (r->kind == PROBE_KIND_GRPC)
+		grpc_findings(r, fs);
+	if (fs->n == 0 && r->total_ms > rules->degraded_ms)
+		note(fs, HT_DEGRADED, "slow: %.0f ms > %d ms", r->total_ms, rules->degraded_ms);
+}
+
+static void kind_healthy_reason(const struct probe_result *r, char *out, size_t size)
+{
+	static const char *const said[] = { [PROBE_KIND_GRPC] = "gRPC SERVING",
+					    [PROBE_KIND_TCP] = "connected",
+					    [PROBE_KIND_TLS] = "TLS handshake ok" };
+
+	if (r->kind == PROBE_KIND_HTTP || (size_t)r->kind >= sizeof(said) / sizeof(said[0]))
+		snprintf(out, size, "HTTP %ld", r->http_code);
+	else
+		snprintf(out, size, "%s", said[r->kind]);
+}
+
 /* Worst findings first, joined by "; ", cut to fit. */
 static void join_reasons(const struct findings *fs, char *out, size_t size)
 {
@@ -125,8 +181,11 @@ void classify_result(const struct probe_result *r, const struct ht_rules *rules,
 
 	memset(v, 0, sizeof(*v));
 	transport_findings(r, timeout_ms, &fs);
-	http_findings(r, rules, &fs);
-	if (r->outcome == PROBE_OK) {
+	if (r->kind != PROBE_KIND_HTTP)
+		kind_findings(r, rules, &fs);
+	else
+		http_findings(r, rules, &fs);
+	if (r->outcome == PROBE_OK && r->kind == PROBE_KIND_HTTP) {
 		if (r->body_truncated)
 			body_assess_cut(r->body, r->body_len, &v->body);
 		else
@@ -141,5 +200,5 @@ void classify_result(const struct probe_result *r, const struct ht_rules *rules,
 			v->cls = fs.f[i].cls;
 	join_reasons(&fs, v->reason, sizeof(v->reason));
 	if (v->cls == HT_HEALTHY && v->reason[0] == '\0')
-		snprintf(v->reason, sizeof(v->reason), "HTTP %ld", r->http_code);
+		kind_healthy_reason(r, v->reason, sizeof(v->reason));
 }

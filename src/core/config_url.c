@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,52 @@ void config_quote_url(const char *url, char *out, size_t size)
 	}
 }
 
+/* The schemes a target may use: http(s), and the check kinds that are not HTTP (grpc, grpcs,
+ * tcp, tls), which need a port since they have no standard one. Only HTTP takes the `path`
+ * setting (whose default is /health): a grpc URL's own path names the service, tcp and tls
+ * have none. */
+static const struct { const char *scheme; bool needs_port, path_allowed, http; } url_schemes[] = {
+	{ "http", false, true, true }, { "https", false, true, true },
+	{ "grpc", true, true, false }, { "grpcs", true, true, false },
+	{ "tcp", true, false, false }, { "tls", true, false, false },
+};
+
+/* 0 and *http (whether the path setting applies), or -1 with the error reported. */
+static int check_scheme(struct pctx *c, const char *sub, const char *shown, CURLU *u, bool *http)
+{
+	char *scheme = NULL, *port = NULL, *upath = NULL;
+	int rc = -1;
+
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+		return config_fail(c, sub, "\"%s\" has no scheme", shown);
+	for (size_t i = 0; i < sizeof(url_schemes) / sizeof(url_schemes[0]); i++) {
+		if (strcasecmp(scheme, url_schemes[i].scheme) != 0)
+			continue;
+		if (url_schemes[i].needs_port && curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+			rc = config_fail(c, sub, "\"%s\" needs a port (%s://host:port)", shown, scheme);
+		else if (!url_schemes[i].path_allowed &&
+			 (curl_url_get(u, CURLUPART_PATH, &upath, 0) != CURLUE_OK || strcmp(upath, "/") != 0))
+			rc = config_fail(c, sub, "\"%s\": a %s check takes no path", shown, scheme);
+		else
+			rc = 0;
+		*http = url_schemes[i].http;
+		goto out;
+	}
+	rc = config_fail(c, sub, "scheme \"%s\" is not one of http, https, grpc, grpcs, tcp, tls", scheme);
+out:
+	curl_free(scheme);
+	curl_free(port);
+	curl_free(upath);
+	return rc;
+}
+
 int config_set_urls(struct pctx *c, const char *path, const char *url, const char *upath,
 		    struct ht_target *t)
 {
 	char sub[256], shown[80];
 	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *display = NULL;
+	char *host = NULL, *display = NULL;
+	bool http = true;
 	int rc = -1;
 
 	snprintf(sub, sizeof(sub), "%s.url", path);
@@ -38,16 +79,13 @@ int config_set_urls(struct pctx *c, const char *path, const char *url, const cha
 		config_fail(c, sub, "\"%s\" is not a valid URL (%s)", shown, curl_url_strerror(uc));
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
-		config_fail(c, sub, "scheme \"%s\" is not http or https", scheme ? scheme : "");
+	if (check_scheme(c, sub, shown, u, &http) < 0)
 		goto out;
-	}
 	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
 		config_fail(c, sub, "\"%s\" has no host", shown);
 		goto out;
 	}
-	size_t ul = strlen(url), pl = strlen(upath);
+	size_t ul = strlen(url), pl = http ? strlen(upath) : 0;
 	t->check_url = malloc(ul + pl + 1);
 	if (!t->check_url) {
 		config_fail(c, sub, "out of memory");
@@ -72,11 +110,15 @@ int config_set_urls(struct pctx *c, const char *path, const char *url, const cha
 		goto out;
 	}
 	t->display_url = strdup(display);
+	/* curl writes "tcp://db:5432/"; a URL without a path is shown as it was written. */
+	size_t dl = t->display_url ? strlen(t->display_url) : 0;
+	if (!http && dl && t->display_url[dl - 1] == '/' && strchr(strstr(t->display_url, "://") + 3, '/') ==
+	    t->display_url + dl - 1)
+		t->display_url[dl - 1] = '\0';
 	if (!t->project)
 		t->project = strdup(host);
 	rc = (t->display_url && t->project) ? 0 : config_fail(c, sub, "out of memory");
 out:
-	curl_free(scheme);
 	curl_free(host);
 	curl_free(display);
 	curl_url_cleanup(u);

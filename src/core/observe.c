@@ -44,6 +44,8 @@ void observe(const struct ht_target *t, const struct probe_result *r,
 	fill_row(r, o);
 	o->row.url = t->display_url;   /* history keeps what was checked, whatever the config says later */
 	fill_last(r, o);
-	o->latency_ms = r->http_code > 0 ? r->total_ms : -1;   /* latency only when something answered */
+	/* latency only when something answered: a response, or a tcp/tls connection */
+	o->latency_ms = (r->http_code > 0 || (r->outcome == PROBE_OK && r->kind != PROBE_KIND_HTTP)) ?
+		r->total_ms : -1;
 	fill_change(prev, o);
 }

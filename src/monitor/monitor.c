@@ -6,11 +6,9 @@
 #include "healthtop/core/clock.h"
 #include "monitor/monitor_priv.h"
 
-#define FLUSH_EVERY_S 1.0
 #define REFRESH_WINDOW_S 300.0
-#define PRUNE_EVERY_S 600.0
-#define PRUNE_STEP_ROWS 2000
-#define PRUNE_PAUSE_S 0.05
+/* A dashboard or daemon asked to stop waits this long for another process's lock to go. */
+#define CLOSE_WAIT_S 10.0
 
 /* Every result, from the current config or a retired one, is judged here and only here. t is
  * the target as it was checked; idx its place in the current config. */
@@ -86,14 +84,6 @@ static void reap_retired(struct monitor *m)
 	m->nretired = k;
 }
 
-static void on_flush_timer(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct monitor *m = t->data;
-
-	reap_retired(m);
-	if (monitor_flush(m) == 0 && m->npending == 0)
-		ev_timer_stop(loop, t);   /* nothing left: sleep until the next result */
-}
 
 struct id_index {
 	int64_t id;
@@ -121,6 +111,12 @@ static void add_window_row(void *user, int64_t target_id, enum ht_class cls, int
 		state_window_add(&w->m->states[hit->idx], cls, bucket, count);
 }
 
+static void count_unwritten(struct monitor *m, const struct pending *p)
+{
+	if (p->idx != SIZE_MAX)
+		state_window_add(&m->states[p->idx], (enum ht_class)p->cls, p->ms >= 0 ? hist_bucket(p->ms) : -1, 1);
+}
+
 int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
 {
 	struct window_ctx w = { m, calloc(m->n ? m->n : 1, sizeof(*w.map)) };
@@ -133,7 +129,6 @@ int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
 	}
 	for (size_t i = 0; i < m->n; i++)
 		state_window_reset(&m->states[i]);
-	monitor_flush(m);
 	if (ensure_store(m) == 0) {
 		for (size_t i = 0; i < m->n; i++)
 			w.map[i] = (struct id_index){ m->keys[i]->id, i };
@@ -143,13 +138,7 @@ int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
 		if (rc < 0)
 			storage_failed(m, err->msg);
 	}
-	/* Results not yet written still count. */
-	for (size_t i = 0; i < m->npending; i++) {
-		const struct pending *p = &m->pending[i];
-		if (p->idx != SIZE_MAX)
-			state_window_add(&m->states[p->idx], p->row.cls,
-					 p->row.http_code > 0 ? hist_bucket(p->row.response_ms) : -1, 1);
-	}
+	pending_each(m, count_unwritten);   /* results not yet written still count */
 	free(w.map);
 	return rc;
 }
@@ -159,27 +148,22 @@ int64_t monitor_window(const struct monitor *m)
 	return m->window_s;
 }
 
+/* Schedulers replaced by a reload go once their last check has reported. */
+static void on_reap_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct monitor *m = t->data;
+
+	reap_retired(m);
+	if (m->nretired == 0)
+		ev_timer_stop(loop, t);
+}
+
 static void on_window_timer(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct monitor *m = t->data;
 	struct ht_err err = { "" };
 
 	monitor_set_window(m, m->window_s, &err);   /* drops what aged out of the window */
-}
-
-/* Old history goes in small transactions with pauses between, so a sweep or the screen never
- * waits for it. */
-static void on_prune_timer(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct monitor *m = t->data;
-	struct ht_err err = { "" };
-	int deleted = 0;
-
-	ev_timer_stop(loop, t);
-	if (m->store && store_prune_step(m->store, &m->retention, clock_wall_ms(), PRUNE_STEP_ROWS, &deleted, &err) < 0)
-		storage_failed(m, err.msg);
-	ev_timer_set(t, deleted == PRUNE_STEP_ROWS ? PRUNE_PAUSE_S : PRUNE_EVERY_S, 0.0);
-	ev_timer_start(loop, t);
 }
 
 /* Per-target arrays for a config of n targets; keys are filled by the caller. */
@@ -254,13 +238,15 @@ struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const c
 	monitor_set_hooks(m, hooks);
 	m->window_s = 3600;
 	snprintf(m->db_path, sizeof(m->db_path), "%s", db_path);
-	ev_timer_init(&m->flush_timer, on_flush_timer, FLUSH_EVERY_S, FLUSH_EVERY_S);
-	m->flush_timer.data = m;
 	ev_timer_init(&m->window_timer, on_window_timer, REFRESH_WINDOW_S, REFRESH_WINDOW_S);
 	m->window_timer.data = m;
-	ev_timer_init(&m->prune_timer, on_prune_timer, 5.0, 0.0);
-	m->prune_timer.data = m;
+	ev_timer_init(&m->reap_timer, on_reap_timer, 1.0, 1.0);
+	m->reap_timer.data = m;
 	set_retention(m);
+	if (!(m->writer = store_writer_new(loop, db_path, 0, &m->retention, writer_event, m, err))) {
+		monitor_free(m);
+		return NULL;
+	}
 	if (ensure_store(m) == 0)
 		for (size_t i = 0; i < m->n; i++)
 			load_history(m, i);
@@ -273,8 +259,6 @@ void monitor_start(struct monitor *m)
 
 	monitor_set_window(m, m->window_s, &err);
 	ev_timer_start(m->loop, &m->window_timer);
-	if (!ev_is_active(&m->prune_timer))
-		ev_timer_start(m->loop, &m->prune_timer);
 	alerts_start(m);   /* after the history is read: a restart does not announce the past */
 	sched_start(m->sched);
 }
@@ -399,13 +383,13 @@ static void swap_targets(struct monitor *m, const struct ht_config *cfg, struct 
 			const struct ht_target *t = &cfg->targets[to[j]];
 			struct target_key *k = key_same(m->keys[j], t) ? NULL : key_new(t);
 			if (k) {
-				key_retire(m, m->keys[j]);
+				key_free(m->keys[j]);   /* the writer copied what it needs */
 				ts->keys[to[j]] = k;
 			}
 			continue;
 		}
 		state_fini(&m->states[j]);
-		key_retire(m, m->keys[j]);
+		key_free(m->keys[j]);
 	}
 	for (size_t i = 0; i < m->npending; i++) {
 		struct pending *p = &m->pending[i];
@@ -434,10 +418,9 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 		ht_err_set(err, "too many reloads while checks are still running; try again");
 		return -1;
 	}
-	monitor_flush(m);   /* not needed for correctness: a failure here keeps them pending */
 	rt = malloc(sizeof(*rt));
 	to = malloc((m->n ? m->n : 1) * sizeof(*to));
-	if (!rt || !to || gone_reserve(m, m->n) < 0 || targets_alloc(&ts, cfg->ntargets) < 0) {
+	if (!rt || !to || targets_alloc(&ts, cfg->ntargets) < 0) {
 		free(rt);
 		free(to);
 		ht_err_set(err, "out of memory reloading");
@@ -458,10 +441,12 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	*rt = (struct retired){ m, m->sched, m->cfg };
 	sched_retire(m->sched, on_retired_result, rt);
 	m->retired[m->nretired++] = rt;
+	ev_timer_start(m->loop, &m->reap_timer);
 	m->sched = next;
 	m->cfg = cfg;
 	probe_set_concurrency(m->probe, (unsigned)cfg->concurrency);
 	set_retention(m);
+	store_writer_set_retention(m->writer, &m->retention);
 	if (ensure_store(m) == 0)
 		for (size_t i = 0; i < m->n; i++)
 			if (m->states[i].ring_n == 0)
@@ -470,25 +455,30 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	return 0;
 }
 
-void monitor_free(struct monitor *m)
+size_t monitor_close(struct monitor *m, double wait_s)
 {
+	size_t unwritten = 0;
+
 	if (!m)
-		return;
-	alerts_free(m);
-	if (monitor_flush(m) < 0)
-		drop_results(m, m->npending, "the database could not be written before exit");
-	ev_timer_stop(m->loop, &m->flush_timer);
+		return 0;
+	alerts_free(m);   /* before the probe goes: webhooks in flight use it */
 	ev_timer_stop(m->loop, &m->window_timer);
-	ev_timer_stop(m->loop, &m->prune_timer);
+	ev_timer_stop(m->loop, &m->reap_timer);
 	probe_free(m->probe);   /* no check completes after this */
 	for (size_t i = 0; i < m->nretired; i++)
 		retired_free(m->retired[i]);
 	sched_free(m->sched);
+	if (m->writer) {
+		writer_event(m);
+		unwritten = store_writer_close(m->writer, wait_s);
+		m->writer = NULL;
+		if (unwritten > 0)
+			drop_results(m, unwritten, "the database could not be written before exit");
+	}
 	for (size_t i = 0; i < m->n; i++) {
 		state_fini(&m->states[i]);
 		key_free(m->keys ? m->keys[i] : NULL);
 	}
-	free_gone_keys(m);
 	store_close(m->store);
 	config_free(m->cfg);
 	free(m->cfg);
@@ -497,4 +487,10 @@ void monitor_free(struct monitor *m)
 	free(m->live);
 	free(m->pending);
 	free(m);
+	return unwritten;
+}
+
+void monitor_free(struct monitor *m)
+{
+	monitor_close(m, CLOSE_WAIT_S);
 }

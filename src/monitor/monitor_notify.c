@@ -1,6 +1,7 @@
 /* Between the monitor and the people it tells: each change of displayed state goes to the
  * notifier unless the target is muted; the notifier's queue and the mutes live in the database,
- * written by a writer thread of their own so the loop never waits for a lock. Mutes set by
+ * written as ops by the monitor's writer thread (in order with each other), so the loop never
+ * waits for a lock. Mutes set by
  * another process (the CLI, another dashboard) are picked up within a second. */
 #include "autoconfig.h"
 #include <stdarg.h>
@@ -15,12 +16,11 @@
 #include "monitor/monitor_priv.h"
 
 #define MUTE_POLL_S 1.0
-#define CLOSE_WAIT_S 2.0
 
 struct alerts {
 	struct monitor *m;
 	struct notifier *notifier;
-	struct store_writer *writer;
+	struct store_writer *writer;   /* the monitor's; NULL: nothing kept across restarts */
 	struct notify_poster *poster;   /* webhooks on the probe's multi handle */
 	ev_timer poll;
 	const struct ht_config *cfg;   /* whose destinations the notifier serves */
@@ -298,20 +298,15 @@ void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, con
 	notifier_announce(a->notifier, &e);
 }
 
-/* Without its writer (no thread, no memory) notifications still go out, but a restart forgets
- * what was waiting: said once in the log. */
 static void alerts_init(struct monitor *m)
 {
 	struct alerts *a = calloc(1, sizeof(*a));
-	const struct store_retention none = { 0, 0, 0 };   /* the results writer prunes, not this one */
-	struct ht_err err = { "" };
 
 	if (!a)
 		return;
 	m->alerts = a;
 	a->m = m;
-	if (!(a->writer = store_writer_new(m->loop, m->db_path, 0, &none, NULL, NULL, &err)))
-		alert_log(a, "notify: notifications and mutes will not be kept across restarts: %s", err.msg);
+	a->writer = m->writer;
 	if (!(a->poster = notify_poster_new(m->probe)) || !(a->notifier = notifier_for(a)))
 		alert_log(a, "notify: out of memory: nobody will be notified");
 	ev_timer_init(&a->poll, on_poll, 0.0, MUTE_POLL_S);
@@ -388,10 +383,7 @@ void alerts_free(struct monitor *m)
 		ev_ref(m->loop);
 		ev_timer_stop(m->loop, &a->poll);
 	}
-	size_t left = store_writer_close(a->writer, CLOSE_WAIT_S);
-	if (left)
-		alert_log(a, "notify: %zu notification or mute updates could not be written before exit", left);
-	free(a);
+	free(a);   /* the monitor's writer, closed after this, writes the ops still queued */
 	m->alerts = NULL;
 }
 

@@ -8,6 +8,7 @@
 #include "healthtop/monitor/monitor.h"
 #include "healthtop/probe/probe.h"
 #include "healthtop/sched/sched.h"
+#include "healthtop/store/store_writer.h"
 
 #define RETIRED_MAX 8
 
@@ -21,12 +22,12 @@ struct target_key {
 	int64_t id;              /* store id, 0 until known */
 };
 
+/* A result handed to the store writer and not yet confirmed written (or dropped), kept only so
+ * that a window read from the database meanwhile still counts it. In writer order. */
 struct pending {
-	struct store_row row;
-	struct target_key *key;
 	size_t idx;              /* the target's place in the current config; SIZE_MAX: removed */
-	char reason[192];
-	char error[192];
+	int8_t cls;
+	float ms;                /* < 0: no latency */
 };
 
 /* A config replaced by a reload, kept until the checks it started have reported. */
@@ -47,18 +48,17 @@ struct monitor {
 	struct target_key **keys;
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;
-	struct target_key **gone;   /* keys of removed targets, freed once nothing is pending */
-	size_t ngone;
-	struct store *store;
+	struct store *store;     /* reads only: history, windows; the writer thread writes */
+	struct store_writer *writer;
+	uint64_t confirmed;      /* results the writer has written or dropped, as last seen */
+	uint64_t writer_dropped; /* of those, dropped: already told */
 	char db_path[1024];
 	char storage_error[512];
-	struct pending *pending;
-	size_t npending;
-	size_t pending_cap;
+	struct pending *pending; /* a ring: head, count, cap */
+	size_t phead, npending, pending_cap;
 	uint64_t dropped;
-	ev_timer flush_timer;
 	ev_timer window_timer;
-	ev_timer prune_timer;
+	ev_timer reap_timer;
 	struct store_retention retention;
 	int64_t window_s;
 	int64_t last_result_ms;
@@ -75,12 +75,11 @@ struct target_key *key_new(const struct ht_target *t);
 /* k names t as the store knows it (same name, project and URL). */
 bool key_same(const struct target_key *k, const struct ht_target *t);
 void key_free(struct target_key *k);
-/* Room for `extra` more retired keys, taken before anything changes so key_retire cannot fail. */
-int gone_reserve(struct monitor *m, size_t extra);
-/* Keeps k until nothing pending refers to it; frees it at once if nothing does. */
-void key_retire(struct monitor *m, struct target_key *k);
-void free_gone_keys(struct monitor *m);
 void storage_failed(struct monitor *m, const char *msg);
+void storage_ok(struct monitor *m);
+/* The store writer's ev_async callback: confirms pending results, tells drops and errors. */
+void writer_event(void *user);
+void pending_each(struct monitor *m, void (*fn)(struct monitor *m, const struct pending *p));
 int ensure_store(struct monitor *m);
 void queue_row(struct monitor *m, size_t idx, const struct observation *o);
 void drop_results(struct monitor *m, uint64_t count, const char *why);

@@ -1,15 +1,15 @@
 #include "autoconfig.h"
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "healthtop/core/clock.h"
 #include "monitor/monitor_priv.h"
 
-#define FLUSH_BATCH 512
-#define PENDING_MAX 100000
-/* The loop must not wait on another process's lock: probes in flight would overrun their
- * timeouts. A busy database fails fast and the flush is retried a second later. */
-#define WRITE_BUSY_MS 100
+/* Reads in WAL mode never wait for a writer; this only covers a checkpoint's brief lock. */
+#define READ_BUSY_MS 100
 
 static char *dup_or_null(const char *s)
 {
@@ -49,33 +49,6 @@ void key_free(struct target_key *k)
 	free(k);
 }
 
-int gone_reserve(struct monitor *m, size_t extra)
-{
-	struct target_key **ng = realloc(m->gone, (m->ngone + extra + 1) * sizeof(*ng));
-
-	if (!ng)
-		return -1;
-	m->gone = ng;
-	return 0;
-}
-
-void key_retire(struct monitor *m, struct target_key *k)
-{
-	if (m->npending == 0)
-		key_free(k);
-	else
-		m->gone[m->ngone++] = k;
-}
-
-void free_gone_keys(struct monitor *m)
-{
-	for (size_t i = 0; i < m->ngone; i++)
-		key_free(m->gone[i]);
-	free(m->gone);
-	m->gone = NULL;
-	m->ngone = 0;
-}
-
 void storage_failed(struct monitor *m, const char *msg)
 {
 	bool news = strcmp(m->storage_error, msg) != 0;
@@ -85,7 +58,7 @@ void storage_failed(struct monitor *m, const char *msg)
 		m->hooks.on_storage(m->hooks.user, m->storage_error);
 }
 
-static void storage_ok(struct monitor *m)
+void storage_ok(struct monitor *m)
 {
 	if (m->storage_error[0] == '\0')
 		return;
@@ -161,121 +134,190 @@ void load_history(struct monitor *m, size_t i)
 	free(rp);
 }
 
-static int key_id(struct monitor *m, struct target_key *k, struct ht_err *err)
+struct name_index {
+	const char *name;
+	size_t idx;
+};
+
+static int cmp_name(const void *a, const void *b)
 {
-	if (k->id != 0)
-		return 0;
-	return store_target_id(m->store, k->name, k->project, k->url, &k->id, err);
+	return strcmp(((const struct name_index *)a)->name, ((const struct name_index *)b)->name);
 }
 
-/* Opens the store if needed and learns every current target's id. */
+struct id_ctx {
+	struct monitor *m;
+	struct name_index *by_name;
+};
+
+static int learn_id(void *user, const struct store_target *t)
+{
+	struct id_ctx *c = user;
+	struct name_index key = { t->name, 0 };
+	struct name_index *hit = bsearch(&key, c->by_name, c->m->n, sizeof(*hit), cmp_name);
+
+	if (hit)
+		c->m->keys[hit->idx]->id = t->id;
+	return 0;
+}
+
+/* Learns the stored ids of the current targets by reading, never writing: a target the writer
+ * has not created yet keeps id 0 (no history to show) until the next read. */
+static int learn_ids(struct monitor *m, struct ht_err *err)
+{
+	struct id_ctx c = { m, malloc((m->n ? m->n : 1) * sizeof(struct name_index)) };
+	int rc;
+
+	if (!c.by_name) {
+		ht_err_set(err, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		c.by_name[i] = (struct name_index){ m->keys[i]->name, i };
+	qsort(c.by_name, m->n, sizeof(*c.by_name), cmp_name);
+	rc = store_targets(m->store, learn_id, &c, err);
+	free(c.by_name);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Opens the reading connection if needed and learns every current target's id. */
 int ensure_store(struct monitor *m)
 {
 	struct ht_err err = { "" };
 
 	if (!m->store) {
-		if (store_open(m->db_path, &m->store, &err) < 0) {
+		/* Reading only, never creating or migrating: that is the writer thread's, so the loop
+		 * never waits for another process's lock (a WAL reader is never blocked by a writer). */
+		int rc = store_open_readonly(m->db_path, &m->store, &err);
+		if (rc == -ENOENT)
+			return -1;   /* the first run: the writer creates it */
+		if (rc < 0) {
 			storage_failed(m, err.msg);
 			return -1;
 		}
-		store_set_busy_timeout(m->store, WRITE_BUSY_MS);
+		store_set_busy_timeout(m->store, READ_BUSY_MS);
 	}
-	for (size_t i = 0; i < m->n; i++) {
-		if (key_id(m, m->keys[i], &err) < 0) {
-			storage_failed(m, err.msg);
-			return -1;
-		}
+	if (learn_ids(m, &err) < 0) {
+		storage_failed(m, err.msg);
+		return -1;
 	}
 	return 0;
 }
 
 static int grow_pending(struct monitor *m)
 {
-	size_t cap = m->pending_cap ? m->pending_cap * 2 : 64;
+	size_t cap = m->pending_cap ? m->pending_cap * 2 : 1024;
 	struct pending *np;
 
-	if (cap > PENDING_MAX)
-		cap = PENDING_MAX;
-	if (cap <= m->pending_cap || !(np = realloc(m->pending, cap * sizeof(*np))))
+	if (cap > STORE_WRITER_MAX_PENDING + 1)
+		cap = STORE_WRITER_MAX_PENDING + 1;
+	if (cap <= m->pending_cap || !(np = malloc(cap * sizeof(*np))))
 		return -1;
+	for (size_t i = 0; i < m->npending; i++)
+		np[i] = m->pending[(m->phead + i) % m->pending_cap];
+	free(m->pending);
 	m->pending = np;
 	m->pending_cap = cap;
+	m->phead = 0;
 	return 0;
+}
+
+/* Forgets the oldest n pending results: the writer has written or dropped them. */
+static void trim_pending(struct monitor *m, uint64_t n)
+{
+	if (n > m->npending)
+		n = m->npending;
+	if (n == 0)
+		return;
+	m->phead = (m->phead + n) % m->pending_cap;
+	m->npending -= n;
 }
 
 void queue_row(struct monitor *m, size_t idx, const struct observation *o)
 {
-	struct pending *p;
+	const struct target_key *k = m->keys[idx];
+	struct store_writer_target t = { k->name, k->project ? k->project : "", k->url };
 
-	if (m->npending == m->pending_cap && grow_pending(m) < 0) {
-		/* storage has been failing for a long while: this result stays in memory only */
-		drop_results(m, 1, "too many results waiting for the database");
-		return;
-	}
-	p = &m->pending[m->npending++];
-	p->row = o->row;
-	p->key = m->keys[idx];
-	p->idx = idx;
-	snprintf(p->reason, sizeof(p->reason), "%s", o->row.reason);
-	snprintf(p->error, sizeof(p->error), "%s", o->row.error ? o->row.error : "");
-	if (m->npending >= FLUSH_BATCH)
-		monitor_flush(m);
-	else if (!ev_is_active(&m->flush_timer))
-		ev_timer_start(m->loop, &m->flush_timer);
+	if (m->npending == m->pending_cap && grow_pending(m) < 0)
+		trim_pending(m, 1);   /* only the window's count of an unwritten result is lost */
+	m->pending[(m->phead + m->npending++) % m->pending_cap] =
+		(struct pending){ idx, (int8_t)o->verdict.cls, (float)o->latency_ms };
+	if (!m->writer || store_writer_push(m->writer, &t, &o->row) < 0)
+		drop_results(m, 1, "out of memory queueing a result for the database");
 }
 
-static struct store_row *pending_rows(struct monitor *m, struct ht_err *err)
+void pending_each(struct monitor *m, void (*fn)(struct monitor *m, const struct pending *p))
 {
-	struct store_row *rows = malloc(m->npending * sizeof(*rows));
-
-	if (!rows) {
-		ht_err_set(err, "out of memory writing results");
-		return NULL;
-	}
-	for (size_t i = 0; i < m->npending; i++) {
-		struct pending *p = &m->pending[i];
-		if (key_id(m, p->key, err) < 0) {
-			free(rows);
-			return NULL;
-		}
-		rows[i] = p->row;
-		rows[i].target_id = p->key->id;
-		rows[i].reason = p->reason;
-		rows[i].error = p->error;
-		rows[i].url = p->key->url;
-	}
-	return rows;
+	for (size_t i = 0; i < m->npending; i++)
+		fn(m, &m->pending[(m->phead + i) % m->pending_cap]);
 }
 
-/* All or nothing: on failure every pending result stays, to be retried. */
-int monitor_flush(struct monitor *m)
+static void open_history(struct monitor *m)
 {
 	struct ht_err err = { "" };
-	struct store_row *rows;
 
-	if (m->npending == 0)
-		return 0;
 	if (ensure_store(m) < 0)
-		return -1;
-	if (!(rows = pending_rows(m, &err))) {
-		storage_failed(m, err.msg);
-		return -1;
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->states[i].ring_n == 0)
+			load_history(m, i);
+	monitor_set_window(m, m->window_s, &err);
+}
+
+/* On the loop, after each batch the writer wrote or failed. */
+void writer_event(void *user)
+{
+	struct monitor *m = user;
+	struct store_writer_status st;
+	char msg[512], when[40];
+
+	store_writer_status(m->writer, &st);
+	if (!m->store && st.written > 0)
+		open_history(m);   /* the writer has created or upgraded the database */
+	trim_pending(m, st.written + st.dropped - m->confirmed);
+	m->confirmed = st.written + st.dropped;
+	if (st.dropped > m->writer_dropped) {
+		uint64_t n = st.dropped - m->writer_dropped;
+		m->writer_dropped = st.dropped;
+		drop_results(m, n, "the oldest waiting results were given up: the database accepts no writes");
 	}
-	int rc = store_append_batch(m->store, rows, m->npending, &err);
-	free(rows);
-	if (rc < 0) {
-		storage_failed(m, err.msg);
-		return -1;
+	if (st.last_error[0]) {
+		clock_iso8601(st.failing_since_ms, false, when, sizeof(when));
+		/* the count of waiting results changes every second: monitor_pending() has it */
+		snprintf(msg, sizeof(msg), "storage failing since %s: %s", when, st.last_error);
+		storage_failed(m, msg);
+	} else {
+		storage_ok(m);
 	}
-	m->npending = 0;
-	free_gone_keys(m);
-	storage_ok(m);
-	return 0;
+}
+
+int monitor_drain(struct monitor *m, double wait_s)
+{
+	struct store_writer_status st;
+
+	for (double waited = 0;; waited += 0.01) {
+		store_writer_status(m->writer, &st);
+		if (st.pending == 0 || waited >= wait_s)
+			break;
+		usleep(10000);
+	}
+	writer_event(m);
+	return st.pending == 0 ? 0 : -1;
+}
+
+int monitor_flush(struct monitor *m)
+{
+	struct store_writer_status st;
+
+	store_writer_status(m->writer, &st);
+	return st.pending == 0 ? 0 : -1;
 }
 
 size_t monitor_pending(const struct monitor *m)
 {
-	return m->npending;
+	struct store_writer_status st;
+
+	store_writer_status(m->writer, &st);
+	return st.pending;
 }
 
 uint64_t monitor_dropped(const struct monitor *m)

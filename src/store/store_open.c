@@ -288,13 +288,12 @@ int store_open(const char *path, struct store **out, struct ht_err *err)
 	if (mkdir_parents(path, err) < 0)
 		goto fail;
 	/* Create it ourselves so it is 0600 from the first byte; SQLite gives -wal and -shm the
-	 * same mode. Only when it is missing: closing a descriptor of a file drops every POSIX lock
-	 * this process holds on it, so another connection of ours (the writer thread's) would lose
-	 * its locks, and a reader in another process, thinking itself the last, would delete the
-	 * WAL under it. */
-	struct stat sb;
-	fd = stat(path, &sb) == 0 ? -2 : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd == -1) {
+	 * same mode. Only when it does not exist: closing any descriptor of a file drops every POSIX
+	 * lock this process holds on it, so an open and close here beside a live connection (the
+	 * dashboard's reader) lets another process think it is the last one, checkpoint and delete
+	 * the WAL under us, and our commits would vanish with it. */
+	fd = access(path, F_OK) == 0 ? -2 : open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1 && errno != EEXIST) {
 		ht_err_set(err, "%s: cannot open: %s", path, strerror(errno));
 		goto fail;
 	}

@@ -436,10 +436,9 @@ size_t store_writer_close(struct store_writer *w, double wait_s)
 		item_free(&w->ring[(w->head + i) % w->cap]);
 	for (size_t i = 0; i < w->nbatch; i++)
 		item_free(&w->batch[i]);
-	while (w->ops) {   /* not written before the deadline: abandoned */
+	while (w->ops) {   /* not written before the deadline: abandoned (not results: not counted) */
 		struct wr_op *op = w->ops;
 		w->ops = op->next;
-		left++;
 		op_free(op);
 	}
 	free(w->ring);

@@ -13,7 +13,7 @@ CASES = [
     ("negative timeout", '{\n  "targets": [\n    {"name": "a", "url": "http://127.0.0.1:9",\n     "timeout_ms": -5}\n  ]\n}\n',
      "fleet.json:4: targets[0].timeout_ms: -5 is not an integer 1..600000"),
     ("file scheme", '{"targets": [\n' + GOOD_TARGET + ',\n{"name": "b", "url": "file:///etc/passwd"}]}',
-     'fleet.json:3: targets[1].url: scheme "file" is not http or https'),
+     'fleet.json:3: targets[1].url: scheme "file" is not one of http, https, grpc, grpcs, tcp, tls'),
     ("duplicate name", '{"targets": [\n' + GOOD_TARGET + ',\n' + GOOD_TARGET + ']}',
      'fleet.json:3: targets[1].name: "a" is already the name of targets[0]'),
     ("missing url", '{"targets": [\n{"name": "a"}]}', 'fleet.json:2: targets[0]: missing "url"'),

@@ -130,11 +130,17 @@ def main():
             lock.rollback()
             lock.close()
             check(wait_for(lambda: "storage recovered" in open(log).read(), 8), "storage error logged, then its recovery")
-            con = sqlite3.connect(db)
-            during = con.execute("select count(*), sum(status) from result r join target t on t.id = r.target_id"
-                                 " where t.name = 'newcomer' and checked_at between ? and ?",
-                                 (held_from + 1500, held_from + 5500)).fetchone()
-            con.close()
+            def during_lock():
+                con = sqlite3.connect(db)
+                try:
+                    return con.execute("select count(*), sum(status) from result r join target t on t.id = r.target_id"
+                                       " where t.name = 'newcomer' and checked_at between ? and ?",
+                                       (held_from + 1500, held_from + 5500)).fetchone()
+                finally:
+                    con.close()
+            # the writer catches up batch by batch after the lock: wait for the rows, not a time
+            wait_for(lambda: during_lock()[0] >= 1, 8)
+            during = during_lock()
             check(during[0] >= 1 and during[1] == 0,
                   f"checks made while the database was locked were kept and all healthy ({during[0]} rows, "
                   f"{during[1]} not healthy)")

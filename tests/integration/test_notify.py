@@ -21,7 +21,10 @@ def exec_and_webhook(d):
     tgt, rcv = Target(), Receiver()
     hook, out = hook_script(d)
     cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
-                           "notify": [{"exec": [hook]}, {"webhook": rcv.url + "/hook", "format": "json"}]}, "a.json")
+                           "notify": [{"exec": [hook]}, {"webhook": rcv.url + "/hook", "format": "json",
+                                                         "headers": {"Authorization": "Bearer ${HT_HOOK_TOKEN}"}}]},
+                       "a.json")
+    os.environ["HT_HOOK_TOKEN"] = "t0k"   # the daemon inherits it
     db, log = os.path.join(d, "a.db"), os.path.join(d, "a.log")
     dm = Daemon(cfg, db, log)
     try:
@@ -59,6 +62,7 @@ def exec_and_webhook(d):
         check(isinstance(up["duration_s"], int), "JSON: duration_s is whole seconds")
         path, headers, _ = rcv.got[0]
         check(path == "/hook" and headers.get("Content-Type") == "application/json", "POST /hook as JSON")
+        check(headers.get("Authorization") == "Bearer t0k", "headers with ${VAR} expanded")
     tgt.stop()
     rcv.stop()
 

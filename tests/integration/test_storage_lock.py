@@ -115,12 +115,58 @@ def main():
         check(not bad, f"no refused target was ever anything but down ({bad[:3]})")
         text = open(os.path.join(d, "daemon.log")).read()
         check("timeout" not in text, "no timeout was reported while the database was locked")
+        sigterm_under_lock(d, db, base)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
         srv.shutdown()
     finish()
+
+
+def sigterm_under_lock(d, db, base):
+    """SIGTERM while another process keeps the lock: the daemon waits a bounded time (10 s),
+    then says exactly how many results it could not write and exits 4."""
+    import re
+    cfg = write_config(d, {"targets": [{"name": f"ok{i}", "url": base, "path": f"/late{i}", "interval_s": 1}
+                                       for i in range(HEALTHY)]}, "late.json")
+    log_path = os.path.join(d, "late.log")
+    start_rows = rows_total(db)
+    p = subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", cfg, "--db", db], stderr=open(log_path, "w"))
+    try:
+        wait_for(lambda: sum(snapshot().get(f"/late{i}", 0) for i in range(HEALTHY)) >= 2 * HEALTHY, 30)
+        locker = sqlite3.connect(db, timeout=30, isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        wait_for(lambda: "storage error" in open(log_path).read(), 30)
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(60)
+        locker.execute("COMMIT")
+        locker.close()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    text = open(log_path).read()
+
+    m = re.search(r"stopped: (\d+) results could not be written", text)
+    check(rc == 4, f"SIGTERM under a lock that outlasts the wait exits 4 (got {rc})")
+    check(m is not None, "and says how many results it could not write")
+    said = int(m.group(1)) if m else -1
+    served = sum(snapshot().get(f"/late{i}", 0) for i in range(HEALTHY))
+    stored = rows_total(db) - start_rows
+    accounted = stored + said
+    # every answered check is either stored or counted as lost (one per target may be cut by SIGTERM)
+    check(served - HEALTHY <= accounted <= served,
+          f"stored {stored} + said lost {said} account for the {served} checks answered")
+
+
+def rows_total(db):
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return con.execute("select count(*) from result r join target t on t.id = r.target_id"
+                           " where t.name like 'ok%'").fetchone()[0]
+    finally:
+        con.close()
 
 
 if __name__ == "__main__":

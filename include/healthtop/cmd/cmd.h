@@ -8,8 +8,8 @@ enum ht_exit {
 	HT_EXIT_DEGRADED = 1,
 	HT_EXIT_DOWN = 2,
 	HT_EXIT_USAGE = 3,   /* config or usage error */
-	HT_EXIT_FAILED = 4,  /* export/stats: the database or the output failed; mute: no such
-			      * target or project, or the database failed */
+	HT_EXIT_FAILED = 4,  /* the database or the output failed (daemon: results left unwritten);
+			      * mute, unmute: also no such target or project */
 };
 
 int cmd_check(int argc, char **argv);

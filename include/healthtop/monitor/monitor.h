@@ -63,8 +63,12 @@ int64_t monitor_window(const struct monitor *m);
  * and every pending result, even when the database cannot be written now. */
 int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err);
 
-/* Writes pending results now; returns -1 if storage failed (they stay pending). */
+/* Never waits: 0 when every result so far is in the database, -1 while some still wait for the
+ * writer thread (another process's lock, a full disk). */
 int monitor_flush(struct monitor *m);
+/* Waits up to wait_s for the writer to commit what waits; 0 when all is written. Not for the
+ * loop of a running poller: for tests and shutdown. */
+int monitor_drain(struct monitor *m, double wait_s);
 /* Results waiting for the database. */
 size_t monitor_pending(const struct monitor *m);
 /* Results lost since start (storage failing far too long, target removed mid-check, exit with
@@ -80,6 +84,10 @@ typedef void (*monitor_log_fn)(void *user, const char *line);
 void monitor_set_alert_log(struct monitor *m, monitor_log_fn fn, void *user);
 /* Notifications waiting for their destination (delivered ones are gone). */
 size_t monitor_notify_pending(const struct monitor *m);
+/* Stops checking, waits up to wait_s for the writer (another process may hold the lock), then
+ * frees. Returns how many results could not be written (each also counted as dropped and told). */
+size_t monitor_close(struct monitor *m, double wait_s);
+/* monitor_close without waiting for a locked database beyond a moment. */
 void monitor_free(struct monitor *m);
 
 #endif

@@ -1,5 +1,7 @@
-/* HTTP(S) probes: libcurl's multi-socket API driven by a libev loop, with an admission queue so
- * that at most `concurrency` transfers run and queue time never counts against a timeout. */
+/* Probes: libcurl's multi-socket API driven by a libev loop, with an admission queue so that at
+ * most `concurrency` transfers run and queue time never counts against a timeout. The target's
+ * URL scheme picks the kind (http(s), grpc(s), tcp, tls: result.h's enum probe_kind); all share
+ * the queue, the limit and the timeout. */
 #ifndef HEALTHTOP_PROBE_H
 #define HEALTHTOP_PROBE_H
 

@@ -19,6 +19,14 @@ enum probe_outcome {
 	PROBE_ERROR,        /* any other transport failure (reset, empty reply...) */
 };
 
+/* What was checked, from the URL's scheme: the classifier's rules differ by kind. */
+enum probe_kind {
+	PROBE_KIND_HTTP = 0,  /* http://, https:// */
+	PROBE_KIND_GRPC,      /* grpc://, grpcs://: grpc.health.v1.Health/Check over HTTP/2 */
+	PROBE_KIND_TCP,       /* tcp://: a TCP connect, nothing sent */
+	PROBE_KIND_TLS,       /* tls://: a TCP connect and a TLS handshake, nothing sent */
+};
+
 struct probe_result {
 	int64_t started_ms;      /* wall clock, unix ms, when the transfer left the queue */
 	enum probe_outcome outcome;
@@ -33,6 +41,10 @@ struct probe_result {
 	char *body;              /* NUL-terminated, at most PROBE_BODY_MAX bytes, owned */
 	size_t body_len;
 	bool body_truncated;
+	enum probe_kind kind;
+	bool grpc_status_seen;   /* a grpc-status header or trailer arrived */
+	long grpc_status;        /* its code (0 = OK) */
+	char grpc_message[128];  /* grpc-message, percent-decoded and sanitized */
 };
 
 void probe_result_fini(struct probe_result *r);

@@ -1,0 +1,180 @@
+/* A transfer's options: the HTTP(S) check (GET, headers, redirects judged per hop, a fresh
+ * connection each time) and the webhook POST; the other kinds are set up in probe_kinds.c. */
+#include "autoconfig.h"
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "healthtop/probe/redirect.h"
+#include "probe_priv.h"
+
+#define BODY_INITIAL 4096
+#define MAX_REDIRECTS 5
+
+size_t probe_on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct probe_job *j = userp;
+	struct probe_result *r = &j->res;
+	size_t n = size * nmemb;
+	size_t room = PROBE_BODY_MAX - r->body_len;
+	size_t take = n < room ? n : room;
+
+	if (r->body_len + take + 1 > j->body_cap) {
+		size_t cap = j->body_cap ? j->body_cap : BODY_INITIAL;
+		while (cap < r->body_len + take + 1)
+			cap *= 2;
+		if (cap > PROBE_BODY_MAX + 1)
+			cap = PROBE_BODY_MAX + 1;
+		char *nb = realloc(r->body, cap);
+		if (!nb)
+			return 0;
+		r->body = nb;
+		j->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, take);
+	r->body_len += take;
+	r->body[r->body_len] = '\0';
+	if (take < n) {
+		/* Enough to judge: stop reading rather than hold more. */
+		r->body_truncated = true;
+		return 0;
+	}
+	return n;
+}
+
+static struct curl_slist *build_headers(const struct ht_target *t)
+{
+	struct curl_slist *l = NULL, *n;
+	bool has_accept = false;
+	char line[8448];
+
+	for (size_t i = 0; i < t->probe.nheaders; i++) {
+		if (strcasecmp(t->probe.headers[i].name, "Accept") == 0)
+			has_accept = true;
+		snprintf(line, sizeof(line), "%s: %s", t->probe.headers[i].name, t->probe.headers[i].value);
+		if (!(n = curl_slist_append(l, line)))
+			goto oom;
+		l = n;
+	}
+	if (!has_accept) {
+		if (!(n = curl_slist_append(l, "Accept: application/json")))
+			goto oom;
+		l = n;
+	}
+	return l;
+oom:
+	curl_slist_free_all(l);
+	return NULL;
+}
+
+/* Called by curl on the connection it is about to send a request on, redirects included: the
+ * last moment to keep headers from a host they are not for. */
+static int on_prereq(void *userp, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+	struct probe_job *j = userp;
+	long hops = 0;
+	char *url = NULL;
+
+	(void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+	if (curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_COUNT, &hops) != CURLE_OK || hops == 0)
+		return CURL_PREREQFUNC_OK;
+	if (curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || !url) {
+		snprintf(j->refused, sizeof(j->refused), "redirect not followed: its target is unknown");
+		return CURL_PREREQFUNC_ABORT;
+	}
+	redirect_judge(j->t, url, j->refused, sizeof(j->refused));
+	return j->refused[0] ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
+static int set_http_options(struct probe_job *j)
+{
+	const struct ht_target *t = j->t;
+	CURL *e = j->easy;
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+	SET(CURLOPT_URL, t->check_url);
+	SET(CURLOPT_PRIVATE, j);
+	SET(CURLOPT_WRITEFUNCTION, probe_on_body);
+	SET(CURLOPT_WRITEDATA, j);
+	SET(CURLOPT_ERRORBUFFER, j->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_HTTPGET, 1L);
+	SET(CURLOPT_TIMEOUT_MS, (long)t->probe.timeout_ms);
+	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_PREREQFUNCTION, on_prereq);
+	SET(CURLOPT_PREREQDATA, j);
+	SET(CURLOPT_USERAGENT, j->p->user_agent);
+	SET(CURLOPT_HTTPHEADER, j->headers);
+	SET(CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
+	/* Every check walks the whole path (DNS, connect, TLS with certificate checks) as a new
+	 * client would; a reused connection would hide a broken handshake or a renewed cert. */
+	SET(CURLOPT_FRESH_CONNECT, 1L);
+	SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_CERTINFO, 1L);
+	if (t->probe.ca_file)
+		SET(CURLOPT_CAINFO, t->probe.ca_file);
+	SET(CURLOPT_SSL_VERIFYPEER, t->probe.insecure ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, t->probe.insecure ? 0L : 2L);
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* A webhook: no redirects (a notification goes where it was configured, or fails), no body
+ * kept beyond what a check keeps. */
+static int set_post_options(struct probe_job *j)
+{
+	CURL *e = j->easy;
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+	SET(CURLOPT_URL, j->url);
+	SET(CURLOPT_PRIVATE, j);
+	SET(CURLOPT_WRITEFUNCTION, probe_on_body);
+	SET(CURLOPT_WRITEDATA, j);
+	SET(CURLOPT_ERRORBUFFER, j->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_POST, 1L);
+	SET(CURLOPT_POSTFIELDS, j->post_body);
+	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->post_len);
+	SET(CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_USERAGENT, j->p->user_agent);
+	SET(CURLOPT_HTTPHEADER, j->headers);
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+int probe_setup_transfer(struct probe_job *j)
+{
+	if (!j->t)
+		return set_post_options(j);
+	if (probe_translate_url(j) < 0)
+		return -1;
+	switch (j->res.kind) {
+	case PROBE_KIND_GRPC:
+		return probe_setup_grpc(j);
+	case PROBE_KIND_TCP:
+	case PROBE_KIND_TLS:
+		return probe_setup_connect_only(j);
+	case PROBE_KIND_HTTP:
+	default:
+		break;
+	}
+	if (!(j->headers = build_headers(j->t)))
+		return -1;
+	return set_http_options(j);
+}
+
+void probe_job_release(struct probe_job *j)
+{
+	curl_slist_free_all(j->headers);
+	j->headers = NULL;
+	free(j->url);
+	j->url = NULL;
+	free(j->post_body);
+	j->post_body = NULL;
+}

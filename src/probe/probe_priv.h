@@ -1,0 +1,63 @@
+/* Inside the probe engine: the job and engine structs the engine (probe.c), the transfer set-up
+ * (probe_http.c, probe_kinds.c) and the result mapping (probe_result.c) share. */
+#ifndef HEALTHTOP_PROBE_PRIV_H
+#define HEALTHTOP_PROBE_PRIV_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include "healthtop/probe/probe.h"
+
+#define GRPC_REQUEST_MAX 512   /* a health request: 5-byte prefix + service name (bounded) */
+
+struct probe_job {
+	struct probe *p;
+	const struct ht_target *t;       /* NULL for a POST */
+	probe_done_fn done;
+	void *user;
+	CURL *easy;
+	struct curl_slist *headers;
+	size_t body_cap;
+	struct probe_result res;
+	char errbuf[CURL_ERROR_SIZE];
+	char refused[160];               /* why a redirect was not followed; "" when none */
+	char *url;                       /* owned: what curl fetches when it is not t->check_url */
+	char *post_body;                 /* owned copy for a POST; NULL for checks */
+	size_t post_len;
+	int timeout_ms;
+	unsigned char grpc_req[GRPC_REQUEST_MAX];
+	size_t grpc_req_len;
+	struct probe_job *prev, *next;   /* queue, then in-flight list */
+};
+
+struct job_list {
+	struct probe_job *head, *tail;
+	size_t n;
+};
+
+struct probe {
+	struct ev_loop *loop;
+	CURLM *multi;
+	ev_timer timer;
+	unsigned concurrency;
+	struct job_list queue;
+	struct job_list flying;
+	CURL **idle;           /* easy handles kept for reuse */
+	size_t nidle;
+	char user_agent[64];
+};
+
+/* probe_http.c: the easy handle's options for the job's kind; 0 or -1 with j->res.error set. */
+int probe_setup_transfer(struct probe_job *j);
+void probe_job_release(struct probe_job *j);   /* what setup allocated, not the job itself */
+
+/* probe_kinds.c: the kind from the URL's scheme (into j->res.kind) and, for grpc/tcp/tls, the URL
+ * curl is given (j->url); then those kinds' options. */
+int probe_translate_url(struct probe_job *j);
+int probe_setup_grpc(struct probe_job *j);
+int probe_setup_connect_only(struct probe_job *j);
+size_t probe_on_body(char *data, size_t size, size_t nmemb, void *userp);
+
+/* probe_result.c: fills j->res from the finished transfer. */
+void probe_result_collect(struct probe_job *j, CURLcode rc);
+
+#endif

@@ -1,0 +1,105 @@
+"""Servers for the check kinds beyond HTTP, on 127.0.0.1: the standard gRPC health service
+(Node's @grpc/grpc-js and grpc-health-check, installed from npm into tests/integration/grpc by the
+first test that needs them) and a listener that accepts TCP connections, counts them and never
+says a word (a tcp:// target that is up; for tls://, a port whose handshake never completes)."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GRPC_DIR = os.path.join(HERE, "grpc")
+
+
+def grpc_setup():
+    """None when the gRPC server can run, else why it cannot (no node/npm, install failed)."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        return "node and npm are not installed"
+    if os.path.isdir(os.path.join(GRPC_DIR, "node_modules", "grpc-health-check")):
+        return None
+    p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", GRPC_DIR],
+                       capture_output=True, text=True, timeout=600)
+    return None if p.returncode == 0 else f"npm install failed: {p.stderr.strip()[-300:]}"
+
+
+class GrpcHealthServer:
+    """Services: "" and svc.ok SERVING, svc.down NOT_SERVING, svc.unknown UNKNOWN; any other
+    name is an unknown service (NOT_FOUND). ports: {"plain": n, "tls": n}."""
+
+    def __init__(self, cert=None, key=None):
+        args = ["node", os.path.join(GRPC_DIR, "health_server.js")]
+        if cert:
+            args += [cert, key]
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.ports = json.loads(self.proc.stdout.readline())
+
+    def url(self, service="", tls=False):
+        scheme, port = ("grpcs", self.ports["tls"]) if tls else ("grpc", self.ports["plain"])
+        return f"{scheme}://127.0.0.1:{port}" + (f"/{service}" if service else "")
+
+    def set_status(self, service, status):
+        self.proc.stdin.write(f"set {service or '-'} {status}\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip() == "ok"
+
+    def stop(self):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class SilentListener:
+    """Accepts every connection, counts it, holds it open without reading or writing until
+    stopped: a TCP port that is up, and a TLS port that never answers the ClientHello."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.held = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+                self.held.append(conn)
+
+    def count(self):
+        with self.lock:
+            return self.accepted
+
+    def stop(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        with self.lock:
+            for c in self.held:
+                c.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
