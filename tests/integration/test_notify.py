@@ -4,6 +4,7 @@ the documented payload once per change of displayed state, recovery included; a 
 is down gets every message afterwards, once, in order, also across a restart of the daemon."""
 import os
 import re
+import signal
 import sqlite3
 
 from htlib import check, finish, run, tmpdir, write_config
@@ -114,6 +115,35 @@ def down_receiver_and_restart(d):
     rcv.stop()
 
 
+def reload_keeps_waiting(d):
+    """A message waiting at a SIGHUP reload is delivered by the new config's destination, once."""
+    tgt, rcv = Target(), Receiver()
+    rcv.failing = True
+    spec = {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
+            "notify": [{"webhook": rcv.url + "/hook"}]}
+    cfg = write_config(d, spec, "r.json")
+    db, log = os.path.join(d, "r.db"), os.path.join(d, "r.log")
+    dm = Daemon(cfg, db, log)
+    try:
+        check(wait_for(lambda: results(db, "api") >= 1), "reload: first result")
+        tgt.code = 500
+        check(wait_for(changes_logged(log, 1)) and wait_for(lambda: rcv.refused >= 1), "reload: change refused")
+        spec["targets"].append({"name": "web", "project": "site", "url": tgt.url, "interval_s": 1})
+        write_config(d, spec, "r.json")
+        dm.p.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: "SIGHUP: reloaded, 2 targets" in log_text(log)), "reloaded")
+        rcv.failing = False
+        check(wait_for(lambda: len(rcv.got) >= 1), "the waiting message is delivered after the reload")
+        n = results(db, "api")
+        wait_for(lambda: results(db, "api") >= n + 3)
+    finally:
+        check(dm.stop() == 0, "reload: daemon stops")
+    names = [(b["name"], b["new"]) for b in rcv.bodies()]
+    check(names == [("api", "degraded")], f"delivered once, nothing for the new target's first result ({names})")
+    tgt.stop()
+    rcv.stop()
+
+
 def bad_configs(d):
     cfg = write_config(d, '{"targets": [{"name": "api", "url": "http://127.0.0.1:9"}],\n'
                           ' "notify": [{"webhook": "http://127.0.0.1:9/", "format": "xml"}]}', "bad.json")
@@ -150,6 +180,7 @@ def main():
     check_notify(d)
     exec_and_webhook(d)
     down_receiver_and_restart(d)
+    reload_keeps_waiting(d)
     finish()
 
 
