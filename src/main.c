@@ -34,7 +34,7 @@ static const char help[] =
 	"            export, stats: 4 when the database cannot be read, a --target or --project\n"
 	"            names nothing in it, or the output cannot be written\n"
 	"  mute      silence a target or a project for DURATION (30m, 2h, 1d, or an end time):\n"
-	"            still checked and stored, notifies nobody; running pollers see it at once\n"
+	"            still checked and stored, notifies nobody; running pollers see it within 1 s\n"
 	"  unmute    end a mute; mute, unmute: 0 done, 3 usage or config error,\n"
 	"            4 no such target or project, or the database failed\n"
 	"\n"

@@ -53,8 +53,10 @@ static int parse_args(int argc, char **argv, bool mute, struct mute_args *a)
 			words[nwords++] = optarg;
 			break;
 		case 'r':
-			if (!mute)
-				return cli_opt_error(cmd, '?', argv, usage);
+			if (!mute) {
+				fprintf(stderr, "%s: --reason is for healthtop mute\n%s", cmd, usage);
+				return -1;
+			}
 			a->reason = optarg;
 			break;
 		case 'h': fputs(usage, stdout); exit(HT_EXIT_OK);

@@ -38,6 +38,8 @@ def cli(d, cfg, db):
     check(rc == 0 and "api unmuted" in out and mutes(db) == [], f"unmute: exit 0, gone ({out.strip()})")
     rc, out, _, _ = run(["unmute", *base, "api"])
     check(rc == 0 and "was not muted" in out, "unmuting again says so")
+    rc, _, err, _ = run(["unmute", *base, "--reason", "x", "api"])
+    check(rc == 3 and "--reason is for healthtop mute" in err, f"unmute --reason: exit 3, says why ({err.strip()})")
     rc, _, _, _ = run(["mute", "-c", os.path.join(d, "missing.json"), "--db", db, "api", "1h"])
     check(rc == 3, "no config: exit 3")
 
