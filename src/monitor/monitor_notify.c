@@ -1,8 +1,8 @@
 /* Between the monitor and the people it tells: each change of displayed state goes to the
- * notifier unless the target is muted; the notifier's queue and the mutes live in the database,
+ * notifier unless the target is muted. The notifier's queue and the mutes live in the database,
  * written as ops by the monitor's writer thread (in order with each other), so the loop never
- * waits for a lock. Mutes set by
- * another process (the CLI, another dashboard) are picked up within a second. */
+ * waits for a lock. Mutes set by another process (the CLI, another dashboard) are picked up
+ * within a second. */
 #include "autoconfig.h"
 #include <stdarg.h>
 #include <stdio.h>
