@@ -100,7 +100,8 @@ def raw_window(con, rnd, targets, raw_from, now, interval):
             batch.append((tid, at * 1000 + rnd.randint(0, 999), cls, 200 if cls == 0 else (503 if cls == 1 else None),
                           round(ms if ms is not None else 0.3, 3), 0.02, 0.1, None,
                           round(ms * 0.8, 3) if ms is not None else None, None,
-                          ("HTTP 200", "HTTP 503", "connection refused")[cls], "Failed to connect" if cls == 2 else None))
+                          ("HTTP 200", "HTTP 503", "connection refused")[cls], "Failed to connect" if cls == 2 else None,
+                          int(cls == 0)))   # up: only the 200s (a 503 or a refusal is downtime)
         if len(batch) >= 100000:
             insert_raw(con, batch)
             count += len(batch)
@@ -111,7 +112,7 @@ def raw_window(con, rnd, targets, raw_from, now, interval):
 
 def insert_raw(con, rows):
     con.executemany("INSERT INTO result(target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms,"
-                    " tls_ms, ttfb_ms, cert_expiry, reason, error) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                    " tls_ms, ttfb_ms, cert_expiry, reason, error, up) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
 
 def schema(db, binary):
@@ -161,8 +162,9 @@ def main():
             merge(d, r)   # copies counts: the shared template dicts are never written
         for name, table in (("rollup_hour", hours), ("rollup_day", days)):
             con.executemany(f"INSERT INTO {name}(target_id, period, n_healthy, n_degraded, n_down, n_latency, sum_ms,"
-                            " min_ms, max_ms, hist) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                            [(tid, p, r[0], r[1], r[2], r[3], r[4], r[5], r[6], blob(r[7])) for p, r in table.items()])
+                            " min_ms, max_ms, hist, n_up) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                            [(tid, p, r[0], r[1], r[2], r[3], r[4], r[5], r[6], blob(r[7]), r[0])
+                             for p, r in table.items()])
     con.execute("INSERT INTO meta VALUES('complete_since.result', ?)", (raw_from * 1000,))
     con.commit()
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -102,6 +102,83 @@ static void run_row(const struct row *r)
 			 ht_class_name(r->want), r->reason);
 }
 
+
+/* The operator's rules, one behaviour each: what each key changes, and what it does not. */
+struct rule_row {
+	const char *what;
+	const char *config;    /* keys of the target */
+	enum probe_outcome outcome;
+	long code;
+	const char *body;
+	enum ht_class want;
+	const char *reason;    /* the whole reason */
+	bool up;
+};
+
+static const struct rule_row rule_table[] = {
+	{ "timeout: degraded by default", "", PROBE_TIMEOUT, 0, NULL, HT_DEGRADED, "timeout after 5000 ms", false },
+	{ "on_timeout down", "\"on_timeout\":\"down\"", PROBE_TIMEOUT, 0, NULL, HT_DOWN, "timeout after 5000 ms", false },
+	{ "on_timeout degraded", "\"on_timeout\":\"degraded\"", PROBE_TIMEOUT, 0, NULL, HT_DEGRADED,
+	  "timeout after 5000 ms", false },
+	{ "503: degraded by default", "", PROBE_OK, 503, "", HT_DEGRADED, "HTTP 503", false },
+	{ "on_5xx down", "\"on_5xx\":\"down\"", PROBE_OK, 500, "", HT_DOWN, "HTTP 500", false },
+	{ "on_5xx does not touch 429", "\"on_5xx\":\"down\"", PROBE_OK, 429, "", HT_DEGRADED, "HTTP 429", false },
+	{ "on_5xx does not touch a timeout", "\"on_5xx\":\"down\"", PROBE_TIMEOUT, 0, NULL, HT_DEGRADED,
+	  "timeout after 5000 ms", false },
+	{ "5xx is judged first even when accepted", "\"expect_status\":[\"2xx\",503]", PROBE_OK, 503, "",
+	  HT_DEGRADED, "HTTP 503", false },
+	{ "default: 2xx is up", "", PROBE_OK, 204, "", HT_HEALTHY, "HTTP 204", true },
+	{ "default: 404 down", "", PROBE_OK, 404, "", HT_DOWN, "HTTP 404", false },
+	{ "expect_status accepts 401", "\"expect_status\":[\"200-299\",401]", PROBE_OK, 401, "", HT_HEALTHY,
+	  "HTTP 401", true },
+	{ "expect_status: 4xx left out is down", "\"expect_status\":[200]", PROBE_OK, 418, "", HT_DOWN,
+	  "HTTP 418 not accepted (expect_status)", false },
+	{ "expect_status: 2xx left out is degraded", "\"expect_status\":[200]", PROBE_OK, 204, "", HT_DEGRADED,
+	  "HTTP 204 not accepted (expect_status)", false },
+	{ "expect_status: 3xx accepted", "\"expect_status\":\"3xx\"", PROBE_OK, 304, "", HT_HEALTHY, "HTTP 304", true },
+	{ "expect_json holds", "\"expect_json\":{\"/database/status\":\"up\"}", PROBE_OK, 200,
+	  "{\"database\":{\"status\":\"up\"}}", HT_HEALTHY, "HTTP 200", true },
+	{ "expect_json fails: degraded with pointer and value", "\"expect_json\":{\"/db/state\":\"ready\"}",
+	  PROBE_OK, 200, "{\"db\":{\"state\":\"starting\"}}", HT_DEGRADED,
+	  "/db/state is \"starting\", expected \"ready\"", true },
+	{ "expect_json on a body that is not JSON", "\"expect_json\":{\"/n\":3}", PROBE_OK, 200, "hello",
+	  HT_DEGRADED, "/n: body is not JSON, expected 3", true },
+	{ "expect_json is not checked on a failing status", "\"expect_json\":{\"/n\":3}", PROBE_OK, 503, "{}",
+	  HT_DEGRADED, "HTTP 503", false },
+	{ "a check classed down is not up", "", PROBE_OK, 200, "{\"status\":\"down\"}", HT_DOWN, "status: down", false },
+	{ "slow but answered is up", "", PROBE_OK, 200, "", HT_DEGRADED, "slow: 1500 ms > 1000 ms", true },
+};
+
+static void run_rule_row(const struct rule_row *r)
+{
+	char text[512];
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+	bool slow = strstr(r->reason, "slow") != NULL;
+	struct probe_result res = {
+		.outcome = r->outcome, .http_code = r->code, .total_ms = slow ? 1500 : 5,
+		.body = (char *)r->body, .body_len = r->body ? strlen(r->body) : 0,
+	};
+	struct ht_verdict v;
+
+	snprintf(text, sizeof(text), "{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"%s%s}]}",
+		 r->config[0] ? "," : "", r->config);
+	if (config_parse(text, strlen(text), "t.json", NULL, &cfg, &err) < 0)
+		fail_msg("%s: %s", r->what, err.msg);
+	classify_result(&res, &cfg.targets[0].rules, TIMEOUT_MS, NOW, &v);
+	bool up = classify_is_up(&res, &cfg.targets[0].rules, v.cls);
+	config_free(&cfg);
+	if (v.cls != r->want || strcmp(v.reason, r->reason) != 0 || up != r->up)
+		fail_msg("%s: got %s \"%s\" up %d, want %s \"%s\" up %d", r->what, ht_class_name(v.cls), v.reason,
+			 up, ht_class_name(r->want), r->reason, r->up);
+}
+
+static void test_classify_operator_rules_each_change_the_class_as_documented(void **state)
+{
+	for (size_t i = 0; i < sizeof(rule_table) / sizeof(rule_table[0]); i++)
+		run_rule_row(&rule_table[i]);
+}
+
 static void test_classify_every_table_row(void **state)
 {
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -180,6 +257,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify_every_table_row),
+		cmocka_unit_test(test_classify_operator_rules_each_change_the_class_as_documented),
 		cmocka_unit_test(test_classify_timeout_reason_uses_the_targets_timeout),
 		cmocka_unit_test(test_classify_cert_under_a_day_says_hours),
 		cmocka_unit_test(test_classify_reason_lists_worst_first),

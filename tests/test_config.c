@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 #include "healthtop/core/config.h"
 
 static const char *fake_env(const char *name)
@@ -334,6 +335,97 @@ static void test_config_header_count_is_bounded(void **state)
 	config_free(&cfg);
 }
 
+
+static void test_config_alert_rules_default_to_the_seed_table(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}", &cfg, &err), 0);
+	const struct ht_target *t = &cfg.targets[0];
+	assert_int_equal(t->rules.expect_status.n, 0);
+	assert_false(t->rules.timeout_is_down);
+	assert_false(t->rules.server_error_is_down);
+	assert_int_equal(t->rules.nexpect_json, 0);
+	assert_int_equal(t->soft.failures_before_down, 1);
+	assert_int_equal(t->soft.successes_before_healthy, 1);
+	assert_int_equal(t->retry_interval_s, 10);
+	config_free(&cfg);
+}
+
+static void test_config_alert_rules_inherit_from_defaults_and_override(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+	const char *text =
+		"{\"defaults\":{\"expect_status\":[200,\"300-399\",\"4xx\"],\"on_timeout\":\"down\","
+		"\"expect_json\":{\"/database/status\":\"up\",\"/n\":3},\"failures_before_down\":3,"
+		"\"successes_before_healthy\":2,\"retry_interval_s\":5},"
+		"\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"},"
+		"{\"name\":\"b\",\"url\":\"http://h\",\"expect_status\":\"204\",\"on_timeout\":\"degraded\","
+		"\"on_5xx\":\"down\",\"expect_json\":{\"/ok\":true},\"failures_before_down\":1,"
+		"\"retry_interval_s\":1}]}";
+
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	const struct ht_target *a = &cfg.targets[0], *b = &cfg.targets[1];
+	assert_int_equal(a->rules.expect_status.n, 3);
+	assert_true(expect_status_accepts(&a->rules.expect_status, 302));
+	assert_true(expect_status_accepts(&a->rules.expect_status, 418));
+	assert_false(expect_status_accepts(&a->rules.expect_status, 204));
+	assert_true(a->rules.timeout_is_down);
+	assert_false(a->rules.server_error_is_down);
+	assert_int_equal(a->rules.nexpect_json, 2);
+	assert_string_equal(a->rules.expect_json[0].pointer, "/database/status");
+	assert_string_equal(a->rules.expect_json[0].want->valuestring, "up");
+	assert_int_equal(a->soft.failures_before_down, 3);
+	assert_int_equal(a->soft.successes_before_healthy, 2);
+	assert_int_equal(a->retry_interval_s, 5);
+	assert_int_equal(b->rules.expect_status.n, 1);
+	assert_true(expect_status_accepts(&b->rules.expect_status, 204));
+	assert_false(expect_status_accepts(&b->rules.expect_status, 200));
+	assert_false(b->rules.timeout_is_down);
+	assert_true(b->rules.server_error_is_down);
+	assert_int_equal(b->rules.nexpect_json, 1);
+	assert_string_equal(b->rules.expect_json[0].pointer, "/ok");
+	assert_int_equal(b->soft.failures_before_down, 1);
+	assert_int_equal(b->soft.successes_before_healthy, 2);
+	assert_int_equal(b->retry_interval_s, 1);
+	config_free(&cfg);
+	assert_null(cfg.targets);
+}
+
+static void test_config_alert_rules_are_validated_with_line(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"expect_status\":[200,\"2xy\"]}]}",
+		     "fleet.json:2: targets[0].expect_status[1]: \"2xy\" is not a status code 100..599, a range like"
+		     " \"200-299\" or a class like \"2xx\"");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"expect_status\":[]}]}",
+		     "fleet.json:2: targets[0].expect_status: must list 1..16 status codes or ranges");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"expect_status\":700}]}",
+		     "fleet.json:1: targets[0].expect_status: 700 is not a status code 100..599, a range like"
+		     " \"200-299\" or a class like \"2xx\"");
+	expect_error("{\"defaults\":{\n\"on_5xx\":\"critical\"},\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}",
+		     "fleet.json:2: defaults.on_5xx: \"critical\" is not \"degraded\" or \"down\"");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"on_timeout\":true}]}",
+		     "fleet.json:1: targets[0].on_timeout: true is not \"degraded\" or \"down\"");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"expect_json\":{\"database\":\"up\"}}]}",
+		     "fleet.json:2: targets[0].expect_json.database: \"database\" is not a JSON pointer"
+		     " (\"/a/b\", ~0 for ~ and ~1 for /)");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"expect_json\":[1]}]}",
+		     "fleet.json:1: targets[0].expect_json: must be an object of 1..16 \"/json/pointer\": expected value");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"failures_before_down\":11}]}",
+		     "fleet.json:2: targets[0].failures_before_down: 11 is not an integer 1..10");
+	expect_error("{\"defaults\":{\"successes_before_healthy\":0},\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}",
+		     "fleet.json:1: defaults.successes_before_healthy: 0 is not an integer 1..10");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"retry_interval_s\":0}]}",
+		     "fleet.json:1: targets[0].retry_interval_s: 0 is not an integer 1..86400");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"expect_stauts\":[200]}]}",
+		     "fleet.json:1: targets[0].expect_stauts: unknown key \"expect_stauts\" (did you mean \"expect_status\"?)");
+	expect_error("{\"defaults\":{\"failures_before_dwn\":2},\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}",
+		     "fleet.json:1: defaults.failures_before_dwn: unknown key \"failures_before_dwn\""
+		     " (did you mean \"failures_before_down\"?)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +457,9 @@ int main(void)
 		cmocka_unit_test(test_config_key_names_in_messages_are_sanitized),
 		cmocka_unit_test(test_config_header_given_twice_in_any_case_is_refused),
 		cmocka_unit_test(test_config_header_count_is_bounded),
+		cmocka_unit_test(test_config_alert_rules_default_to_the_seed_table),
+		cmocka_unit_test(test_config_alert_rules_inherit_from_defaults_and_override),
+		cmocka_unit_test(test_config_alert_rules_are_validated_with_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

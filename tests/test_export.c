@@ -88,6 +88,24 @@ static void test_export_rollup_percentiles_stay_within_min_and_max(void **state)
 	free(buf);
 }
 
+/* uptime_pct is the rollup's up checks over its checks: 15 of 20 healthy-or-degraded checks
+ * that were up is 75 %, not the 100 % "not down" would say. */
+static void test_export_rollup_uptime_counts_up_checks(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct store_rollup r = {
+		.period_start_ms = 1795000000000, .project = "p", .name = "t", .url = "http://h/",
+		.counts = { 15, 5, 0 }, .n_up = 15, .n_latency = 0, .min_ms = -1, .max_ms = -1,
+	};
+
+	assert_int_equal(export_rollup_row(f, EXPORT_CSV, &r), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, ",15,5,0,75.000,"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_export_control_characters_never_pass),
 		cmocka_unit_test(test_export_row_has_empty_cells_for_absent_values),
 		cmocka_unit_test(test_export_rollup_percentiles_stay_within_min_and_max),
+		cmocka_unit_test(test_export_rollup_uptime_counts_up_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

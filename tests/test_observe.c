@@ -119,6 +119,91 @@ static void test_observe_change_only_against_a_previous_result(void **state)
 	state_fini(&s);
 }
 
+
+static struct probe_result answer(int64_t at_ms, long code)
+{
+	struct probe_result r = { .started_ms = at_ms, .outcome = PROBE_OK, .http_code = code, .total_ms = 5,
+				  .dns_ms = -1, .connect_ms = -1, .tls_ms = -1, .ttfb_ms = -1 };
+	return r;
+}
+
+/* What the monitor does with each observation: keep the displayed state and the sample. */
+static void feed(const struct ht_target *t, struct target_state *s, int64_t at_ms, long code, struct observation *o)
+{
+	struct probe_result r = answer(at_ms, code);
+
+	observe(t, &r, s, NOW_S, o);
+	state_show(s, &o->soft, at_ms);
+	state_add_sample(s, at_ms, o->latency_ms, o->verdict.cls);
+}
+
+/* failures_before_down 3 / successes_before_healthy 2: blips never change what is displayed (or
+ * what is announced), the raw class of each check still does; three failures in a row do, two
+ * successes in a row bring it back, and shown_since moves with each displayed change only. */
+static void test_observe_anti_flap_changes_the_displayed_state_only_when_confirmed(void **state)
+{
+	struct ht_target t = target();
+	struct target_state s;
+	struct observation o;
+	static const long flap[] = { 200, 500, 200, 500, 200, 500, 200 };
+	int64_t at = 1000;
+	unsigned changes = 0;
+
+	t.soft = (struct soft_rules){ .failures_before_down = 3, .successes_before_healthy = 2 };
+	state_init(&s);
+	for (size_t i = 0; i < sizeof(flap) / sizeof(flap[0]); i++, at += 1000) {
+		feed(&t, &s, at, flap[i], &o);
+		assert_int_equal(o.verdict.cls, flap[i] == 200 ? HT_HEALTHY : HT_DEGRADED);   /* raw, stored */
+		assert_int_equal(o.row.cls, o.verdict.cls);
+		assert_int_equal(o.shown, HT_HEALTHY);
+		changes += o.changed;
+	}
+	assert_int_equal(changes, 0);
+	assert_int_equal(s.shown_since_ms, 1000);
+	feed(&t, &s, at += 1000, 500, &o);
+	assert_true(state_change_pending(&s, &t.soft));
+	feed(&t, &s, at += 1000, 500, &o);
+	assert_false(o.changed);
+	assert_true(state_change_pending(&s, &t.soft));
+	feed(&t, &s, at += 1000, 500, &o);
+	assert_true(o.changed);
+	assert_int_equal(o.from, HT_HEALTHY);
+	assert_int_equal(o.shown, HT_DEGRADED);
+	assert_int_equal(s.shown_since_ms, at);
+	assert_false(state_change_pending(&s, &t.soft));
+	feed(&t, &s, at += 1000, 200, &o);
+	assert_false(o.changed);
+	assert_true(state_change_pending(&s, &t.soft));
+	feed(&t, &s, at += 1000, 200, &o);
+	assert_true(o.changed);
+	assert_int_equal(o.from, HT_DEGRADED);
+	assert_int_equal(o.shown, HT_HEALTHY);
+	assert_int_equal(s.shown_since_ms, at);
+	state_fini(&s);
+}
+
+/* Honest uptime: answered in time with an accepted status and not down. */
+static void test_observe_up_means_answered_with_an_accepted_status(void **state)
+{
+	struct ht_target t = target();
+	struct probe_result r = answer(1, 200);
+	struct observation o;
+
+	observe(&t, &r, NULL, NOW_S, &o);
+	assert_true(o.up && o.row.up);
+	r = answer(1, 503);
+	observe(&t, &r, NULL, NOW_S, &o);
+	assert_int_equal(o.verdict.cls, HT_DEGRADED);
+	assert_false(o.up || o.row.up);
+	r = answer(1, 429);
+	observe(&t, &r, NULL, NOW_S, &o);
+	assert_false(o.row.up);
+	r = (struct probe_result){ .started_ms = 1, .outcome = PROBE_TIMEOUT, .total_ms = 2000 };
+	observe(&t, &r, NULL, NOW_S, &o);
+	assert_int_equal(o.verdict.cls, HT_DEGRADED);
+	assert_false(o.row.up);
+}
+
 /* The timeout is a probe option; the reason quotes it even though the rules no longer carry it. */
 static void test_observe_timeout_quotes_the_probe_option(void **state)
 {
@@ -142,6 +227,8 @@ int main(void)
 		cmocka_unit_test(test_observe_same_result_same_row_on_every_path),
 		cmocka_unit_test(test_observe_change_only_against_a_previous_result),
 		cmocka_unit_test(test_observe_timeout_quotes_the_probe_option),
+		cmocka_unit_test(test_observe_anti_flap_changes_the_displayed_state_only_when_confirmed),
+		cmocka_unit_test(test_observe_up_means_answered_with_an_accepted_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

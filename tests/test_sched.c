@@ -117,6 +117,59 @@ static void test_sched_retired_still_delivers_the_running_check(void **state)
 	ev_loop_destroy(loop);
 }
 
+
+struct retry_ctx {
+	struct ev_loop *loop;
+	struct sched *s;
+	int results;
+	int retries_asked;
+};
+
+static void on_retry_result(void *user, size_t idx, struct probe_result *r)
+{
+	struct retry_ctx *c = user;
+
+	c->results++;
+	if (c->retries_asked < 2) {
+		c->retries_asked++;
+		sched_retry_in(c->s, idx, 0.01);
+	} else {
+		ev_break(c->loop, EVBREAK_ALL);
+	}
+}
+
+static void on_give_up(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);   /* only if retries never come: the counts below then fail */
+}
+
+/* With an hour's interval, only the retries asked for can bring a second and a third check; a
+ * retry asked for later than the next regular check changes nothing. */
+static void test_sched_retry_checks_again_before_the_interval(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct ht_err err = { "" };
+	struct ht_config *cfg = refused_config();
+	struct probe *p = probe_new(loop, 4, &err);
+	struct retry_ctx c = { .loop = loop };
+	ev_timer guard;
+
+	c.s = sched_new(loop, p, cfg, on_retry_result, &c);
+	ev_timer_init(&guard, on_give_up, 120, 0);
+	ev_timer_start(loop, &guard);
+	sched_start(c.s);
+	ev_run(loop, 0);
+	assert_int_equal(c.results, 3);
+	sched_retry_in(c.s, 0, 7200);   /* later than the regular check: ignored */
+	sched_retry_in(c.s, 5, 0.01);   /* no such target: ignored */
+	ev_timer_stop(loop, &guard);
+	probe_free(p);
+	sched_free(c.s);
+	config_free(cfg);
+	free(cfg);
+	ev_loop_destroy(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_sched_single_target_waits_half_an_interval),
 		cmocka_unit_test(test_sched_never_runs_one_target_twice_at_once),
 		cmocka_unit_test(test_sched_retired_still_delivers_the_running_check),
+		cmocka_unit_test(test_sched_retry_checks_again_before_the_interval),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

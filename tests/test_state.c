@@ -42,7 +42,8 @@ static void test_state_records_changes_with_times(void **state)
 	state_fini(&s);
 }
 
-static void test_state_uptime_counts_only_down_as_out(void **state)
+/* A degraded check that timed out is downtime too: uptime counts the checks that were up. */
+static void test_state_uptime_counts_checks_that_were_up(void **state)
 {
 	struct target_state s;
 
@@ -51,7 +52,11 @@ static void test_state_uptime_counts_only_down_as_out(void **state)
 	state_window_add(&s, HT_HEALTHY, hist_bucket(10), 97);
 	state_window_add(&s, HT_DEGRADED, hist_bucket(2000), 1);
 	state_window_add(&s, HT_DOWN, -1, 2);
-	assert_true(fabs(state_uptime(&s) - 98.0) < 1e-9);
+	state_window_add(&s, STATE_WINDOW_UP, -1, 97);
+	assert_true(fabs(state_uptime(&s) - 97.0) < 1e-9);
+	state_window_add_check(&s, HT_DEGRADED, -1, false);   /* a timeout: degraded, not up */
+	state_window_add_check(&s, HT_HEALTHY, hist_bucket(10), true);
+	assert_true(fabs(state_uptime(&s) - 9800.0 / 102) < 1e-9);
 	assert_true(fabs(state_p95(&s) - 10) < 0.5);
 	state_window_reset(&s);
 	assert_true(state_uptime(&s) < 0);
@@ -75,12 +80,29 @@ static void test_state_last_copies_components(void **state)
 	state_fini(&s);
 }
 
+/* After a restart the screen shows the newest stored class as displayed, before any check. */
+static void test_state_history_gives_the_displayed_class(void **state)
+{
+	struct target_state s;
+	struct state_last last = { .at_ms = 5, .cls = HT_DOWN };
+
+	state_init(&s);
+	assert_int_equal(s.soft.shown, SOFT_STATE_UNKNOWN);
+	assert_int_equal(state_set_last(&s, &last, NULL, 0), 0);
+	assert_int_equal(s.soft.shown, HT_DOWN);
+	last.cls = HT_HEALTHY;   /* later details do not override what anti-flap displays */
+	assert_int_equal(state_set_last(&s, &last, NULL, 0), 0);
+	assert_int_equal(s.soft.shown, HT_DOWN);
+	state_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_ring_keeps_newest_first_across_wraparound),
 		cmocka_unit_test(test_state_records_changes_with_times),
-		cmocka_unit_test(test_state_uptime_counts_only_down_as_out),
+		cmocka_unit_test(test_state_uptime_counts_checks_that_were_up),
+		cmocka_unit_test(test_state_history_gives_the_displayed_class),
 		cmocka_unit_test(test_state_last_copies_components),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

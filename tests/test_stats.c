@@ -30,11 +30,25 @@ static void test_stats_longest_outage_and_changes(void **state)
 	};
 	struct stats_target t = fresh(40, 8, 12);
 
+	t.up = 48;
 	stats_walk(&t, c, 5, 0, 60 * MIN, 1, 60 * MIN);
 	assert_int_equal(t.changes, 5);
 	assert_int_equal(t.longest_outage_ms, 12 * MIN);
 	assert_false(t.outage_ongoing);
 	assert_true(fabs(stats_uptime(&t) - 80.0) < 1e-9);
+}
+
+/* Uptime is the share of checks that were up, not of those that were not down: a target that
+ * times out on every check (degraded by default) has 0 % uptime. */
+static void test_stats_uptime_counts_up_checks_not_classes(void **state)
+{
+	struct stats_target t = fresh(0, 10, 0);
+
+	t.up = 0;
+	assert_true(fabs(stats_uptime(&t) - 0.0) < 1e-9);
+	t = fresh(6, 4, 0);
+	t.up = 6;
+	assert_true(fabs(stats_uptime(&t) - 60.0) < 1e-9);
 }
 
 static void test_stats_outage_still_going_counts_until_now(void **state)
@@ -95,6 +109,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stats_longest_outage_and_changes),
+		cmocka_unit_test(test_stats_uptime_counts_up_checks_not_classes),
 		cmocka_unit_test(test_stats_outage_still_going_counts_until_now),
 		cmocka_unit_test(test_stats_range_starting_mid_outage_is_clamped),
 		cmocka_unit_test(test_stats_always_down_without_changes),

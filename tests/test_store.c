@@ -501,6 +501,121 @@ static void test_store_readonly_refuses_old_schema_and_reads_current(void **stat
 	store_close(s);
 }
 
+
+struct up_counts {
+	uint32_t checks, up;
+};
+
+static void sum_up(void *user, int64_t id, enum ht_class cls, int bucket, uint32_t n)
+{
+	struct up_counts *c = user;
+
+	if ((unsigned)cls < HT_CLASS_COUNT)
+		c->checks += n;
+	else if (cls == STORE_WINDOW_UP)
+		c->up += n;
+}
+
+static int sum_rollup_up(void *user, const struct store_rollup *r)
+{
+	struct up_counts *c = user;
+
+	c->checks += r->counts[0] + r->counts[1] + r->counts[2];
+	c->up += r->n_up;
+	return 0;
+}
+
+/* Each result's up flag reaches the rollups, the dashboard's window (raw and rolled up) and
+ * the rollup export: a degraded timeout is not up. */
+static void test_store_counts_up_checks_everywhere(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	int64_t a;
+	struct store_row rows[8];
+	struct up_counts raw = { 0 }, daily = { 0 }, exported = { 0 };
+	struct store_query all = { 0, INT64_MAX, NULL, NULL };
+
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	assert_int_equal(store_target_id(s, "a", "p", "u", &a, &err), 0);
+	for (int i = 0; i < 8; i++) {   /* every other check a timeout: degraded, not up */
+		rows[i] = row(a, T0 - (7 - i) * 60000, i % 2 ? HT_DEGRADED : HT_HEALTHY, i % 2 ? 0 : 200, 10);
+		rows[i].up = i % 2 == 0;
+	}
+	assert_int_equal(store_append_batch(s, rows, 8, &err), 0);
+	assert_int_equal(store_window(s, T0 - HOUR_MS, T0, sum_up, &raw, &err), 0);
+	assert_int_equal(store_window(s, T0 - 30 * 86400000LL, T0, sum_up, &daily, &err), 0);
+	assert_int_equal(store_export_rollup(s, &all, 3600, sum_rollup_up, &exported, &err), 0);
+	store_close(s);
+	assert_int_equal(raw.checks, 8);
+	assert_int_equal(raw.up, 4);
+	assert_int_equal(daily.checks, 8);
+	assert_int_equal(daily.up, 4);
+	assert_int_equal(exported.up, 4);
+	assert_int_equal(query_int(f->path, "SELECT sum(up) FROM result"), 4);
+	assert_int_equal(query_int(f->path, "SELECT sum(n_up) FROM rollup_day"), 4);
+}
+
+/* Schema 3 as it shipped, with an hour whose raw rows remain, one pruned and one half pruned. */
+static const char v3_schema[] =
+	"CREATE TABLE target(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, project TEXT NOT NULL,"
+	" url TEXT NOT NULL, url_at_upgrade TEXT) STRICT;"
+	"CREATE TABLE checked_url(id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE) STRICT;"
+	"CREATE TABLE result(id INTEGER PRIMARY KEY, target_id INTEGER NOT NULL REFERENCES target(id),"
+	" checked_at INTEGER NOT NULL, status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2), http_code INTEGER,"
+	" response_ms REAL, dns_ms REAL, connect_ms REAL, tls_ms REAL, ttfb_ms REAL, cert_expiry INTEGER,"
+	" reason TEXT NOT NULL, error TEXT, url_id INTEGER REFERENCES checked_url(id)) STRICT;"
+	"CREATE INDEX result_target_time ON result(target_id, checked_at);"
+	"CREATE INDEX result_time ON result(checked_at);"
+	"CREATE TABLE rollup_hour(target_id INTEGER NOT NULL REFERENCES target(id), period INTEGER NOT NULL,"
+	" n_healthy INTEGER NOT NULL, n_degraded INTEGER NOT NULL, n_down INTEGER NOT NULL,"
+	" n_latency INTEGER NOT NULL, sum_ms REAL NOT NULL, min_ms REAL, max_ms REAL, hist BLOB NOT NULL,"
+	" url_id INTEGER REFERENCES checked_url(id), PRIMARY KEY (target_id, period)) STRICT, WITHOUT ROWID;"
+	"CREATE INDEX rollup_hour_period ON rollup_hour(period);"
+	"CREATE TABLE rollup_day(target_id INTEGER NOT NULL REFERENCES target(id), period INTEGER NOT NULL,"
+	" n_healthy INTEGER NOT NULL, n_degraded INTEGER NOT NULL, n_down INTEGER NOT NULL,"
+	" n_latency INTEGER NOT NULL, sum_ms REAL NOT NULL, min_ms REAL, max_ms REAL, hist BLOB NOT NULL,"
+	" url_id INTEGER REFERENCES checked_url(id), PRIMARY KEY (target_id, period)) STRICT, WITHOUT ROWID;"
+	"CREATE INDEX rollup_day_period ON rollup_day(period);"
+	"CREATE TABLE state_change(target_id INTEGER NOT NULL REFERENCES target(id), at INTEGER NOT NULL,"
+	" from_status INTEGER NOT NULL, to_status INTEGER NOT NULL) STRICT;"
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;"
+	"INSERT INTO target VALUES(1, 'a', 'p', 'u', 'u');"
+	/* hour 7200: five raw rows, whole: ok, ok, timeout, 503, 200 whose body said down */
+	"INSERT INTO result(target_id, checked_at, status, http_code, reason) VALUES"
+	" (1, 7200000, 0, 200, 'ok'), (1, 7201000, 0, 200, 'ok'), (1, 7202000, 1, NULL, 'timeout'),"
+	" (1, 7203000, 1, 503, 'HTTP 503'), (1, 7204000, 2, 200, 'status: down'),"
+	/* hour 14400: one raw row left of three */
+	" (1, 14400000, 0, 200, 'ok');"
+	"INSERT INTO rollup_hour VALUES(1, 7200, 2, 2, 1, 4, 40, 10, 10, x'', NULL),"
+	" (1, 3600, 3, 1, 1, 4, 40, 10, 10, x'', NULL), (1, 14400, 3, 0, 0, 3, 30, 10, 10, x'', NULL);"
+	"PRAGMA user_version = 3;";
+
+static void test_store_migration_4_recomputes_up_from_raw_where_it_remains(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+	struct ht_err err = { "" };
+	sqlite3 *db;
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/a/b'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v3_schema, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &s, &err), 0);
+	store_close(s);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	/* raw: only an accepted (2xx) answer that was not down is up */
+	assert_int_equal(query_int(f->path, "SELECT group_concat(up, '') FROM (SELECT up FROM result ORDER BY checked_at)"),
+			 110001);
+	assert_int_equal(query_int(f->path, "SELECT n_up FROM rollup_hour WHERE period = 7200"), 2);    /* from raw */
+	assert_int_equal(query_int(f->path, "SELECT n_up FROM rollup_hour WHERE period = 3600"), 4);    /* not down */
+	assert_int_equal(query_int(f->path, "SELECT n_up FROM rollup_hour WHERE period = 14400"), 3);   /* not down */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +633,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_window_and_stats_agree_over_seven_days, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_aggregate_rounds_to_the_hour_where_raw_is_pruned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_reads_a_database_in_a_read_only_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_counts_up_checks_everywhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_migration_4_recomputes_up_from_raw_where_it_remains, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "healthtop/ui/ui_layout.h"
 #include "healthtop/ui/ui_spark.h"
+#include "healthtop/ui/ui_cells.h"
 #include "healthtop/ui/ui_keys.h"
 #include "healthtop/ui/ui_view.h"
 #include "ui/ui_priv.h"
@@ -57,7 +58,86 @@ static void test_layout_drops_p95_before_uptime_before_ago(void **state)
 	assert_true(drop_up > drop_ago);
 	layout_columns(80, &l);
 	for (int c = 0; c < COL_COUNT; c++)
-		assert_true(l.shown[c]);
+		assert_true(l.shown[c] == (c != COL_FOR && c != COL_REASON));
+}
+
+/* REASON and FOR come with spare width only: none at 80 columns (the name keeps its 24), both
+ * at 120, and at 200 the reason has room to say something; the status cell grows to hold a
+ * pending change, and REASON, the free text, is the rightmost column. */
+static void test_layout_reason_and_for_only_with_spare_width(void **state)
+{
+	struct layout l;
+
+	layout_columns(80, &l);
+	assert_false(l.shown[COL_REASON]);
+	assert_false(l.shown[COL_FOR]);
+	assert_int_equal(l.w[COL_NAME], 24);
+	assert_true(l.w[COL_STATUS] >= layout_width("\xE2\x96\xB2 degraded 2/3"));
+	assert_true(total_width(&l) <= 80);
+	layout_columns(120, &l);
+	assert_true(l.shown[COL_REASON] && l.shown[COL_FOR] && l.shown[COL_P95]);
+	assert_true(l.w[COL_FOR] >= layout_width("degraded 12m"));
+	assert_true(l.w[COL_REASON] >= 16);
+	assert_true(total_width(&l) <= 120);
+	layout_columns(200, &l);
+	assert_true(l.shown[COL_REASON] && l.shown[COL_FOR]);
+	assert_true(l.w[COL_REASON] >= 60);
+	assert_int_equal(l.w[COL_STATUS], 16);
+	assert_int_equal(l.w[COL_NAME], 32);
+	for (int c = 0; c < COL_REASON; c++)
+		assert_true(l.x[c] < l.x[COL_REASON]);
+	assert_true(total_width(&l) <= 200);
+	for (int w = 40; w <= 400; w++) {   /* the reason never comes at the other columns' cost */
+		layout_columns(w, &l);
+		if (l.shown[COL_REASON] || l.shown[COL_FOR])
+			assert_true(l.shown[COL_P95] && l.w[COL_NAME] >= 24);
+		assert_true(total_width(&l) <= w);
+	}
+}
+
+/* A reason is untrusted text: escapes never reach the terminal, and a cut lands on a character
+ * boundary with "…" (or "~" without UTF-8). */
+static void test_layout_cell_sanitizes_and_cuts_reason(void **state)
+{
+	char out[128];
+	wchar_t w[64];
+
+	layout_cell("\x1b[2Jbody: caf\xC3\xA9 \xC3\xA9tat=down", 12, true, out, sizeof(out));
+	assert_null(strchr(out, '\x1b'));
+	assert_int_equal(layout_width(out), 12);
+	assert_string_equal(out + strlen(out) - 3, "\xE2\x80\xA6");
+	layout_cell("caf\xC3\xA9-api down", 5, true, out, sizeof(out));
+	assert_string_equal(out, "caf\xC3\xA9\xE2\x80\xA6");   /* é kept whole, then the mark */
+	layout_cell("caf\xC3\xA9 timeout\n", 7, false, out, sizeof(out));
+	assert_string_equal(out, "caf? t~");   /* ASCII only: ? for é, ~ for the cut */
+	layout_cell("HTTP 503", 12, true, out, sizeof(out));
+	assert_string_equal(out, "HTTP 503    ");
+	for (int width = 1; width < 30; width++) {   /* every cut is valid UTF-8 */
+		layout_cell("\xE6\x9D\xB1\xE4\xBA\xAC \xC3\xA9tat: \xE2\x9C\x96 timeout after 3000 ms", width, true, out,
+			    sizeof(out));
+		assert_int_not_equal(mbstowcs(w, out, 64), (size_t)-1);
+		assert_int_equal(layout_width(out), width);
+	}
+}
+
+static void test_layout_span_rounds_time_spent_down_and_time_left_up(void **state)
+{
+	char b[32];
+
+	layout_span(45000, false, b, sizeof(b));
+	assert_string_equal(b, "45s");
+	layout_span(12 * 60000 + 59000, false, b, sizeof(b));
+	assert_string_equal(b, "12m");
+	layout_span(29 * 60000 + 59000, true, b, sizeof(b));
+	assert_string_equal(b, "30m");   /* a 30 m mute just set */
+	layout_span(3600000 - 1, true, b, sizeof(b));
+	assert_string_equal(b, "1h");    /* not "60m" */
+	layout_span(3 * 3600000 + 1, false, b, sizeof(b));
+	assert_string_equal(b, "3h");
+	layout_span(2 * 86400000LL, false, b, sizeof(b));
+	assert_string_equal(b, "2d");
+	layout_span(-5, false, b, sizeof(b));
+	assert_string_equal(b, "0s");
 }
 
 static void test_layout_columns_never_overlap(void **state)
@@ -336,7 +416,7 @@ static void test_help_closes_on_any_key_q_included(void **state)
  * help text is on the help screen, and the hint line's keys are in the table. */
 static void test_key_table_drives_keys_help_and_hints(void **state)
 {
-	struct keys_state st = { "status", "1h", "" };
+	struct keys_state st = { "status", "1h", "", NULL };
 	char line[160], hints[512], all_help[4096] = "";
 	size_t nhelp = 0;
 
@@ -361,7 +441,12 @@ static void test_key_table_drives_keys_help_and_hints(void **state)
 	assert_non_null(strstr(all_help, "j Down           move down"));
 	assert_non_null(strstr(all_help, "e                export the view to CSV"));
 	keys_hint_line(KEYS_LIST, &st, 200, hints, sizeof(hints));
-	assert_string_equal(hints, "?:help  /:filter  s:sort=status  t:window=1h  r:check  R:check all  e:export  q:quit");
+	assert_string_equal(hints, "?:help  /:filter  s:sort=status  H:healthy=shown  t:window=1h  r:check  R:check all  "
+				   "e:export  m:mute  q:quit");
+	assert_non_null(strstr(all_help, "S                reverse the sort order"));
+	assert_non_null(strstr(all_help, "H                hide or show healthy targets"));
+	assert_non_null(strstr(all_help, "m                mute the selected target"));
+	assert_non_null(strstr(all_help, "M                mute its whole project"));
 	keys_hint_line(KEYS_DETAIL, &st, 200, hints, sizeof(hints));
 	assert_non_null(strstr(hints, "Esc:back"));
 	assert_null(strstr(hints, "/:filter"));   /* no filter from the detail view */
@@ -370,7 +455,7 @@ static void test_key_table_drives_keys_help_and_hints(void **state)
 /* Defect 5: at 80 columns the hint line shortens its words and keeps q:quit. */
 static void test_hint_line_keeps_quit_at_80_and_40_columns(void **state)
 {
-	struct keys_state st = { "latency", "30d", "ledger-prod" };
+	struct keys_state st = { "latency", "30d", "ledger-prod", "hidden" };
 	char hints[512];
 	int widths[] = { 80, 60, 40 };
 
@@ -483,6 +568,238 @@ static void test_view_held_change_becomes_due(void **state)
 	view_fini(&v);
 }
 
+static void filtered_by(const char *filter, bool hide_healthy, char *text, size_t size)
+{
+	struct view v;
+
+	view_init(&v);
+	snprintf(v.filter, sizeof(v.filter), "%s", filter);
+	v.hide_healthy = hide_healthy;
+	view_rebuild(&v, fleet, NFLEET);
+	rows_as_text(&v, text, size);
+	view_fini(&v);
+}
+
+/* "/down", "/!healthy", "/degraded": class words filter by the class shown; other words by
+ * name or project as before, and every word must match. */
+static void test_view_status_filter_words(void **state)
+{
+	char text[256];
+
+	filtered_by("down", false, text, sizeof(text));
+	assert_string_equal(text, "[hivesync] api ");
+	filtered_by("!healthy", false, text, sizeof(text));
+	assert_string_equal(text, "[hivesync] api [catalyst] search flaky ");
+	filtered_by("Degraded", false, text, sizeof(text));
+	assert_string_equal(text, "[catalyst] search ");
+	filtered_by("healthy", false, text, sizeof(text));
+	assert_string_equal(text, "[catalyst] web [hivesync] workers ");
+	filtered_by("pending", false, text, sizeof(text));
+	assert_string_equal(text, "[catalyst] flaky ");
+	filtered_by("!healthy cat", false, text, sizeof(text));
+	assert_string_equal(text, "[catalyst] search flaky ");
+	filtered_by("!cat", false, text, sizeof(text));
+	assert_string_equal(text, "[hivesync] api workers ");
+	filtered_by("dow", false, text, sizeof(text));   /* still typing: a part of a name */
+	assert_string_equal(text, "");
+	filtered_by("work", false, text, sizeof(text));
+	assert_string_equal(text, "[hivesync] workers ");
+}
+
+/* H hides the healthy targets (and the hint line says so); H again shows them. */
+static void test_view_key_hides_healthy(void **state)
+{
+	struct keys_state st = { "status", "1h", "", "hidden" };
+	char text[256], hints[512];
+	struct view v;
+
+	view_init(&v);
+	view_rebuild(&v, fleet, NFLEET);
+	assert_int_equal(view_key(&v, 'H'), ACT_REBUILD);
+	view_rebuild(&v, fleet, NFLEET);
+	rows_as_text(&v, text, sizeof(text));
+	assert_string_equal(text, "[hivesync] api [catalyst] search flaky ");
+	assert_false(view_matches(&v, &fleet[0]));   /* export writes what is shown */
+	keys_hint_line(KEYS_LIST, &st, 200, hints, sizeof(hints));
+	assert_non_null(strstr(hints, "H:healthy=hidden"));
+	view_key(&v, 'H');
+	view_rebuild(&v, fleet, NFLEET);
+	rows_as_text(&v, text, sizeof(text));
+	assert_string_equal(text, "[hivesync] api workers [catalyst] search web flaky ");
+	filtered_by("web", true, text, sizeof(text));   /* with a filter too */
+	assert_string_equal(text, "");
+	view_fini(&v);
+}
+
+/* S turns the whole order around, groups and targets, for every sort; the label says so. */
+static void test_view_reverse_sort(void **state)
+{
+	struct view v;
+	char text[256], label[32];
+
+	view_init(&v);
+	assert_int_equal(view_key(&v, 'S'), ACT_REBUILD);
+	view_rebuild(&v, fleet, NFLEET);
+	rows_as_text(&v, text, sizeof(text));
+	assert_string_equal(text, "[catalyst] flaky web search [hivesync] workers api ");
+	view_sort_label(&v, label, sizeof(label));
+	assert_string_equal(label, "status rev");
+	view_key(&v, 's');   /* name, still reversed */
+	view_rebuild(&v, fleet, NFLEET);
+	rows_as_text(&v, text, sizeof(text));
+	assert_string_equal(text, "[hivesync] workers api [catalyst] web search flaky ");
+	view_key(&v, 'S');
+	view_rebuild(&v, fleet, NFLEET);
+	rows_as_text(&v, text, sizeof(text));
+	assert_string_equal(text, "[catalyst] flaky search web [hivesync] api workers ");
+	view_sort_label(&v, label, sizeof(label));
+	assert_string_equal(label, "name");
+	view_fini(&v);
+}
+
+static void test_view_parse_duration(void **state)
+{
+	int64_t ms = -1;
+
+	assert_int_equal(view_parse_duration("", &ms), 0);
+	assert_int_equal(ms, 3600000);   /* empty: the default hour */
+	assert_int_equal(view_parse_duration("30m", &ms), 0);
+	assert_int_equal(ms, 1800000);
+	assert_int_equal(view_parse_duration("2h", &ms), 0);
+	assert_int_equal(ms, 7200000);
+	assert_int_equal(view_parse_duration("1d", &ms), 0);
+	assert_int_equal(ms, 86400000);
+	assert_int_equal(view_parse_duration("90s", &ms), 0);
+	assert_int_equal(ms, 90000);
+	assert_int_equal(view_parse_duration("0", &ms), 0);
+	assert_int_equal(ms, 0);
+	ms = -1;
+	assert_int_equal(view_parse_duration("OFF", &ms), 0);
+	assert_int_equal(ms, 0);
+	assert_int_equal(view_parse_duration("30", &ms), -1);   /* no unit: minutes or hours? */
+	assert_int_equal(view_parse_duration("30mm", &ms), -1);
+	assert_int_equal(view_parse_duration("-5m", &ms), -1);
+	assert_int_equal(view_parse_duration("h", &ms), -1);
+	assert_int_equal(view_parse_duration("1234567d", &ms), -1);
+}
+
+/* m asks for how long to mute the selected target, M its project; Enter answers, Esc cancels,
+ * and either goes back where the prompt was opened. */
+static void test_view_mute_prompt(void **state)
+{
+	struct view v;
+	size_t t;
+
+	view_init(&v);
+	view_rebuild(&v, fleet, NFLEET);
+	view_key(&v, 'j');   /* workers */
+	assert_int_equal(view_key(&v, 'm'), ACT_REDRAW);
+	assert_int_equal(v.mode, VIEW_PROMPT);
+	assert_string_equal(fleet[v.prompt_target].name, "workers");
+	assert_false(v.prompt_project);
+	assert_int_equal(view_key(&v, 'q'), ACT_REDRAW);   /* typed, not quitting */
+	view_key(&v, 127);
+	view_key(&v, '3');
+	view_key(&v, '0');
+	view_key(&v, 'm');
+	assert_int_equal(view_key(&v, '\r'), ACT_MUTE);
+	assert_string_equal(v.prompt, "30m");
+	assert_int_equal(v.mode, VIEW_LIST);
+	view_key(&v, '\r');   /* the detail view */
+	assert_int_equal(view_key(&v, 'M'), ACT_REDRAW);
+	assert_true(v.prompt_project);
+	assert_string_equal(v.prompt, "");
+	assert_int_equal(view_key(&v, 27), ACT_REDRAW);   /* Esc: nothing muted */
+	assert_int_equal(v.mode, VIEW_DETAIL);
+	view_key(&v, 27);
+	snprintf(v.filter, sizeof(v.filter), "nothing-matches");
+	view_rebuild(&v, fleet, NFLEET);
+	assert_false(view_selected(&v, &t));
+	assert_int_equal(view_key(&v, 'm'), ACT_NONE);   /* no target: no prompt */
+	view_fini(&v);
+}
+
+/* A target's FOR cell: the class shown and how long, from shown_since_ms when the monitor sets
+ * it, else from the last change of class; the displayed (anti-flap) class wins over the last
+ * raw one. */
+static void test_cells_for_and_shown_class(void **state)
+{
+	const int64_t t0 = 1700000000000;
+	struct target_state s;
+	char b[64];
+
+	state_init(&s);
+	cells_for(&s, t0, b, sizeof(b));
+	assert_string_equal(b, "");
+	assert_int_equal(cells_shown_class(&s), -1);
+	state_add_sample(&s, t0, 5, HT_HEALTHY);
+	state_add_sample(&s, t0 + 60000, -1, HT_DOWN);
+	s.last.cls = HT_DOWN;
+	s.checked = true;
+	cells_for(&s, t0 + 60000 + 12 * 60000 + 30000, b, sizeof(b));
+	assert_string_equal(b, "down 12m");
+	s.shown_since_ms = t0 - 3 * 3600000;
+	s.soft.shown = HT_HEALTHY;   /* anti-flap: the down result is not confirmed yet */
+	assert_int_equal(cells_shown_class(&s), HT_HEALTHY);
+	cells_for(&s, t0, b, sizeof(b));
+	assert_string_equal(b, "healthy 3h");
+	state_fini(&s);
+	state_init(&s);   /* never changed: at least since the oldest result held */
+	state_add_sample(&s, t0, 5, HT_HEALTHY);
+	s.checked = true;
+	cells_for(&s, t0 + 45000, b, sizeof(b));
+	assert_string_equal(b, "healthy 45s");
+	state_fini(&s);
+}
+
+/* The status cell of a change under way: "▲ degraded 2/3", shorter when narrow, ASCII without
+ * UTF-8; nothing when the shown class is what the results say. */
+static void test_pending_marker_text(void **state)
+{
+	struct ht_target tg = { .name = "api", .project = "shop" };
+	struct target_state s;
+	char b[64];
+	int to = -1;
+
+	layout_pending("\xE2\x96\xB2", "degraded", 2, 3, 16, b, sizeof(b));
+	assert_string_equal(b, "\xE2\x96\xB2 degraded 2/3");
+	layout_pending("\xE2\x96\xB2", "degraded", 2, 3, 10, b, sizeof(b));
+	assert_string_equal(b, "\xE2\x96\xB2 2/3");
+	state_init(&s);
+	assert_false(cells_pending(&s, &tg, true, 16, &to, b, sizeof(b)));
+	s.soft = (struct soft_state){ .shown = HT_HEALTHY, .toward = HT_DOWN, .streak = 1 };
+	assert_true(cells_pending(&s, &tg, false, 16, &to, b, sizeof(b)));
+	assert_int_equal(to, HT_DOWN);
+	assert_memory_equal(b, "X down 1/", 9);
+	assert_true(cells_pending(&s, &tg, true, 16, &to, b, sizeof(b)));
+	assert_memory_equal(b, "\xE2\x9C\x96 down 1/", 11);
+	state_fini(&s);
+}
+
+/* A muted target says so with the time left, at the right end of its name cell. */
+static void test_muted_marker(void **state)
+{
+	const int64_t now = 1700000000000;
+	struct target_state s;
+	char b[64], cell[128];
+
+	state_init(&s);
+	assert_false(cells_muted(&s, now, b, sizeof(b)));
+	s.muted_until_ms = now + 45 * 60000 - 1;
+	assert_true(cells_muted(&s, now, b, sizeof(b)));
+	assert_string_equal(b, "muted 45m");
+	assert_false(cells_muted(&s, now + 45 * 60000, b, sizeof(b)));   /* over */
+	assert_int_equal(layout_name_mark("api-prod", "muted 45m", 24, true, cell, sizeof(cell)), 15);
+	assert_string_equal(cell, "api-prod       muted 45m");
+	layout_name_mark("payments-gateway-eu-west", "muted 45m", 24, true, cell, sizeof(cell));
+	assert_int_equal(layout_width(cell), 24);
+	assert_string_equal(cell + strlen(cell) - 10, " muted 45m");   /* the name is cut first */
+	layout_name_mark("payments-gateway", "muted 45m", 12, true, cell, sizeof(cell));
+	assert_int_equal(layout_width(cell), 12);
+	assert_memory_equal(cell, "payme\xE2\x80\xA6 ", 9);   /* the name keeps half the cell */
+	state_fini(&s);
+}
+
 /* The detail view drawn into a curses screen that writes to /dev/null, read back cell by cell. */
 struct screen_fixture {
 	SCREEN *scr;
@@ -549,6 +866,43 @@ static int find_row(const char *prefix, char *row, size_t size)
 	return -1;
 }
 
+/* At 80x24 the help shows every key of the list, q:quit included, and how to close it (with
+ * the keys for mutes, the hidden healthy and the reverse sort it no longer fits with blank lines). */
+static void test_help_fits_every_key_at_80x24(void **state)
+{
+	struct screen_fixture *f = *state;
+	char row[1024], line[160];
+	size_t n = 0;
+
+	if (!f)
+		skip();
+	resizeterm(24, 80);
+	f->ui.rows = 24;
+	f->ui.cols = 80;
+	f->ui.view.before_help = VIEW_LIST;
+	erase();
+	ui_draw_help(&f->ui);
+	while (keys_help_line(KEYS_LIST, n, line, sizeof(line))) {
+		bool found = false;
+		for (int y = 0; y < 24 && !found; y++) {
+			screen_row(y, row, sizeof(row));
+			found = strstr(row, line) != NULL;
+		}
+		assert_true(found);
+		n++;
+	}
+	assert_true(n > 18);
+	bool closes = false;
+	for (int y = 0; y < 24; y++) {
+		screen_row(y, row, sizeof(row));
+		closes = closes || strstr(row, "any key closes this help");
+	}
+	assert_true(closes);
+	resizeterm(40, 120);
+	f->ui.rows = 40;
+	f->ui.cols = 120;
+}
+
 /* A target whose checks time out after 2 s, flipping between degraded and down. */
 static void timing_out_target(struct target_state *s, int64_t now_ms, int cert_days)
 {
@@ -600,6 +954,30 @@ static void test_detail_labels_scale_and_cert_warning(void **state)
 	state_fini(&s);
 }
 
+/* The detail says the state shown and for how long, a change under way, and a mute. */
+static void test_detail_state_line(void **state)
+{
+	struct screen_fixture *f = *state;
+	struct ht_target tg = { .name = "api", .project = "shop", .display_url = "http://api.test/" };
+	struct target_state s;
+	char row[1024];
+
+	if (!f)
+		skip();
+	f->ui.now_ms = 1700000000000;
+	timing_out_target(&s, f->ui.now_ms, 20);
+	s.shown_since_ms = f->ui.now_ms - 12 * 60000;
+	s.soft = (struct soft_state){ .shown = HT_DOWN, .toward = HT_HEALTHY, .streak = 1 };
+	s.muted_until_ms = f->ui.now_ms + 45 * 60000;
+	erase();
+	ui_detail_draw(&f->ui, &tg, &s, false);
+	assert_true(find_row(" State", row, sizeof(row)) >= 0);
+	assert_non_null(strstr(row, "down 12m"));
+	assert_non_null(strstr(row, "changing: \xE2\x97\x8F healthy 1/"));
+	assert_non_null(strstr(row, "muted 45m, notifying nobody"));
+	state_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,7 +1002,20 @@ int main(void)
 		cmocka_unit_test(test_header_keeps_clock_at_80_columns),
 		cmocka_unit_test(test_view_flapping_target_keeps_group_places),
 		cmocka_unit_test(test_view_held_change_becomes_due),
+		cmocka_unit_test(test_layout_reason_and_for_only_with_spare_width),
+		cmocka_unit_test(test_layout_cell_sanitizes_and_cuts_reason),
+		cmocka_unit_test(test_layout_span_rounds_time_spent_down_and_time_left_up),
+		cmocka_unit_test(test_view_status_filter_words),
+		cmocka_unit_test(test_view_key_hides_healthy),
+		cmocka_unit_test(test_view_reverse_sort),
+		cmocka_unit_test(test_view_parse_duration),
+		cmocka_unit_test(test_view_mute_prompt),
+		cmocka_unit_test(test_cells_for_and_shown_class),
+		cmocka_unit_test(test_pending_marker_text),
+		cmocka_unit_test(test_muted_marker),
 		cmocka_unit_test_setup_teardown(test_detail_labels_scale_and_cert_warning, screen_setup, screen_teardown),
+		cmocka_unit_test_setup_teardown(test_help_fits_every_key_at_80x24, screen_setup, screen_teardown),
+		cmocka_unit_test_setup_teardown(test_detail_state_line, screen_setup, screen_teardown),
 	};
 	setlocale(LC_ALL, "C.UTF-8");
 	return cmocka_run_group_tests(tests, NULL, NULL);

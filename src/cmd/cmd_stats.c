@@ -135,6 +135,7 @@ static void add_totals(void *user, const struct store_totals *t)
 	if (!r)
 		return;
 	memcpy(r->st.counts, t->counts, sizeof(r->st.counts));
+	r->st.up = t->up;
 	r->st.latency = t->latency;
 	r->st.min_ms = t->min_ms;
 	r->st.max_ms = t->max_ms;

@@ -1,4 +1,5 @@
 #include "autoconfig.h"
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +36,8 @@ static void note(struct findings *fs, enum ht_class cls, const char *fmt, ...)
 	fs->n++;
 }
 
-static void transport_findings(const struct probe_result *r, int timeout_ms, struct findings *fs)
+static void transport_findings(const struct probe_result *r, const struct ht_rules *rules, int timeout_ms,
+			       struct findings *fs)
 {
 	const char *e = r->error[0] ? r->error : "no detail";
 
@@ -58,7 +60,7 @@ static void transport_findings(const struct probe_result *r, int timeout_ms, str
 		note(fs, HT_DOWN, "redirect loop (more than 5 redirects)");
 		break;
 	case PROBE_TIMEOUT:
-		note(fs, HT_DEGRADED, "timeout after %d ms", timeout_ms);
+		note(fs, rules->timeout_is_down ? HT_DOWN : HT_DEGRADED, "timeout after %d ms", timeout_ms);
 		break;
 	case PROBE_ERROR:
 	default:
@@ -67,19 +69,51 @@ static void transport_findings(const struct probe_result *r, int timeout_ms, str
 	}
 }
 
-static void http_findings(const struct probe_result *r, const struct ht_rules *rules,
-			  struct findings *fs)
+/* The seed table first: a 5xx (on_5xx), a 429 and a code no HTTP server sends are judged the
+ * same whatever expect_status says. Then expect_status: a code it does not accept is down when
+ * the seed table would call it down (1xx, 3xx, 4xx) and degraded when the seed table would have
+ * accepted it (a 2xx the operator left out). Returns false when the status was not accepted. */
+static bool http_findings(const struct probe_result *r, const struct ht_rules *rules, struct findings *fs)
 {
 	long code = r->http_code;
+	const struct expect_status *e = &rules->expect_status;
 
 	if (r->outcome != PROBE_OK)
-		return;
-	if (code >= 500 || code == 429)
-		note(fs, code >= 600 ? HT_DOWN : HT_DEGRADED, "HTTP %ld", code);
-	else if (code < 200 || code > 299)
+		return false;
+	if (code < 100 || code >= 600) {
 		note(fs, HT_DOWN, "HTTP %ld", code);
-	else if (r->total_ms > rules->degraded_ms)
+		return false;
+	}
+	if (code >= 500 || code == 429) {
+		note(fs, code != 429 && rules->server_error_is_down ? HT_DOWN : HT_DEGRADED, "HTTP %ld", code);
+		return false;
+	}
+	if (!expect_status_accepts(e, code)) {
+		enum ht_class cls = code >= 200 && code <= 299 ? HT_DEGRADED : HT_DOWN;
+		if (e->n)
+			note(fs, cls, "HTTP %ld not accepted (expect_status)", code);
+		else
+			note(fs, cls, "HTTP %ld", code);
+		return false;
+	}
+	if (r->total_ms > rules->degraded_ms)
 		note(fs, HT_DEGRADED, "slow: %.0f ms > %d ms", r->total_ms, rules->degraded_ms);
+	return true;
+}
+
+/* expect_json, on an accepted answer only: a failing status already says what is wrong. */
+static void json_findings(const struct probe_result *r, const struct ht_rules *rules, struct findings *fs)
+{
+	char why[128];
+	cJSON *root;
+
+	if (rules->nexpect_json == 0)
+		return;
+	/* a cut body is not the document: its assertions cannot be checked */
+	root = r->body_truncated || !r->body ? NULL : cJSON_ParseWithLength(r->body, r->body_len);
+	if (!expect_json_holds(root, rules->expect_json, rules->nexpect_json, why, sizeof(why)))
+		note(fs, HT_DEGRADED, "%s", why);
+	cJSON_Delete(root);
 }
 
 static void cert_findings(const struct probe_result *r, const struct ht_rules *rules,
@@ -180,11 +214,11 @@ void classify_result(const struct probe_result *r, const struct ht_rules *rules,
 	struct findings fs = { .n = 0 };
 
 	memset(v, 0, sizeof(*v));
-	transport_findings(r, timeout_ms, &fs);
+	transport_findings(r, rules, timeout_ms, &fs);
 	if (r->kind != PROBE_KIND_HTTP)
 		kind_findings(r, rules, &fs);
-	else
-		http_findings(r, rules, &fs);
+	else if (http_findings(r, rules, &fs))
+		json_findings(r, rules, &fs);
 	if (r->outcome == PROBE_OK && r->kind == PROBE_KIND_HTTP) {
 		if (r->body_truncated)
 			body_assess_cut(r->body, r->body_len, &v->body);
@@ -201,4 +235,14 @@ void classify_result(const struct probe_result *r, const struct ht_rules *rules,
 	join_reasons(&fs, v->reason, sizeof(v->reason));
 	if (v->cls == HT_HEALTHY && v->reason[0] == '\0')
 		kind_healthy_reason(r, v->reason, sizeof(v->reason));
+}
+
+bool classify_is_up(const struct probe_result *r, const struct ht_rules *rules, enum ht_class cls)
+{
+	long code = r->http_code;
+
+	if (r->kind == PROBE_KIND_TCP || r->kind == PROBE_KIND_TLS)   /* no status: connected is up */
+		return r->outcome == PROBE_OK && cls != HT_DOWN;
+	return r->outcome == PROBE_OK && code >= 100 && code < 500 && code != 429 &&
+	       expect_status_accepts(&rules->expect_status, code) && cls != HT_DOWN;
 }

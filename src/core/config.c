@@ -25,16 +25,19 @@ struct inherit {
 	const char *ca_file;
 	int ca_file_line;
 	bool insecure;
+	struct alert_inherit alert;
 };
 
 static const char *const top_keys[] = { "concurrency", "defaults", "targets", "retention", "notify", NULL };
 static const char *const retention_keys[] = { "raw_days", "hourly_days", "daily_days", NULL };
+#define ALERT_KEYS "expect_status", "on_timeout", "on_5xx", "expect_json", "failures_before_down", \
+	"successes_before_healthy", "retry_interval_s"
 static const char *const default_keys[] = {
 	"interval_s", "timeout_ms", "degraded_ms", "path", "tls_expiry_warn_days",
-	"heartbeat_stale_s", "headers", "ca_file", "insecure", NULL };
+	"heartbeat_stale_s", "headers", "ca_file", "insecure", ALERT_KEYS, NULL };
 static const char *const target_keys[] = {
 	"name", "project", "url", "interval_s", "timeout_ms", "degraded_ms", "path",
-	"tls_expiry_warn_days", "heartbeat_stale_s", "headers", "ca_file", "insecure", NULL };
+	"tls_expiry_warn_days", "heartbeat_stale_s", "headers", "ca_file", "insecure", ALERT_KEYS, NULL };
 
 int config_fail(struct pctx *c, const char *path, const char *fmt, ...)
 {
@@ -58,8 +61,7 @@ int config_fail(struct pctx *c, const char *path, const char *fmt, ...)
 	return -1;
 }
 
-/* The offending value as it stood in the file, short and printable. */
-static void quote_value(const cJSON *item, char *out, size_t size)
+void config_quote_value(const cJSON *item, char *out, size_t size)
 {
 	char *raw = cJSON_PrintUnformatted(item);
 	const char *s = raw ? raw : "?";
@@ -145,7 +147,7 @@ static int check_keys(struct pctx *c, const cJSON *obj, const char *path, const 
 	return 0;
 }
 
-static int get_int(struct pctx *c, const cJSON *obj, const char *key, const char *path,
+int config_get_int(struct pctx *c, const cJSON *obj, const char *key, const char *path,
 		   int min, int max, int *out)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -156,7 +158,7 @@ static int get_int(struct pctx *c, const cJSON *obj, const char *key, const char
 	snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
 	if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble != floor(it->valuedouble) ||
 	    it->valuedouble < min || it->valuedouble > max) {
-		quote_value(it, shown, sizeof(shown));
+		config_quote_value(it, shown, sizeof(shown));
 		return config_fail(c, sub, "%s is not an integer %d..%d", shown, min, max);
 	}
 	*out = (int)it->valuedouble;
@@ -172,7 +174,7 @@ static int get_bool(struct pctx *c, const cJSON *obj, const char *key, const cha
 		return 0;
 	if (!cJSON_IsBool(it)) {
 		snprintf(sub, sizeof(sub), "%s.%s", path, key);
-		quote_value(it, shown, sizeof(shown));
+		config_quote_value(it, shown, sizeof(shown));
 		return config_fail(c, sub, "%s is not true or false", shown);
 	}
 	*out = cJSON_IsTrue(it);
@@ -196,7 +198,7 @@ static int get_string(struct pctx *c, const cJSON *obj, const char *key, const c
 		memcpy(shown + 1, quoted, strlen(quoted));
 		memcpy(shown + 1 + strlen(quoted), "\"", 2);
 	} else {
-		quote_value(it, shown, sizeof(shown));
+		config_quote_value(it, shown, sizeof(shown));
 	}
 	if (!cJSON_IsString(it))
 		return config_fail(c, sub, "%s is not a string", shown);
@@ -215,14 +217,15 @@ static int get_rules(struct pctx *c, const cJSON *obj, const char *path, struct 
 {
 	const char *ca = NULL;
 
-	if (get_int(c, obj, "interval_s", path, 1, 86400, &in->interval_s) < 0 ||
-	    get_int(c, obj, "timeout_ms", path, 1, 600000, &in->timeout_ms) < 0 ||
-	    get_int(c, obj, "degraded_ms", path, 1, 600000, &in->rules.degraded_ms) < 0 ||
-	    get_int(c, obj, "tls_expiry_warn_days", path, 0, 3650, &in->rules.tls_expiry_warn_days) < 0 ||
-	    get_int(c, obj, "heartbeat_stale_s", path, 1, 31536000, &in->rules.heartbeat_stale_s) < 0 ||
+	if (config_get_int(c, obj, "interval_s", path, 1, 86400, &in->interval_s) < 0 ||
+	    config_get_int(c, obj, "timeout_ms", path, 1, 600000, &in->timeout_ms) < 0 ||
+	    config_get_int(c, obj, "degraded_ms", path, 1, 600000, &in->rules.degraded_ms) < 0 ||
+	    config_get_int(c, obj, "tls_expiry_warn_days", path, 0, 3650, &in->rules.tls_expiry_warn_days) < 0 ||
+	    config_get_int(c, obj, "heartbeat_stale_s", path, 1, 31536000, &in->rules.heartbeat_stale_s) < 0 ||
 	    get_bool(c, obj, "insecure", path, &in->insecure) < 0 ||
 	    get_string(c, obj, "path", path, PATH_MAX_LEN, true, &in->path) < 0 ||
-	    get_string(c, obj, "ca_file", path, 4096, false, &ca) < 0)
+	    get_string(c, obj, "ca_file", path, 4096, false, &ca) < 0 ||
+	    config_get_alert_rules(c, obj, path, &in->rules, &in->alert) < 0)
 		return -1;
 	if (in->path && in->path[0] != '\0' && in->path[0] != '/') {
 		char sub[256];
@@ -274,6 +277,8 @@ static int parse_target(struct pctx *c, const cJSON *obj, size_t idx, const stru
 		return -1;
 	t->interval_s = in.interval_s;
 	t->rules = in.rules;
+	if (config_set_alert_rules(c, &in.alert, t) < 0)
+		return -1;
 	t->probe.timeout_ms = in.timeout_ms;
 	t->probe.insecure = in.insecure;
 	t->probe.ca_file_line = in.ca_file_line;
@@ -322,13 +327,14 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 		.rules = { .degraded_ms = 1000, .tls_expiry_warn_days = 14,
 			   .heartbeat_stale_s = 30 },
 		.path = "/health",
+		.alert = { .soft = { 1, 1 }, .retry_interval_s = 10 },
 	};
 
 	if (!cJSON_IsObject(root))
 		return config_fail(c, "", "the top level must be an object");
 	cfg->concurrency = 64;
 	if (check_keys(c, root, "", top_keys) < 0 ||
-	    get_int(c, root, "concurrency", "", 1, 10000, &cfg->concurrency) < 0)
+	    config_get_int(c, root, "concurrency", "", 1, 10000, &cfg->concurrency) < 0)
 		return -1;
 	cfg->retention = (struct ht_retention){ .raw_days = 14, .hourly_days = 400, .daily_days = 0 };
 	const cJSON *ret = cJSON_GetObjectItemCaseSensitive(root, "retention");
@@ -336,9 +342,9 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 		if (!cJSON_IsObject(ret))
 			return config_fail(c, "retention", "must be an object");
 		if (check_keys(c, ret, "retention", retention_keys) < 0 ||
-		    get_int(c, ret, "raw_days", "retention", 1, 36500, &cfg->retention.raw_days) < 0 ||
-		    get_int(c, ret, "hourly_days", "retention", 1, 36500, &cfg->retention.hourly_days) < 0 ||
-		    get_int(c, ret, "daily_days", "retention", 0, 36500, &cfg->retention.daily_days) < 0)
+		    config_get_int(c, ret, "raw_days", "retention", 1, 36500, &cfg->retention.raw_days) < 0 ||
+		    config_get_int(c, ret, "hourly_days", "retention", 1, 36500, &cfg->retention.hourly_days) < 0 ||
+		    config_get_int(c, ret, "daily_days", "retention", 0, 36500, &cfg->retention.daily_days) < 0)
 			return -1;
 	}
 	const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "defaults");
@@ -468,6 +474,7 @@ void config_free(struct ht_config *cfg)
 			free(t->probe.headers[h].value);
 		}
 		free(t->probe.headers);
+		config_free_alert_rules(&t->rules);
 	}
 	free(cfg->targets);
 	config_notify_free(cfg);

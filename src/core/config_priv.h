@@ -1,5 +1,6 @@
-/* Shared by the config parser's files (config.c: the document and its rules; config_headers.c:
- * request headers and ${VAR}; config_url.c: the target URL); not part of the public API. */
+/* Shared by the config parser's files (config.c: the document and its rules; config_rules.c:
+ * what a good answer is and anti-flap; config_headers.c: request headers and ${VAR};
+ * config_url.c: the target URL); not part of the public API. */
 #ifndef HEALTHTOP_CONFIG_PRIV_H
 #define HEALTHTOP_CONFIG_PRIV_H
 
@@ -16,6 +17,15 @@ struct pctx {
 	struct ht_err *err;
 };
 
+/* What a target inherits from "defaults" for judging answers and anti-flap, besides ht_rules
+ * (which holds expect_status, on_timeout and on_5xx by value). */
+struct alert_inherit {
+	const cJSON *expect_json;   /* as written: each target builds its own copy */
+	char expect_json_path[256];
+	struct soft_rules soft;
+	int retry_interval_s;
+};
+
 /* Sets c->err to "FILE:LINE: path: what" (the path sanitized) and returns -1. */
 int config_fail(struct pctx *c, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -29,6 +39,20 @@ int config_add_headers(struct pctx *c, const cJSON *obj, const char *path, struc
 /* Checks url, builds check_url and display_url, and fills project from the host if unset. */
 int config_set_urls(struct pctx *c, const char *path, const char *url, const char *upath,
 		    struct ht_target *t);
+
+/* `key` of obj as an integer min..max into *out; absent: *out unchanged. */
+int config_get_int(struct pctx *c, const cJSON *obj, const char *key, const char *path, int min, int max,
+		   int *out);
+/* The offending value as it stood in the file, short and printable. */
+void config_quote_value(const cJSON *item, char *out, size_t size);
+
+/* Reads expect_status, on_timeout, on_5xx, expect_json, failures_before_down,
+ * successes_before_healthy and retry_interval_s of obj (at path) over what *rules and *in hold. */
+int config_get_alert_rules(struct pctx *c, const cJSON *obj, const char *path, struct ht_rules *rules,
+			   struct alert_inherit *in);
+/* Gives t its own expect_json assertions and its anti-flap settings. */
+int config_set_alert_rules(struct pctx *c, const struct alert_inherit *in, struct ht_target *t);
+void config_free_alert_rules(struct ht_rules *rules);
 
 /* config.c's key and string checks, for the parser's other files. */
 int config_check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *allowed);

@@ -60,7 +60,7 @@ double stats_uptime(const struct stats_target *t)
 {
 	uint64_t total = (uint64_t)t->counts[0] + t->counts[1] + t->counts[2];
 
-	return total ? 100.0 * (double)(total - t->counts[HT_DOWN]) / (double)total : -1;
+	return total ? 100.0 * (double)(t->up > total ? total : t->up) / (double)total : -1;
 }
 
 double stats_quantile(const struct hist *h, double q, double min_ms, double max_ms)

@@ -26,14 +26,21 @@ static void fill_last(const struct probe_result *r, struct observation *o)
 	snprintf(o->last.reason, sizeof(o->last.reason), "%s", o->verdict.reason);
 }
 
-/* Compared with the newest sample, as the state ring records changes: history read back at
- * start counts, so a restart does not invent a change. */
-static void fill_change(const struct target_state *prev, struct observation *o)
+static void fill_change(const struct ht_target *t, const struct target_state *prev, struct observation *o)
 {
 	const struct state_sample *before = prev ? state_sample_at(prev, 0) : NULL;
+	int from;
 
-	o->from = before ? (enum ht_class)before->cls : o->verdict.cls;
-	o->changed = before && o->from != o->verdict.cls;
+	if (prev)
+		o->soft = prev->soft;
+	else
+		soft_state_init(&o->soft);
+	if (o->soft.shown == SOFT_STATE_UNKNOWN && before)
+		o->soft.shown = (int8_t)before->cls;
+	bool stepped = soft_state_step(&o->soft, &t->soft, o->verdict.cls, &from);
+	o->shown = (enum ht_class)o->soft.shown;
+	o->changed = stepped && from != SOFT_STATE_UNKNOWN;
+	o->from = from == SOFT_STATE_UNKNOWN ? o->shown : (enum ht_class)from;
 }
 
 void observe(const struct ht_target *t, const struct probe_result *r,
@@ -41,11 +48,13 @@ void observe(const struct ht_target *t, const struct probe_result *r,
 {
 	memset(o, 0, sizeof(*o));
 	classify_result(r, &t->rules, t->probe.timeout_ms, now_s, &o->verdict);
+	o->up = classify_is_up(r, &t->rules, o->verdict.cls);
 	fill_row(r, o);
+	o->row.up = o->up;
 	o->row.url = t->display_url;   /* history keeps what was checked, whatever the config says later */
 	fill_last(r, o);
 	/* latency only when something answered: a response, or a tcp/tls connection */
 	o->latency_ms = (r->http_code > 0 || (r->outcome == PROBE_OK && r->kind != PROBE_KIND_HTTP)) ?
 		r->total_ms : -1;
-	fill_change(prev, o);
+	fill_change(t, prev, o);
 }

@@ -49,6 +49,9 @@ int state_set_last(struct target_state *s, const struct state_last *last,
 	s->last.comps = copy;
 	s->last.ncomps = ncomps;
 	s->checked = true;
+	/* history read back at start: its newest result stands for what was displayed */
+	if (s->soft.shown == SOFT_STATE_UNKNOWN)
+		s->soft.shown = (int8_t)last->cls;
 	return 0;
 }
 
@@ -69,6 +72,7 @@ const struct state_change *state_change_at(const struct target_state *s, unsigne
 void state_window_reset(struct target_state *s)
 {
 	memset(s->win_counts, 0, sizeof(s->win_counts));
+	s->win_up = 0;
 	memset(&s->win_hist, 0, sizeof(s->win_hist));
 }
 
@@ -76,8 +80,32 @@ void state_window_add(struct target_state *s, enum ht_class cls, int bucket, uin
 {
 	if ((unsigned)cls < HT_CLASS_COUNT)
 		s->win_counts[cls] += count;
+	else if (cls == STATE_WINDOW_UP)
+		s->win_up += count;
 	if (bucket >= 0)
 		hist_add_bucket(&s->win_hist, bucket, count);
+}
+
+void state_window_add_check(struct target_state *s, enum ht_class cls, int bucket, bool up)
+{
+	state_window_add(s, cls, bucket, 1);
+	if (up)
+		state_window_add(s, STATE_WINDOW_UP, -1, 1);
+}
+
+void state_show(struct target_state *s, const struct soft_state *next, int64_t at_ms)
+{
+	if (next->shown != s->soft.shown || s->shown_since_ms == 0)
+		s->shown_since_ms = at_ms;
+	s->soft = *next;
+}
+
+bool state_change_pending(const struct target_state *s, const struct soft_rules *r)
+{
+	enum ht_class to;
+	int count, needed;
+
+	return soft_state_pending(&s->soft, r, &to, &count, &needed);
 }
 
 double state_uptime(const struct target_state *s)
@@ -86,7 +114,7 @@ double state_uptime(const struct target_state *s)
 
 	if (total == 0)
 		return -1;
-	return 100.0 * (double)(total - s->win_counts[HT_DOWN]) / (double)total;
+	return 100.0 * (double)(s->win_up > total ? total : s->win_up) / (double)total;
 }
 
 double state_p95(const struct target_state *s)

@@ -247,7 +247,7 @@ int export_rollup_row(FILE *f, enum export_format fmt, const struct store_rollup
 {
 	char when[40], cells[3][CELL_MAX * 2 + 4], nums[7][32];
 	uint32_t total = r->counts[0] + r->counts[1] + r->counts[2];
-	double up = total ? 100.0 * (double)(total - r->counts[HT_DOWN]) / total : -1;
+	double up = total ? 100.0 * (double)r->n_up / total : -1;   /* honest uptime: see docs/config.md */
 	double avg = r->n_latency ? r->sum_ms / r->n_latency : -1;
 	const double v[7] = { up, r->min_ms, avg, r->max_ms,
 			      stats_quantile(&r->latency, 0.50, r->min_ms, r->max_ms),

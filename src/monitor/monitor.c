@@ -20,10 +20,14 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 	int64_t since = alerts_since(s);
 
 	observe(t, r, s, clock_wall_ms() / 1000, &o);
+	state_show(s, &o.soft, o.row.checked_at_ms);
 	state_add_sample(s, o.row.checked_at_ms, o.latency_ms, o.verdict.cls);
 	if (state_set_last(s, &o.last, o.verdict.body.comps, o.verdict.body.ncomps) < 0)
 		state_set_last(s, &o.last, NULL, 0);   /* no memory for the components: the rest still */
-	state_window_add(s, o.verdict.cls, o.latency_ms >= 0 ? hist_bucket(o.latency_ms) : -1, 1);
+	state_window_add_check(s, o.verdict.cls, o.latency_ms >= 0 ? hist_bucket(o.latency_ms) : -1, o.up);
+	/* a change not yet confirmed is checked again soon: an outage is confirmed in seconds */
+	if (state_change_pending(s, &m->cfg->targets[idx].soft))
+		sched_retry_in(m->sched, idx, m->cfg->targets[idx].retry_interval_s);
 	m->live[idx]++;
 	if (o.row.checked_at_ms > m->last_result_ms)
 		m->last_result_ms = o.row.checked_at_ms;
@@ -114,7 +118,8 @@ static void add_window_row(void *user, int64_t target_id, enum ht_class cls, int
 static void count_unwritten(struct monitor *m, const struct pending *p)
 {
 	if (p->idx != SIZE_MAX)
-		state_window_add(&m->states[p->idx], (enum ht_class)p->cls, p->ms >= 0 ? hist_bucket(p->ms) : -1, 1);
+		state_window_add_check(&m->states[p->idx], (enum ht_class)p->cls, p->ms >= 0 ? hist_bucket(p->ms) : -1,
+				       p->up);
 }
 
 int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
@@ -208,9 +213,11 @@ static int monitor_init(struct monitor *m, struct ev_loop *loop, struct ht_confi
 	m->keys = ts.keys;
 	m->live = ts.live;
 	m->n = ts.n;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
+		state_init(&m->states[i]);   /* calloc's zero would be a shown class of "healthy" */
 		if (!(m->keys[i] = key_new(&cfg->targets[i])))
 			return -1;
+	}
 	if (!(m->probe = probe_new(loop, (unsigned)cfg->concurrency, err)))
 		return -2;
 	if (!(m->sched = sched_new(loop, m->probe, cfg, on_result, m)))
@@ -309,21 +316,6 @@ uint64_t monitor_live_results(const struct monitor *m, size_t i)
 int64_t monitor_last_result_ms(const struct monitor *m)
 {
 	return m->last_result_ms;
-}
-
-const char *monitor_storage_error(const struct monitor *m)
-{
-	return m->storage_error[0] ? m->storage_error : NULL;
-}
-
-struct store *monitor_store(struct monitor *m)
-{
-	return ensure_store(m) == 0 ? m->store : NULL;
-}
-
-const char *monitor_db_path(const struct monitor *m)
-{
-	return m->db_path;
 }
 
 int monitor_force(struct monitor *m, size_t i)

@@ -27,6 +27,7 @@ struct alerts {
 	int64_t data_version;
 	bool mutes_loaded, restored;
 	uint64_t mute_seq;        /* our newest mute op: the table is stale for us until it is done */
+	int64_t first_id;         /* ids from here on are this run's own: never restored */
 };
 
 static void alert_log(struct alerts *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -125,6 +126,10 @@ static void restore_row(void *user, const struct store_notify_row *r)
 	struct notify_event e = { r->name, r->project, r->url, r->old_cls, r->new_cls, r->reason, r->since_ms, r->at_ms };
 	size_t before = notifier_pending(a->notifier);
 
+	/* The database is read late when it did not exist at start: what this run announced
+	 * meanwhile is queued already (and may even be delivered, its removal not yet written). */
+	if (r->id >= a->first_id)
+		return;
 	notifier_restore(a->notifier, r->dest, &e, r->id, r->created_ms, r->attempts);
 	if (notifier_pending(a->notifier) == before) {   /* its destination left the config */
 		alert_log(a, "notify: dropping a notification for %s: its destination is no longer configured", r->name);
@@ -138,7 +143,7 @@ static void restore(struct alerts *a)
 	struct store *st = monitor_store(a->m);
 	struct ht_err err = { "" };
 
-	if (a->restored || !st)
+	if (a->restored || !st || !a->notifier)
 		return;
 	if (store_notify_each(st, restore_row, a, &err) < 0) {
 		alert_log(a, "notify: cannot read waiting notifications yet: %s", err.msg);
@@ -288,12 +293,12 @@ void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, con
 	if (monitor_muted(m, idx, clock_wall_ms())) {
 		if (m->cfg->nnotify)
 			alert_log(a, "%s: %s -> %s while muted: nobody notified", t->name, ht_class_name(o->from),
-				  ht_class_name(o->verdict.cls));
+				  ht_class_name(o->shown));
 		return;
 	}
 	if (!a->notifier)
 		return;
-	struct notify_event e = { t->name, t->project, t->display_url, (int)o->from, (int)o->verdict.cls,
+	struct notify_event e = { t->name, t->project, t->display_url, (int)o->from, (int)o->shown,
 				  o->last.reason, since_ms, o->row.checked_at_ms };
 	notifier_announce(a->notifier, &e);
 }
@@ -307,6 +312,7 @@ static void alerts_init(struct monitor *m)
 	m->alerts = a;
 	a->m = m;
 	a->writer = m->writer;
+	a->first_id = clock_wall_ms() * 1000;   /* the notifier numbers from the clock, never below */
 	if (!(a->poster = notify_poster_new(m->probe)) || !(a->notifier = notifier_for(a)))
 		alert_log(a, "notify: out of memory: nobody will be notified");
 	ev_timer_init(&a->poll, on_poll, 0.0, MUTE_POLL_S);

@@ -27,6 +27,7 @@ struct target_key {
 struct pending {
 	size_t idx;              /* the target's place in the current config; SIZE_MAX: removed */
 	int8_t cls;
+	bool up;                 /* counts as uptime (issue 10's honest uptime) */
 	float ms;                /* < 0: no latency */
 };
 

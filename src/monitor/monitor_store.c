@@ -240,7 +240,7 @@ void queue_row(struct monitor *m, size_t idx, const struct observation *o)
 	if (m->npending == m->pending_cap && grow_pending(m) < 0)
 		trim_pending(m, 1);   /* only the window's count of an unwritten result is lost */
 	m->pending[(m->phead + m->npending++) % m->pending_cap] =
-		(struct pending){ idx, (int8_t)o->verdict.cls, (float)o->latency_ms };
+		(struct pending){ idx, (int8_t)o->verdict.cls, o->row.up, (float)o->latency_ms };
 	if (!m->writer || store_writer_push(m->writer, &t, &o->row) < 0)
 		drop_results(m, 1, "out of memory queueing a result for the database");
 }
@@ -323,4 +323,19 @@ size_t monitor_pending(const struct monitor *m)
 uint64_t monitor_dropped(const struct monitor *m)
 {
 	return m->dropped;
+}
+
+const char *monitor_storage_error(const struct monitor *m)
+{
+	return m->storage_error[0] ? m->storage_error : NULL;
+}
+
+struct store *monitor_store(struct monitor *m)
+{
+	return ensure_store(m) == 0 ? m->store : NULL;
+}
+
+const char *monitor_db_path(const struct monitor *m)
+{
+	return m->db_path;
 }

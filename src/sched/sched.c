@@ -112,6 +112,21 @@ void sched_force_all(struct sched *s)
 		submit(&s->slots[i]);
 }
 
+void sched_retry_in(struct sched *s, size_t idx, double after_s)
+{
+	struct sched_slot *slot;
+
+	if (idx >= s->cfg->ntargets || after_s <= 0)
+		return;
+	slot = &s->slots[idx];
+	/* a retired scheduler has stopped its timers: the new one decides */
+	if (!ev_is_active(&slot->timer) || ev_timer_remaining(s->loop, &slot->timer) <= after_s)
+		return;
+	ev_timer_stop(s->loop, &slot->timer);
+	ev_timer_set(&slot->timer, after_s, s->cfg->targets[idx].interval_s);
+	ev_timer_start(s->loop, &slot->timer);
+}
+
 bool sched_in_flight(const struct sched *s, size_t idx)
 {
 	return idx < s->cfg->ntargets && (s->slots[idx].in_flight || s->slots[idx].adopted);

@@ -154,6 +154,7 @@ static void rollup_row(sqlite3_stmt *st, struct store_rollup *row)
 	row->min_ms = store_column_ms(st, 9);
 	row->max_ms = store_column_ms(st, 10);
 	hist_decode_add(&row->latency, sqlite3_column_blob(st, 11), (size_t)sqlite3_column_bytes(st, 11));
+	row->n_up = (uint32_t)sqlite3_column_int64(st, 12);
 }
 
 int store_export_rollup(struct store *s, const struct store_query *q, int period_s, store_rollup_fn fn,
@@ -165,7 +166,7 @@ int store_export_rollup(struct store *s, const struct store_query *q, int period
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT r.period, t.project, t.name, " STORE_URL_SQL ", r.n_healthy, r.n_degraded, r.n_down,"
-		 " r.n_latency, r.sum_ms, r.min_ms, r.max_ms, r.hist FROM %s r JOIN target t ON t.id = r.target_id"
+		 " r.n_latency, r.sum_ms, r.min_ms, r.max_ms, r.hist, r.n_up FROM %s r JOIN target t ON t.id = r.target_id"
 		 " LEFT JOIN checked_url u ON u.id = r.url_id"
 		 " WHERE r.period >= ?1 AND r.period < ?2" SELECTION_SQL
 		 " ORDER BY r.period, t.name", period_s == 3600 ? "rollup_hour" : "rollup_day");

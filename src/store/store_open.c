@@ -26,6 +26,14 @@
 	" coalesce(sum(" STORE_LATENCY_SQL "), 0), min(" STORE_LATENCY_SQL "), max(" STORE_LATENCY_SQL ")," \
 	" ht_hist_agg(" STORE_LATENCY_SQL ") FROM result GROUP BY 1, 2;"
 
+#define ROLLUP_UP(name, secs) \
+	"ALTER TABLE " name " ADD COLUMN n_up INTEGER NOT NULL DEFAULT 0;" \
+	"UPDATE " name " SET n_up = n_healthy + n_degraded;" \
+	"UPDATE " name " SET n_up = g.up FROM (SELECT target_id, checked_at / (" secs " * 1000) * " secs \
+	" AS period, count(*) AS n, sum(up) AS up FROM result GROUP BY 1, 2) AS g" \
+	" WHERE g.target_id = " name ".target_id AND g.period = " name ".period" \
+	" AND g.n = " name ".n_healthy + " name ".n_degraded + " name ".n_down;"
+
 /* Each entry takes the schema from version i to i+1; never edit one that has shipped. */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE TABLE target("
@@ -76,9 +84,19 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"ALTER TABLE target ADD COLUMN url_at_upgrade TEXT;"
 	"UPDATE target SET url_at_upgrade = url;",
 
+	/* 4: honest uptime. Each result says whether it counts as up (it answered in time with an
+	 * accepted status and was not down); before this every result took the default
+	 * expect_status, 2xx. Rollups count their up checks: recomputed from raw results for every
+	 * period the raw table still holds whole, else (pruned) they keep the old meaning, up = not
+	 * down, as docs/config.md says. */
+	"ALTER TABLE result ADD COLUMN up INTEGER NOT NULL DEFAULT 0 CHECK (up IN (0, 1));"
+	"UPDATE result SET up = coalesce(http_code BETWEEN 200 AND 299 AND status != 2, 0);"
+	ROLLUP_UP("rollup_hour", "3600")
+	ROLLUP_UP("rollup_day", "86400"),
+
 	/* 5: notifications not yet delivered (a restart sends them, in order, once) and mutes,
 	 * which outlive the process that set them and reach every poller. */
-	[4] = "CREATE TABLE notify_queue("
+	"CREATE TABLE notify_queue("
 	"  id INTEGER PRIMARY KEY,"                /* the notifier's id: delivery order per destination */
 	"  dest TEXT NOT NULL,"                    /* the destination's key (never its secret URL) */
 	"  name TEXT NOT NULL, project TEXT NOT NULL, url TEXT NOT NULL,"

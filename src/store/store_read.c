@@ -29,10 +29,10 @@ int store_prepare_read(struct store *s, struct ht_err *err)
 		" WHERE target_id = ?1 ORDER BY checked_at DESC LIMIT ?2";
 	static const char window_raw[] =
 		"SELECT target_id, status, ht_bucket(" STORE_LATENCY_SQL "), count(*),"
-		" min(" STORE_LATENCY_SQL "), max(" STORE_LATENCY_SQL ") FROM result"
+		" min(" STORE_LATENCY_SQL "), max(" STORE_LATENCY_SQL "), sum(up) FROM result"
 		/* else the planner scans all of (target_id, checked_at) to avoid a sort */
 		" INDEXED BY result_time WHERE checked_at >= ?1 AND checked_at < ?2 GROUP BY 1, 2, 3";
-#define WINDOW(name) "SELECT target_id, n_healthy, n_degraded, n_down, hist, min_ms, max_ms FROM " \
+#define WINDOW(name) "SELECT target_id, n_healthy, n_degraded, n_down, hist, min_ms, max_ms, n_up FROM " \
 		name " WHERE period >= ?1 AND period < ?2"
 	const char *const sql[] = { recent, window_raw, WINDOW("rollup_hour"), WINDOW("rollup_day") };
 #undef WINDOW
@@ -151,6 +151,7 @@ static int read_raw(struct store *s, struct tally *t, int64_t a, int64_t b, stru
 			continue;
 		if (cls >= 0 && cls < HT_CLASS_COUNT)
 			x->counts[cls] += n;
+		x->up += (uint32_t)sqlite3_column_int64(st, 6);
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
 			hist_add_bucket(&x->latency, sqlite3_column_int(st, 2), n);
 		add_latency(x, store_column_ms(st, 4), store_column_ms(st, 5));
@@ -173,6 +174,7 @@ static int read_rollup(struct store *s, struct tally *t, enum level l, int64_t a
 			continue;
 		for (int c = 0; c < HT_CLASS_COUNT; c++)
 			x->counts[c] += (uint32_t)sqlite3_column_int64(st, 1 + c);
+		x->up += (uint32_t)sqlite3_column_int64(st, 7);
 		/* a damaged histogram adds nothing: the counts above still hold */
 		hist_decode_add(&x->latency, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4));
 		add_latency(x, store_column_ms(st, 5), store_column_ms(st, 6));
@@ -240,6 +242,7 @@ static void window_totals(void *user, const struct store_totals *t)
 
 	for (int c = 0; c < HT_CLASS_COUNT; c++)
 		w->fn(w->user, t->target_id, (enum ht_class)c, -1, t->counts[c]);
+	w->fn(w->user, t->target_id, STORE_WINDOW_UP, -1, t->up);
 	for (int b = 0; b < HIST_BUCKETS; b++)
 		if (t->latency.counts[b])
 			w->fn(w->user, t->target_id, (enum ht_class)-1, b, t->latency.counts[b]);

@@ -18,12 +18,12 @@ int store_prepare_write(struct store *s, struct ht_err *err)
 #undef URL_OF
 	static const char insert[] =
 		"INSERT INTO result(target_id, checked_at, status, http_code, response_ms, dns_ms,"
-		" connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, error, url_id)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+		" connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, error, url_id, up)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 #define UPSERT(name) \
 		"INSERT INTO " name "(target_id, period, n_healthy, n_degraded, n_down, n_latency, sum_ms," \
-		" min_ms, max_ms, hist, url_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)" \
-		" ON CONFLICT(target_id, period) DO UPDATE SET" \
+		" min_ms, max_ms, hist, url_id, n_up) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)" \
+		" ON CONFLICT(target_id, period) DO UPDATE SET n_up = n_up + excluded.n_up," \
 		" n_healthy = n_healthy + excluded.n_healthy, n_degraded = n_degraded + excluded.n_degraded," \
 		" n_down = n_down + excluded.n_down, n_latency = n_latency + excluded.n_latency," \
 		" sum_ms = sum_ms + excluded.sum_ms," \
@@ -126,6 +126,7 @@ static int insert_row(struct store *s, const struct store_row *r, int64_t url)
 	else
 		sqlite3_bind_null(st, 12);
 	sqlite3_bind_int64(st, 13, url);
+	sqlite3_bind_int(st, 14, r->up);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -157,6 +158,7 @@ static int upsert_rollup(sqlite3_stmt *st, const struct store_row *r, int64_t pe
 		sqlite3_bind_null(st, 8);
 	sqlite3_bind_blob(st, 9, blob, (int)blen, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 10, url);
+	sqlite3_bind_int(st, 11, r->up);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

@@ -15,7 +15,7 @@
 
 const char *const theme_role_names[ROLE_COUNT] = {
 	"healthy", "degraded", "down", "pending", "header", "title", "project", "selected",
-	"statusline", "dim",
+	"statusline", "dim", "muted",
 };
 
 static const char *const colour_names[8] = {
@@ -40,6 +40,7 @@ void theme_default(struct theme *t)
 		[ROLE_SELECTED] = { 0, 6, 0 },
 		[ROLE_STATUSLINE] = { -1, -1, 0 },
 		[ROLE_DIM] = { -1, -1, THEME_DIM },
+		[ROLE_MUTED] = { 5, -1, 0 },   /* a theme file without "muted" keeps this */
 	} };
 	*t = def;
 }
@@ -56,6 +57,7 @@ void theme_mono(struct theme *t)
 	t->roles[ROLE_PROJECT].attrs = THEME_BOLD;
 	t->roles[ROLE_SELECTED].attrs = THEME_REVERSE;
 	t->roles[ROLE_DIM].attrs = THEME_DIM;
+	t->roles[ROLE_MUTED].attrs = THEME_DIM;
 }
 
 /* "default", a colour name, "bright-NAME", or 0..255. */

@@ -11,6 +11,7 @@
 #include "healthtop/core/health_class.h"
 #include "healthtop/export/export_job.h"
 #include "healthtop/ui/ui.h"
+#include "healthtop/ui/ui_cells.h"
 #include "ui/ui_priv.h"
 #include <term.h>   /* setupterm, tigetstr: after curses.h */
 
@@ -22,7 +23,7 @@ static void refresh_items(struct ui *ui)
 {
 	for (size_t i = 0; i < ui->nitems; i++) {
 		const struct target_state *s = monitor_state(ui->m, i);
-		ui->items[i].cls = s->checked ? (int)s->last.cls : -1;
+		ui->items[i].cls = cells_shown_class(s);
 		const struct state_sample *newest = state_sample_at(s, 0);
 		ui->items[i].latency_ms = newest ? newest->ms : -1;   /* -1: nothing answered */
 	}
@@ -61,7 +62,7 @@ static void draw_all(struct ui *ui)
 	}
 	erase();
 	ui_draw_header(ui);
-	if (ui->view.mode == VIEW_DETAIL)
+	if (ui->view.mode == VIEW_DETAIL || (ui->view.mode == VIEW_PROMPT && ui->view.before_prompt == VIEW_DETAIL))
 		ui_draw_detail(ui);
 	else
 		ui_draw_list(ui);
@@ -146,6 +147,33 @@ static void export_view(struct ui *ui)
 	free(names);
 }
 
+/* The mute prompt was answered: mute (or unmute) the target or project it was opened on, and
+ * say how it went. */
+static void mute(struct ui *ui)
+{
+	const struct view *v = &ui->view;
+	const struct view_item *it = &ui->items[v->prompt_target];
+	struct ht_err err = { "" };
+	char scope[320], what[320], span[32];
+	int64_t ms;
+
+	if (view_parse_duration(v->prompt, &ms) < 0) {
+		say(ui, "not a duration: \"%s\" (30m, 2h, 1d; 0 or off unmutes)", v->prompt);
+		return;
+	}
+	snprintf(scope, sizeof(scope), "%s%s", v->prompt_project ? "project:" : "", v->prompt_project ? it->project : it->name);
+	snprintf(what, sizeof(what), "%s%s", v->prompt_project ? "project " : "", v->prompt_project ? it->project : it->name);
+	int n = monitor_mute(ui->m, scope, ms ? clock_wall_ms() + ms : 0, &err);
+	layout_span(ms, true, span, sizeof(span));
+	if (n < 0)
+		say(ui, "mute failed: %s", err.msg);
+	else if (ms == 0)
+		say(ui, "unmuted %s (%d target%s)", what, n, n == 1 ? "" : "s");
+	else
+		say(ui, "muted %s for %s (%d target%s): still checked, notifying nobody", what, span, n, n == 1 ? "" : "s");
+	ui->rebuild = true;
+}
+
 static void act(struct ui *ui, enum view_action a)
 {
 	struct ht_err err = { "" };
@@ -171,6 +199,9 @@ static void act(struct ui *ui, enum view_action a)
 		break;
 	case ACT_EXPORT:
 		export_view(ui);
+		break;
+	case ACT_MUTE:
+		mute(ui);
 		break;
 	case ACT_WINDOW:
 		if (monitor_set_window(ui->m, view_windows[ui->view.window].seconds, &err) < 0)
@@ -228,7 +259,7 @@ static void on_input(struct ev_loop *loop, ev_io *w, int revents)
 		else if (ch == KEY_MOUSE)
 			on_mouse(ui);
 		else {
-			if (ui->message[0] && ui->view.mode != VIEW_FILTER) {
+			if (ui->message[0] && ui->view.mode != VIEW_FILTER && ui->view.mode != VIEW_PROMPT) {
 				ui->message[0] = '\0';
 				ui->dirty = true;
 			}
@@ -258,9 +289,9 @@ static void on_result(void *user, size_t idx, bool changed, enum ht_class from)
 {
 	struct ui *ui = user;
 
-	/* Only a new class (or a new latency, when sorted by it) can move a row. */
-	if (changed || !monitor_state(ui->m, idx)->checked || ui->view.sort == SORT_LATENCY ||
-	    ui->items[idx].cls < 0)
+	/* Only a new shown class (or a new latency, when sorted by it) can move a row. */
+	if (changed || cells_shown_class(monitor_state(ui->m, idx)) != ui->items[idx].cls ||
+	    ui->view.sort == SORT_LATENCY || ui->items[idx].cls < 0)
 		ui->rebuild = true;
 	if (!ev_is_active(&ui->settle))
 		ev_timer_start(ui->loop, &ui->settle);

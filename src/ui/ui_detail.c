@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "healthtop/core/health_class.h"
+#include "healthtop/ui/ui_cells.h"
 #include "healthtop/ui/ui_spark.h"
 #include "ui/ui_priv.h"
 
@@ -160,6 +161,24 @@ static void graph(struct cursor *c, const struct target_state *s)
 	c->y += height;
 }
 
+/* "down 12m   changing: ▲ degraded 2/3   muted 45m": the shown state, how long, what may come. */
+static void shown_state(struct cursor *c, const struct ht_target *tg, const struct target_state *s)
+{
+	char text[192], more[64];
+	size_t len;
+	int to;
+
+	cells_for(s, c->ui->now_ms, text, sizeof(text));
+	if (!text[0])
+		return;
+	len = strlen(text);
+	if (cells_pending(s, tg, c->ui->utf8, 40, &to, more, sizeof(more)))
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "   changing: %s", more);
+	if (len < sizeof(text) && cells_muted(s, c->ui->now_ms, more, sizeof(more)))
+		snprintf(text + len, sizeof(text) - len, "   %s, notifying nobody", more);
+	line(c, "State", text, A_NORMAL);
+}
+
 void ui_draw_detail(struct ui *ui)
 {
 	size_t t;
@@ -173,11 +192,12 @@ void ui_detail_draw(struct ui *ui, const struct ht_target *tg, const struct targ
 	struct cursor c = { ui, ui->list_y, ui->rows - 1 };
 	char text[512], ms[16], ago[32];
 	const struct state_last *l = &s->last;
-	int cls = s->checked ? (int)l->cls : -1;
+	int cls = cells_shown_class(s);
 
 	snprintf(text, sizeof(text), "%s %s   %s   (%s)", ui_glyph(ui, cls), ui_class_word(cls), tg->name, tg->project);
 	ui_put(ui, c.y++, 1, ui->cols - 2, text, ui_class_attr(ui, cls) | A_BOLD);
 	line(&c, "URL", tg->display_url, A_NORMAL);
+	shown_state(&c, tg, s);
 	line(&c, "Reason", s->checked ? l->reason : "not checked yet", A_NORMAL);
 	layout_ago(s->checked ? l->at_ms : 0, ui->now_ms, ago, sizeof(ago));
 	const char *busy = in_flight ? " (checking now)" : "";

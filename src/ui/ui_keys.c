@@ -36,22 +36,30 @@ const struct ui_key ui_keys[] = {
 	{ KEYS_DETAIL, KEY_ENTER, CMD_BACK, NULL, NULL, NULL, NULL },
 	{ KEYS_DETAIL, KEY_BACKSPACE, CMD_BACK, "Bksp", NULL, NULL, NULL },
 	{ KEYS_DETAIL, KEY_DEL, CMD_BACK, NULL, NULL, NULL, NULL },
-	{ KEYS_LIST, '/', CMD_FILTER, "/", "filter by name or project", "filter", "find" },
+	{ KEYS_LIST, '/', CMD_FILTER, "/", "filter: name, project, down, !healthy", "filter", "find" },
 	{ KEYS_LIST, KEY_ESC, CMD_CLEAR_FILTER, "Esc", "clear the filter", NULL, NULL },
 	{ KEYS_LIST, 's', CMD_SORT, "s", "sort: status, name, latency", "sort", "" },
+	{ KEYS_LIST, 'S', CMD_REVERSE, "S", "reverse the sort order", NULL, NULL },
+	{ KEYS_LIST, 'H', CMD_HIDE_HEALTHY, "H", "hide or show healthy targets", "healthy", "ok" },
 	{ NAV, 't', CMD_WINDOW, "t", "history window: 1h, 24h, 7d, 30d", "window", "" },
 	{ NAV, 'r', CMD_FORCE, "r", "check the selected target now", "check", "check" },
 	{ NAV, 'R', CMD_FORCE_ALL, "R", "check every target now", "check all", "all" },
 	{ NAV, 'e', CMD_EXPORT, "e", "export the view to CSV", "export", "csv" },
+	{ NAV, 'm', CMD_MUTE, "m", "mute the selected target for a time", "mute", "mute" },
+	{ NAV, 'M', CMD_MUTE_PROJECT, "M", "mute its whole project for a time", NULL, NULL },
 	{ KEYS_LIST, KEY_MOUSE, CMD_MOUSE, "mouse", "click selects, double-click opens", NULL, NULL },
 	{ NAV, 'q', CMD_QUIT, "q", "quit", "quit", "quit" },
 	{ KEYS_FILTER, '\n', CMD_FILTER_KEEP, "Enter", "keep the filter", "keeps", "keeps" },
 	{ KEYS_FILTER, '\r', CMD_FILTER_KEEP, NULL, NULL, NULL, NULL },
 	{ KEYS_FILTER, KEY_ENTER, CMD_FILTER_KEEP, NULL, NULL, NULL, NULL },
 	{ KEYS_FILTER, KEY_ESC, CMD_FILTER_CANCEL, "Esc", "cancel the filter", "cancels", "cancels" },
-	{ KEYS_FILTER, KEY_BACKSPACE, CMD_FILTER_ERASE, "Bksp", "erase a character", NULL, NULL },
-	{ KEYS_FILTER, KEY_DEL, CMD_FILTER_ERASE, NULL, NULL, NULL, NULL },
-	{ KEYS_FILTER, KEY_CTRL_H, CMD_FILTER_ERASE, NULL, NULL, NULL, NULL },
+	{ KEYS_PROMPT, '\n', CMD_PROMPT_OK, "Enter", "mute for that time", "mutes", "ok" },
+	{ KEYS_PROMPT, '\r', CMD_PROMPT_OK, NULL, NULL, NULL, NULL },
+	{ KEYS_PROMPT, KEY_ENTER, CMD_PROMPT_OK, NULL, NULL, NULL, NULL },
+	{ KEYS_PROMPT, KEY_ESC, CMD_PROMPT_CANCEL, "Esc", "cancel", "cancels", "cancels" },
+	{ KEYS_FILTER | KEYS_PROMPT, KEY_BACKSPACE, CMD_FILTER_ERASE, "Bksp", "erase a character", NULL, NULL },
+	{ KEYS_FILTER | KEYS_PROMPT, KEY_DEL, CMD_FILTER_ERASE, NULL, NULL, NULL, NULL },
+	{ KEYS_FILTER | KEYS_PROMPT, KEY_CTRL_H, CMD_FILTER_ERASE, NULL, NULL, NULL, NULL },
 };
 const size_t ui_nkeys = sizeof(ui_keys) / sizeof(ui_keys[0]);
 
@@ -97,6 +105,9 @@ static void hint_text(const struct ui_key *k, const struct keys_state *st, bool 
 {
 	const char *word = brief ? k->brief : k->hint;
 	const char *value = k->cmd == CMD_SORT ? st->sort : k->cmd == CMD_WINDOW ? st->window : NULL;
+
+	if (k->cmd == CMD_HIDE_HEALTHY)
+		value = st->healthy ? st->healthy : "shown";
 
 	if (value)
 		snprintf(buf, size, "%s:%s%s%s", k->name, word, word[0] ? "=" : "", value);

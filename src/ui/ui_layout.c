@@ -2,10 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
+#include "healthtop/core/sanitize.h"
 #include "healthtop/ui/ui_layout.h"
 
 const char *const layout_titles[COL_COUNT] = {
-	"STATUS", "NAME", "LAST", "P95", "UPTIME", "CHECKED", "HISTORY",
+	"STATUS", "NAME", "FOR", "LAST", "P95", "UPTIME", "CHECKED", "HISTORY", "REASON",
 };
 
 struct col_rule {
@@ -13,15 +14,22 @@ struct col_rule {
 	int min;
 };
 
-/* In the order they are given space. */
+/* The columns every screen tries to show, in the order they are given space. */
 static const struct col_rule priority[] = {
 	{ COL_STATUS, 10 }, { COL_NAME, 10 }, { COL_LAST, 6 }, { COL_SPARK, 8 },
 	{ COL_AGO, 8 }, { COL_UPTIME, 7 }, { COL_P95, 6 },
 };
 
+/* Shown only with spare width, once the name is comfortable: "degraded 12m" and a reason that
+ * says something ("timeout after 3000 ms" needs more than a dozen columns). */
+static const struct col_rule extras[] = { { COL_FOR, 12 }, { COL_REASON, 16 } };
+
 #define NAME_COMFORT 24
 #define NAME_MAX_W 32
+#define STATUS_ROOMY 16   /* "▲ degraded 10/10" */
+#define SPARK_BESIDE_REASON 30
 #define SPARK_MAX_W 60
+#define REASON_MAX_W 100
 
 static int grow(int *w, int to, int *spare)
 {
@@ -36,26 +44,37 @@ static int grow(int *w, int to, int *spare)
 	return add;
 }
 
+/* Adds rules in order while they fit; stops at the first that does not (later ones matter less). */
+static void add_columns(const struct col_rule *rules, size_t n, int *spare, struct layout *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int need = rules[i].min + 1;   /* and the gap before it */
+		if (need > *spare)
+			return;
+		out->shown[rules[i].col] = true;
+		out->w[rules[i].col] = rules[i].min;
+		*spare -= need;
+	}
+}
+
 void layout_columns(int width, struct layout *out)
 {
-	int used = -1;   /* no gap before the first column */
+	int spare = width + 1;   /* no gap before the first column */
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < sizeof(priority) / sizeof(priority[0]); i++) {
-		int need = priority[i].min + 1;
-		if (used + need > width)
-			break;
-		out->shown[priority[i].col] = true;
-		out->w[priority[i].col] = priority[i].min;
-		used += need;
-	}
-	int spare = width - used;
-	if (spare < 0)
-		spare = 0;
+	add_columns(priority, sizeof(priority) / sizeof(priority[0]), &spare, out);
 	grow(&out->w[COL_NAME], NAME_COMFORT, &spare);
+	if (out->w[COL_NAME] >= NAME_COMFORT)
+		add_columns(extras, sizeof(extras) / sizeof(extras[0]), &spare, out);
+	if (out->shown[COL_STATUS])
+		grow(&out->w[COL_STATUS], STATUS_ROOMY, &spare);
+	if (out->shown[COL_SPARK])
+		grow(&out->w[COL_SPARK], out->shown[COL_REASON] ? SPARK_BESIDE_REASON : SPARK_MAX_W, &spare);
+	grow(&out->w[COL_NAME], NAME_MAX_W, &spare);
+	if (out->shown[COL_REASON])
+		grow(&out->w[COL_REASON], REASON_MAX_W, &spare);
 	if (out->shown[COL_SPARK])
 		grow(&out->w[COL_SPARK], SPARK_MAX_W, &spare);
-	grow(&out->w[COL_NAME], NAME_MAX_W, &spare);
 	int x = 0;
 	for (int c = 0; c < COL_COUNT; c++) {
 		if (!out->shown[c])
@@ -210,4 +229,62 @@ void layout_header(const struct layout_header_info *h, int width, bool utf8, cha
 	}
 	layout_fit(left, room, utf8, fit, sizeof(fit));
 	snprintf(out, size, "%s %s ", fit, h->clock);
+}
+
+size_t layout_cell(const char *text, int width, bool utf8, char *out, size_t size)
+{
+	char clean[1024];
+
+	sanitize_text(text, strlen(text), clean, sizeof(clean), !utf8);
+	return layout_fit(clean, width, utf8, out, size);
+}
+
+void layout_span(int64_t ms, bool round_up, char *buf, size_t size)
+{
+	static const struct { int64_t ms; const char *unit; } units[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" },
+	};
+	size_t u = 0;
+
+	if (ms < 0)
+		ms = 0;
+	while (u + 1 < sizeof(units) / sizeof(units[0]) && ms < units[u].ms)
+		u++;   /* the largest unit of which there is one whole */
+	int64_t n = round_up ? (ms + units[u].ms - 1) / units[u].ms : ms / units[u].ms;
+	if (u > 0 && n * units[u].ms == units[u - 1].ms) {   /* rounded up to a whole larger unit: "1h" */
+		u--;
+		n = 1;
+	}
+	snprintf(buf, size, "%lld%s", (long long)n, units[u].unit);
+}
+
+void layout_pending(const char *glyph, const char *word, int count, int needed, int width, char *buf,
+		    size_t size)
+{
+	snprintf(buf, size, "%s %s %d/%d", glyph, word, count, needed);
+	if (layout_width(buf) > width)
+		snprintf(buf, size, "%s %d/%d", glyph, count, needed);
+}
+
+int layout_name_mark(const char *name, const char *mark, int width, bool utf8, char *out, size_t size)
+{
+	char cut[512], tail[128];
+	int mw = mark && mark[0] ? layout_width(mark) : 0;
+	int nw = layout_width(name);
+
+	if (mw == 0 || width < 2) {
+		layout_cell(name, width, utf8, out, size);
+		return width;
+	}
+	int room = width - mw - 1;   /* the name's share, a space before the marker */
+	if (room < (width + 1) / 2)
+		room = (width + 1) / 2;
+	if (room > nw)
+		room = nw;
+	layout_cell(name, room, utf8, cut, sizeof(cut));
+	int tw = width - room - 1 < mw ? width - room - 1 : mw;
+	layout_fit(mark, tw, utf8, tail, sizeof(tail));
+	int pad = width - room - 1 - layout_width(tail);
+	snprintf(out, size, "%s%*s%s", cut, pad + 1, "", tail);
+	return width - layout_width(tail);
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "healthtop/core/health_class.h"
+#include "healthtop/ui/ui_cells.h"
 #include "healthtop/ui/ui_spark.h"
 #include "ui/ui_priv.h"
 
@@ -59,6 +60,37 @@ static void draw_spark(struct ui *ui, int y, const struct target_state *s, attr_
 	attrset(A_NORMAL);
 }
 
+/* The shown class ("✖ down"), or a displayed change under way ("▲ degraded 2/3") in the colour
+ * of the class it moves toward. */
+static void draw_status(struct ui *ui, int y, size_t t, attr_t sel)
+{
+	const struct layout *l = &ui->layout;
+	int cls = ui->items[t].cls;
+	char buf[64];
+
+	if (!cells_pending(monitor_state(ui->m, t), monitor_target(ui->m, t), ui->utf8, l->w[COL_STATUS], &cls, buf,
+			   sizeof(buf)))
+		snprintf(buf, sizeof(buf), "%s %s", ui_glyph(ui, cls), ui_class_word(cls));
+	ui_put(ui, y, l->x[COL_STATUS], l->w[COL_STATUS], buf, sel != A_NORMAL ? sel : ui_class_attr(ui, cls));
+}
+
+/* The name, and "muted 45m" at the cell's right end while the target is muted. */
+static void draw_name(struct ui *ui, int y, size_t t, attr_t sel)
+{
+	const struct layout *l = &ui->layout;
+	char mark[48], cell[1024];
+	int w = l->w[COL_NAME];
+
+	if (!cells_muted(monitor_state(ui->m, t), ui->now_ms, mark, sizeof(mark))) {
+		ui_put(ui, y, l->x[COL_NAME], w, ui->items[t].name, sel);
+		return;
+	}
+	int at = layout_name_mark(ui->items[t].name, mark, w, ui->utf8, cell, sizeof(cell));
+	ui_put(ui, y, l->x[COL_NAME], w, cell, sel);
+	if (sel == A_NORMAL && at < w)   /* the marker again over its own cells, in the muted role */
+		ui_put(ui, y, l->x[COL_NAME] + at, w - at, mark, ui->role_attr[ROLE_MUTED]);
+}
+
 static void draw_target(struct ui *ui, int y, size_t t, bool selected)
 {
 	const struct layout *l = &ui->layout;
@@ -70,9 +102,12 @@ static void draw_target(struct ui *ui, int y, size_t t, bool selected)
 
 	if (selected)   /* erase() already blanked the others */
 		ui_put(ui, y, 0, ui->cols, "", sel);
-	snprintf(buf, sizeof(buf), "%s %s", ui_glyph(ui, it->cls), ui_class_word(it->cls));
-	ui_put(ui, y, l->x[COL_STATUS], l->w[COL_STATUS], buf, selected ? sel : ui_class_attr(ui, it->cls));
-	ui_put(ui, y, l->x[COL_NAME], l->w[COL_NAME], it->name, sel);
+	draw_status(ui, y, t, sel);
+	draw_name(ui, y, t, sel);
+	if (l->shown[COL_FOR]) {
+		cells_for(s, ui->now_ms, buf, sizeof(buf));
+		ui_put(ui, y, l->x[COL_FOR], l->w[COL_FOR], buf, sel);
+	}
 	layout_latency(it->latency_ms, buf, sizeof(buf));
 	ui_put(ui, y, l->x[COL_LAST], l->w[COL_LAST], buf, sel);
 	if (l->shown[COL_P95]) {
@@ -93,6 +128,9 @@ static void draw_target(struct ui *ui, int y, size_t t, bool selected)
 	}
 	if (l->shown[COL_SPARK])
 		draw_spark(ui, y, s, sel);
+	if (l->shown[COL_REASON] && s->checked)   /* sanitized and cut by ui_put */
+		ui_put(ui, y, l->x[COL_REASON], l->w[COL_REASON], s->last.reason,
+		       selected ? sel : it->cls == HT_HEALTHY ? ui->role_attr[ROLE_DIM] : A_NORMAL);
 }
 
 static void draw_group(struct ui *ui, int y, const struct view_row *r)
@@ -115,7 +153,13 @@ void ui_draw_list(struct ui *ui)
 	draw_titles(ui);
 	if (v->nrows == 0) {
 		char text[160];
-		snprintf(text, sizeof(text), "no target matches \"%s\" (Esc clears the filter)", v->filter);
+		if (v->filter[0])
+			snprintf(text, sizeof(text), "no target matches \"%s\" (Esc clears the filter)%s", v->filter,
+				 v->hide_healthy ? "; healthy ones are hidden (H shows them)" : "");
+		else if (v->hide_healthy)
+			snprintf(text, sizeof(text), "every target is healthy, and hidden (H shows them)");
+		else
+			snprintf(text, sizeof(text), "no targets");
 		ui_put(ui, y, 1, ui->cols - 1, text, ui->role_attr[ROLE_DIM]);
 		return;
 	}

@@ -1,12 +1,8 @@
 #include "autoconfig.h"
 #include <string.h>
 #include "healthtop/core/health_class.h"
-#include "healthtop/core/sanitize.h"
+#include "healthtop/ui/ui_cells.h"
 #include "ui/ui_priv.h"
-
-static const char *const glyphs_utf8[] = { "\xE2\x97\x8F", "\xE2\x96\xB2", "\xE2\x9C\x96", "\xE2\x97\x8B" };
-static const char *const glyphs_ascii[] = { "+", "!", "X", "?" };
-static const char *const class_words[] = { "healthy", "degraded", "down", "pending" };
 
 static int cls_slot(int cls)
 {
@@ -15,12 +11,12 @@ static int cls_slot(int cls)
 
 const char *ui_glyph(const struct ui *ui, int cls)
 {
-	return (ui->utf8 ? glyphs_utf8 : glyphs_ascii)[cls_slot(cls)];
+	return cells_glyph(cls, ui->utf8);
 }
 
 const char *ui_class_word(int cls)
 {
-	return class_words[cls_slot(cls)];
+	return cells_word(cls);
 }
 
 attr_t ui_class_attr(const struct ui *ui, int cls)
@@ -31,14 +27,13 @@ attr_t ui_class_attr(const struct ui *ui, int cls)
 
 void ui_put(struct ui *ui, int y, int x, int width, const char *text, attr_t attr)
 {
-	char clean[1024], fit[2048];
+	char fit[2048];
 
 	if (width <= 0 || y < 0 || y >= ui->rows || x >= ui->cols)
 		return;
 	if (x + width > ui->cols)
 		width = ui->cols - x;
-	sanitize_text(text, strlen(text), clean, sizeof(clean), !ui->utf8);
-	layout_fit(clean, width, ui->utf8, fit, sizeof(fit));
+	layout_cell(text, width, ui->utf8, fit, sizeof(fit));
 	attrset(attr);
 	mvaddstr(y, x, fit);
 	attrset(A_NORMAL);

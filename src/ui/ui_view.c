@@ -1,4 +1,5 @@
 #include "autoconfig.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +21,7 @@ struct sort_entry {
 struct sort_ctx {
 	const struct view_item *items;
 	enum view_sort sort;
+	bool reverse;
 };
 
 void view_init(struct view *v)
@@ -37,9 +39,9 @@ void view_fini(struct view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-bool view_matches(const struct view *v, const struct view_item *it)
+void view_sort_label(const struct view *v, char *buf, size_t size)
 {
-	return v->filter[0] == '\0' || strcasestr(it->name, v->filter) || strcasestr(it->project, v->filter);
+	snprintf(buf, size, "%s%s", view_sort_names[v->sort], v->reverse ? " rev" : "");
 }
 
 /* Unchecked targets sort after checked ones, worst first. */
@@ -57,10 +59,8 @@ static int cmp_in_group(const struct sort_ctx *c, const struct view_item *a, con
 	return strcmp(a->name, b->name);
 }
 
-static int cmp_entries(const void *x, const void *y, void *arg)
+static int cmp_forward(const struct sort_ctx *c, const struct sort_entry *a, const struct sort_entry *b)
 {
-	const struct sort_ctx *c = arg;
-	const struct sort_entry *a = x, *b = y;
 	const struct view_item *ia = &c->items[a->idx], *ib = &c->items[b->idx];
 
 	if (c->sort == SORT_STATUS && a->group_worst != b->group_worst)
@@ -69,6 +69,16 @@ static int cmp_entries(const void *x, const void *y, void *arg)
 		return a->group_latency < b->group_latency ? 1 : -1;
 	int p = strcmp(ia->project, ib->project);
 	return p ? p : cmp_in_group(c, ia, ib);
+}
+
+/* Reversed, the whole order turns around: groups and the targets within them (a group's rows
+ * stay together, since the project is part of every comparison). */
+static int cmp_entries(const void *x, const void *y, void *arg)
+{
+	const struct sort_ctx *c = arg;
+	int r = cmp_forward(c, x, y);
+
+	return c->reverse ? -r : r;
 }
 
 static int cmp_project(const void *x, const void *y, void *arg)
@@ -190,7 +200,7 @@ static void select_target(struct view *v, bool have, size_t target)
 
 int view_rebuild(struct view *v, const struct view_item *items, size_t n)
 {
-	struct sort_ctx c = { items, v->sort };
+	struct sort_ctx c = { items, v->sort, v->reverse };
 	struct sort_entry *e = malloc((n ? n : 1) * sizeof(*e));
 	size_t m = 0, target = 0;
 	bool had = v->moved && view_selected(v, &target);
@@ -259,33 +269,6 @@ static unsigned mode_bit(enum view_mode m)
 	return 1u << m;
 }
 
-static enum view_action filter_key(struct view *v, int key)
-{
-	size_t len = strlen(v->filter);
-
-	switch (keys_lookup(KEYS_FILTER, key)) {
-	case CMD_FILTER_CANCEL:
-		memcpy(v->filter, v->filter_before, sizeof(v->filter));
-		v->mode = VIEW_LIST;
-		return ACT_REBUILD;
-	case CMD_FILTER_KEEP:
-		v->mode = VIEW_LIST;
-		return ACT_REDRAW;
-	case CMD_FILTER_ERASE:
-		if (len > 0)
-			v->filter[len - 1] = '\0';
-		return ACT_REBUILD;
-	default:
-		break;
-	}
-	if (key >= 0x20 && key < 0x7f && len + 1 < sizeof(v->filter)) {
-		v->filter[len] = (char)key;
-		v->filter[len + 1] = '\0';
-		return ACT_REBUILD;
-	}
-	return ACT_NONE;
-}
-
 static enum view_action switch_mode(struct view *v, enum view_mode to)
 {
 	if (to == VIEW_HELP)
@@ -293,6 +276,21 @@ static enum view_action switch_mode(struct view *v, enum view_mode to)
 	if (to == VIEW_FILTER)
 		memcpy(v->filter_before, v->filter, sizeof(v->filter));
 	v->mode = to;
+	return ACT_REDRAW;
+}
+
+/* The mute prompt, for the selected target (or its project); it returns where it was opened. */
+static enum view_action open_prompt(struct view *v, bool project)
+{
+	size_t t;
+
+	if (!view_selected(v, &t))
+		return ACT_NONE;
+	v->before_prompt = v->mode;
+	v->prompt_project = project;
+	v->prompt_target = t;
+	v->prompt[0] = '\0';
+	v->mode = VIEW_PROMPT;
 	return ACT_REDRAW;
 }
 
@@ -323,6 +321,14 @@ static enum view_action command(struct view *v, enum key_cmd cmd)
 	case CMD_SORT:
 		v->sort = (enum view_sort)((v->sort + 1) % SORT_COUNT);
 		return ACT_REBUILD;
+	case CMD_REVERSE:
+		v->reverse = !v->reverse;
+		return ACT_REBUILD;
+	case CMD_HIDE_HEALTHY:
+		v->hide_healthy = !v->hide_healthy;
+		return ACT_REBUILD;
+	case CMD_MUTE: return open_prompt(v, false);
+	case CMD_MUTE_PROJECT: return open_prompt(v, true);
 	case CMD_CLEAR_FILTER:
 		if (v->filter[0] == '\0')
 			return ACT_NONE;
@@ -337,7 +343,9 @@ enum view_action view_key(struct view *v, int key)
 {
 	switch (v->mode) {
 	case VIEW_FILTER:
-		return filter_key(v, key);
+		return view_filter_key(v, key);
+	case VIEW_PROMPT:
+		return view_prompt_key(v, key);
 	case VIEW_HELP:
 		v->mode = v->before_help;   /* any key closes the help, q included: it says so */
 		return ACT_REDRAW;

@@ -214,6 +214,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             n = FLAP[0]
         self.send(200 if n % 2 else 500, '{"status":"ok"}' if n % 2 else '{"status":"down"}')
 
+    def seen(self):
+        with STATS_LOCK:
+            return stats_for(self.key)["seen"]
+
+    def r_flip(self, q):
+        """200, 500, 200, 500... counted per ?tag=, so each flapping target has its own."""
+        n = self.seen()
+        self.send(200 if n % 2 else 500, '{"status":"ok"}' if n % 2 else '{}')
+
+    def r_fail_after(self, q):
+        """200 for the first ?ok= requests (per ?tag=), then 500 for good."""
+        ok = self.seen() <= int(q.get("ok", "1"))
+        self.send(200 if ok else 500, '{"status":"ok"}' if ok else '{}')
+
     def r_workers(self, q):
         now = int(time.time())
         self.send(200, json.dumps({"status": "ok", "workers": [

@@ -3,6 +3,8 @@
 loopback servers: classes appear, results accumulate on schedule, r and R add results, the
 screen survives 40x10 and back and keeps its clock and q:quit at 80x24, e exports (0600, never
 half a file), q in the help closes it, the selected row wears the theme's selected colours,
+a wide screen shows each target's REASON and FOR, /down and /!healthy filter by class, H hides
+the healthy, m mutes the selected target for the time typed,
 TERM=dumb is refused like an unknown TERM, q exits 0 and restores the terminal.
 Without tmux the test is skipped (exit 77), saying so."""
 import glob
@@ -181,6 +183,64 @@ def forced_run(srv):
     quit_and_check(exit_file, "interval 600 s")
 
 
+def alert_screen_run(srv):
+    """200 columns: REASON and FOR; status words in the filter; H; m + 30m + Enter mutes."""
+    d = tmpdir()
+    exit_file = start(d, write_config(d, fleet(srv, 600)), os.path.join(d, "h.db"), cols=200, lines=30)
+    names = ("alpha-ok", "beta-ok", "gamma-503", "delta-refused", "epsilon-404")
+    ok = wait_for(lambda: all(re.search(r"(healthy|degraded|down)", line_of(screen(), n)) for n in names), 10)
+    text = screen()
+    titles = text.splitlines()[1]
+    check(ok and "REASON" in titles and "FOR" in titles, f"200 columns: REASON and FOR columns ({titles.strip()!r})")
+    delta = line_of(text, "delta-refused")
+    check(re.search(r"refused", delta.split("delta-refused", 1)[1]) is not None,
+          f"the reason column says why delta-refused is down ({delta.strip()!r})")
+    check(re.search(r"\bdown \d+[smh]\b", delta) is not None, f"FOR says how long it has been down ({delta.strip()!r})")
+
+    tmux("send-keys", "-t", "ht", "/")
+    tmux("send-keys", "-t", "ht", "-l", "down")   # -l: the letters, not tmux's Down key
+    tmux("send-keys", "-t", "ht", "Enter")
+    time.sleep(0.6)
+    text = screen()
+    shown = [n for n in names if n in text]
+    check(shown == ["delta-refused", "epsilon-404"], f"/down shows only the down targets ({shown})")
+    tmux("send-keys", "-t", "ht", "Escape")
+    time.sleep(0.3)   # apart: Escape and the next key at once would read as Alt+key
+    tmux("send-keys", "-t", "ht", "/")
+    tmux("send-keys", "-t", "ht", "-l", "!healthy")
+    tmux("send-keys", "-t", "ht", "Enter")
+    time.sleep(0.6)
+    shown = [n for n in names if n in screen()]
+    check(shown == ["gamma-503", "delta-refused", "epsilon-404"], f"/!healthy leaves the healthy out ({shown})")
+    tmux("send-keys", "-t", "ht", "Escape")
+    time.sleep(0.3)
+    tmux("send-keys", "-t", "ht", "H")
+    time.sleep(0.6)
+    text = screen()
+    shown = [n for n in names if n in text]
+    check(shown == ["gamma-503", "delta-refused", "epsilon-404"] and "H:healthy=hidden" in text.splitlines()[-1],
+          f"H hides the healthy targets and the hint line says so ({shown})")
+    tmux("send-keys", "-t", "ht", "H")
+
+    tmux("send-keys", "-t", "ht", "/", "alpha", "Enter")
+    time.sleep(0.4)
+    tmux("send-keys", "-t", "ht", "m")
+    time.sleep(0.4)
+    check("mute alpha-ok for" in screen().splitlines()[-1], "m asks how long to mute the selected target")
+    tmux("send-keys", "-t", "ht", "-l", "30m")
+    tmux("send-keys", "-t", "ht", "Enter")
+    time.sleep(0.6)
+    text = screen()
+    check("muted alpha-ok for 30m" in text.splitlines()[-1], f"the status line says it is muted ({text.splitlines()[-1].strip()!r})")
+    tmux("send-keys", "-t", "ht", "Escape")
+    time.sleep(0.6)
+    text = screen()
+    check(re.search(r"muted (30|29)m", line_of(text, "alpha-ok")) is not None,
+          f"alpha-ok shows as muted with the time left ({line_of(text, 'alpha-ok').strip()!r})")
+    check(not any("muted" in line_of(text, n) for n in names[1:]), "and no other target does")
+    quit_and_check(exit_file, "alert screen")
+
+
 COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-7]|38;5;\d+|4[0-7]|48;5;\d+)[;m]")
 
 
@@ -244,6 +304,7 @@ def main():
         try:
             scheduled_run(srv)
             forced_run(srv)
+            alert_screen_run(srv)
             colour_runs(srv)
             selected_theme_run(srv)
             refused_terminals()

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "healthtop/core/err.h"
+#include "healthtop/core/expect.h"
+#include "healthtop/core/soft_state.h"
 
 #define HT_CONFIG_MAX_BYTES (16u * 1024 * 1024)
 #define HT_NAME_MAX 128
@@ -25,11 +27,17 @@ struct ht_probe_opts {
 	bool insecure;
 };
 
-/* How what came back is judged: only classification reads these. */
+/* How what came back is judged: only classification reads these. Zeroed rules are the
+ * defaults (2xx accepted, a timeout or a 5xx degraded, no body assertion). */
 struct ht_rules {
 	int degraded_ms;
 	int tls_expiry_warn_days;
 	int heartbeat_stale_s;
+	struct expect_status expect_status;   /* n 0: 200-299 */
+	bool timeout_is_down;                 /* on_timeout: "down" (default "degraded") */
+	bool server_error_is_down;            /* on_5xx: "down" (default "degraded") */
+	struct expect_json *expect_json;      /* owned by the config; NULL when none */
+	size_t nexpect_json;
 };
 
 struct ht_target {
@@ -41,6 +49,8 @@ struct ht_target {
 	int interval_s;
 	struct ht_probe_opts probe;
 	struct ht_rules rules;
+	struct soft_rules soft;   /* anti-flap: results needed before the displayed class changes */
+	int retry_interval_s;     /* the next check while a change is pending (0: interval_s) */
 };
 
 struct ht_retention {

@@ -16,6 +16,7 @@ struct stats_change {
 
 struct stats_target {
 	uint32_t counts[HT_CLASS_COUNT];
+	uint32_t up;                  /* checks that count towards uptime */
 	struct hist latency;
 	double min_ms, max_ms;        /* observed latency bounds; < 0 when unknown */
 	unsigned changes;             /* within the range */
@@ -34,7 +35,8 @@ void stats_walk(struct stats_target *t, const struct stats_change *changes, size
  * minimum reads as a lie. -1 when the histogram is empty. */
 double stats_quantile(const struct hist *h, double q, double min_ms, double max_ms);
 
-/* Percent of checks that were not down; -1 with no checks. */
+/* Percent of checks that were up (answered in time with an accepted status and not down;
+ * rollups older than schema 4 without raw rows: not down); -1 with no checks. */
 double stats_uptime(const struct stats_target *t);
 
 #endif

@@ -48,6 +48,7 @@ struct target_state {
 	unsigned changes_head;
 	unsigned changes_n;
 	uint32_t win_counts[HT_CLASS_COUNT];
+	uint32_t win_up;                  /* checks in the window that count towards uptime */
 	struct hist win_hist;
 	struct soft_state soft;           /* the displayed class and a change not yet confirmed */
 	int64_t shown_since_ms;           /* when the displayed class began (0: unknown) */
@@ -61,7 +62,8 @@ void state_fini(struct target_state *s);
  * the class differs from the previous sample's. Returns true when it did. */
 bool state_add_sample(struct target_state *s, int64_t at_ms, double ms, enum ht_class cls);
 
-/* Replaces the latest-check details (copies comps). */
+/* Replaces the latest-check details (copies comps). With no displayed class yet (history read
+ * back at start), last->cls becomes the displayed one: the screen shows it at once. */
 int state_set_last(struct target_state *s, const struct state_last *last,
 		   const struct body_component *comps, size_t ncomps);
 
@@ -71,10 +73,20 @@ const struct state_change *state_change_at(const struct target_state *s, unsigne
 
 void state_window_reset(struct target_state *s);
 /* Adds count checks of class cls (none when cls is out of range) with latency bucket (none when
- * < 0): rollups give the two apart. */
+ * < 0): rollups give the two apart. cls STATE_WINDOW_UP says that count of the checks already
+ * added were up (the store's STORE_WINDOW_UP). */
+#define STATE_WINDOW_UP ((enum ht_class)HT_CLASS_COUNT)
 void state_window_add(struct target_state *s, enum ht_class cls, int bucket, uint32_t count);
-/* Share of checks in the window that were not down, in percent; -1 with no checks. */
+/* One new check: its class, latency bucket (-1: none) and whether it was up. */
+void state_window_add_check(struct target_state *s, enum ht_class cls, int bucket, bool up);
+/* Share of checks in the window that were up (classify_is_up: answered in time with an
+ * accepted status, not down), in percent; -1 with no checks. */
 double state_uptime(const struct target_state *s);
+/* Records the displayed state after a result at at_ms: shown_since_ms moves when the displayed
+ * class changes (or was never set). */
+void state_show(struct target_state *s, const struct soft_state *next, int64_t at_ms);
+/* A change of the displayed class is under way but not confirmed (soft_state_pending). */
+bool state_change_pending(const struct target_state *s, const struct soft_rules *r);
 double state_p95(const struct target_state *s);
 
 #endif

@@ -1,5 +1,6 @@
 /* When each target is checked: a libev timer per target at its interval, start times spread,
- * forced checks that never shift the regular cadence, never two checks of one target at once. */
+ * forced checks that never shift the regular cadence, retries sooner than the interval while a
+ * change is being confirmed, never two checks of one target at once. */
 #ifndef HEALTHTOP_SCHED_H
 #define HEALTHTOP_SCHED_H
 
@@ -23,6 +24,10 @@ void sched_start(struct sched *s);
 /* 0: started; 1: that target's check is already running (its result will come). */
 int sched_force(struct sched *s, size_t idx);
 void sched_force_all(struct sched *s);
+/* Asks for idx's next check within after_s seconds (a retry while anti-flap confirms a change).
+ * Nothing happens when its next regular check comes sooner anyway, or when s is retired. The
+ * regular cadence then goes on from the retry: the check after it is a whole interval later. */
+void sched_retry_in(struct sched *s, size_t idx, double after_s);
 /* True while a check of idx runs, its own or an adopted one. */
 bool sched_in_flight(const struct sched *s, size_t idx);
 /* After a reload: a check the retired scheduler started is still running for idx (running true),

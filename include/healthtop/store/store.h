@@ -3,32 +3,17 @@
 #ifndef HEALTHTOP_STORE_H
 #define HEALTHTOP_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "healthtop/core/health_class.h"
+#include "healthtop/core/store_row.h"
 #include "healthtop/core/err.h"
 #include "healthtop/core/histogram.h"
 
 #define STORE_SCHEMA_VERSION 5
 
 struct store;
-
-/* One stored check. Absent numbers: http_code 0, phases < 0, cert_expiry 0. */
-struct store_row {
-	int64_t target_id;
-	int64_t checked_at_ms;
-	enum ht_class cls;
-	long http_code;
-	double response_ms;
-	double dns_ms;
-	double connect_ms;
-	double tls_ms;
-	double ttfb_ms;
-	int64_t cert_expiry;
-	const char *reason;
-	const char *error;    /* NULL or "" when none */
-	const char *url;      /* the URL checked; NULL: the target's URL as stored now */
-};
 
 /* How long each table keeps rows; 0 days = forever. */
 struct store_retention {
@@ -79,6 +64,7 @@ int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn,
 struct store_totals {
 	int64_t target_id;
 	uint32_t counts[HT_CLASS_COUNT];
+	uint32_t up;                 /* of those, checks that count towards uptime */
 	struct hist latency;
 	double min_ms, max_ms;
 };
@@ -95,8 +81,10 @@ int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_t
 /* The coarsest table a window of this span is read from: raw up to 6 h, hourly up to 8 d. */
 const char *store_window_source(int64_t since_ms, int64_t now_ms);
 
-/* store_aggregate since since_ms, handed over as (target, class, bucket -1, n) counts and
- * (target, -1, bucket, n) latency buckets: the shape the dashboard's window keeps. */
+/* store_aggregate since since_ms, handed over as (target, class, bucket -1, n) counts,
+ * (target, STORE_WINDOW_UP, -1, n) checks that were up and (target, -1, bucket, n) latency
+ * buckets: the shape the dashboard's window keeps. */
+#define STORE_WINDOW_UP ((enum ht_class)HT_CLASS_COUNT)
 typedef void (*store_window_fn)(void *user, int64_t target_id, enum ht_class cls, int bucket,
 				uint32_t count);
 int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window_fn fn, void *user,
@@ -146,6 +134,7 @@ struct store_rollup {
 	const char *name;
 	const char *url;             /* the last URL checked in the period */
 	uint32_t counts[HT_CLASS_COUNT];
+	uint32_t n_up;               /* checks that count towards uptime (see docs/config.md) */
 	uint32_t n_latency;          /* checks with an HTTP answer */
 	double sum_ms, min_ms, max_ms;   /* of those; min/max < 0 when none */
 	struct hist latency;

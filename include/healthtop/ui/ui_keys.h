@@ -12,6 +12,7 @@ enum key_cmd {
 	CMD_OPEN, CMD_BACK, CMD_FILTER, CMD_CLEAR_FILTER, CMD_SORT, CMD_WINDOW,
 	CMD_FORCE, CMD_FORCE_ALL, CMD_EXPORT, CMD_HELP, CMD_QUIT,
 	CMD_FILTER_KEEP, CMD_FILTER_CANCEL, CMD_FILTER_ERASE,
+	CMD_REVERSE, CMD_HIDE_HEALTHY, CMD_MUTE, CMD_MUTE_PROJECT, CMD_PROMPT_OK, CMD_PROMPT_CANCEL,
 	CMD_MOUSE,   /* handled by the loop (getmouse); here for the help screen */
 };
 
@@ -20,6 +21,7 @@ enum key_cmd {
 #define KEYS_DETAIL (1u << 1)
 #define KEYS_HELP   (1u << 2)
 #define KEYS_FILTER (1u << 3)
+#define KEYS_PROMPT (1u << 4)
 
 struct ui_key {
 	unsigned modes;      /* KEYS_* where this key does cmd */
@@ -46,6 +48,7 @@ struct keys_state {
 	const char *sort;
 	const char *window;
 	const char *filter;   /* "" when none */
+	const char *healthy;  /* "shown" or "hidden"; NULL: "shown" */
 };
 
 /* The hint line for the mode in at most `width` columns: full words, else closer together, else

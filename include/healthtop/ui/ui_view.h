@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum view_mode { VIEW_LIST, VIEW_DETAIL, VIEW_HELP, VIEW_FILTER };
+enum view_mode { VIEW_LIST, VIEW_DETAIL, VIEW_HELP, VIEW_FILTER, VIEW_PROMPT };
 enum view_sort { SORT_STATUS, SORT_NAME, SORT_LATENCY, SORT_COUNT };
 
 struct view_window {
@@ -27,13 +27,14 @@ enum view_action {
 	ACT_FORCE_ALL,   /* check every target now */
 	ACT_EXPORT,      /* write the current view to CSV */
 	ACT_WINDOW,      /* the history window changed */
+	ACT_MUTE,        /* the mute prompt was answered: mute for view_parse_duration(prompt) */
 	ACT_QUIT,
 };
 
 struct view_item {
 	const char *name;
 	const char *project;
-	int cls;              /* enum ht_class, or -1 before the first result */
+	int cls;              /* the displayed enum ht_class, or -1 before the first result */
 	double latency_ms;    /* < 0 when none */
 };
 
@@ -56,8 +57,10 @@ struct view {
 	enum view_mode mode;
 	enum view_mode before_help;
 	enum view_sort sort;
+	bool reverse;         /* the sort order turned around (best, last or fastest first) */
+	bool hide_healthy;
 	size_t window;
-	char filter[64];
+	char filter[64];      /* words, all of which must match: see view_matches */
 	char filter_before[64];
 	struct view_row *rows;
 	size_t nrows;
@@ -71,12 +74,22 @@ struct view {
 	int64_t regroup_at_ms;   /* a held change becomes due then (0: none) */
 	struct view_group_memo *memo;
 	size_t nmemo, capmemo;
+	/* The mute prompt ('m' a target, 'M' its project): what it mutes and what was typed. */
+	enum view_mode before_prompt;
+	bool prompt_project;
+	size_t prompt_target;
+	char prompt[16];
 };
+
+#define VIEW_MUTE_DEFAULT_MS (3600 * 1000)
 
 void view_init(struct view *v);
 void view_fini(struct view *v);
 int view_rebuild(struct view *v, const struct view_item *items, size_t n);
 enum view_action view_key(struct view *v, int key);
+/* The keys while typing the filter, and the mute prompt (ui_prompt.c; view_key calls them). */
+enum view_action view_filter_key(struct view *v, int key);
+enum view_action view_prompt_key(struct view *v, int key);
 /* Selects the row shown `offset` rows below the top; true if a target row was there. */
 bool view_click(struct view *v, int offset);
 bool view_selected(const struct view *v, size_t *target);
@@ -86,7 +99,17 @@ void view_set_page(struct view *v, int rows);
 void view_set_time(struct view *v, int64_t now_ms, int64_t hold_ms);
 /* A held change has lasted long enough: rebuild to let the group move. */
 bool view_regroup_due(const struct view *v);
-/* Does item match the current filter (name or project, any case)? */
+/* Does item pass the filter? Every word of it must match: a class word ("down", "degraded",
+ * "healthy", "pending") matches targets shown in that class, "!WORD" those not matching WORD,
+ * and any other word a part of the name or the project (any case). Healthy targets are left
+ * out while hide_healthy is on. */
 bool view_matches(const struct view *v, const struct view_item *item);
+
+/* The sort as the hint line says it: "status", or "status rev" when reversed. */
+void view_sort_label(const struct view *v, char *buf, size_t size);
+
+/* What the mute prompt accepts: "30m", "2h", "1d", "90s", "2w"; empty is the default (1 h);
+ * "0" or "off" is 0 (unmute). Returns 0 with *ms, or -1 for anything else. */
+int view_parse_duration(const char *text, int64_t *ms);
 
 #endif
