@@ -20,10 +20,13 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 class Target:
-    """GET /health answers with self.code."""
+    """GET /health answers with self.code, or with the next of self.script while it lasts."""
 
     def __init__(self):
         self.code = 200
+        self.script = []
+        self.served = 0
+        self.lock = threading.Lock()
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -32,7 +35,10 @@ class Target:
 
             def do_GET(self):
                 body = b'{"status":"ok"}'
-                self.send_response(outer.code)
+                with outer.lock:
+                    code = outer.script.pop(0) if outer.script else outer.code
+                    outer.served += 1
+                self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

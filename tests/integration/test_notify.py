@@ -144,6 +144,31 @@ def reload_keeps_waiting(d):
     rcv.stop()
 
 
+def flapping(d):
+    """Under anti-flap 3/2, blips notify nobody; each displayed change notifies once."""
+    tgt = Target()
+    hook, out = hook_script(os.path.join(d, "f"))
+    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1,
+                                        "retry_interval_s": 1, "failures_before_down": 3,
+                                        "successes_before_healthy": 2}],
+                           "notify": [{"exec": [hook]}]}, "f.json")
+    db, log = os.path.join(d, "f.db"), os.path.join(d, "f.log")
+    with tgt.lock:   # after the first (healthy) answer: blips, an outage, a blip, the recovery
+        tgt.script = [200, 500, 200, 500, 200, 500, 500, 500, 500, 200, 500, 200, 200]
+        tgt.code = 200
+    dm = Daemon(cfg, db, log)
+    try:
+        check(wait_for(lambda: tgt.served >= 17), "the scripted answers were all served")
+        check(wait_for(lambda: len(hook_runs(out)) >= 2), "the outage and the recovery notify")
+        n = tgt.served
+        wait_for(lambda: tgt.served >= n + 3)
+    finally:
+        check(dm.stop() == 0, "flapping: daemon stops")
+    seq = [(r["HEALTHTOP_OLD"], r["HEALTHTOP_NEW"]) for r in hook_runs(out)]
+    check(seq == [("healthy", "degraded"), ("degraded", "healthy")], f"one run per displayed change, none for blips ({seq})")
+    tgt.stop()
+
+
 def bad_configs(d):
     cfg = write_config(d, '{"targets": [{"name": "api", "url": "http://127.0.0.1:9"}],\n'
                           ' "notify": [{"webhook": "http://127.0.0.1:9/", "format": "xml"}]}', "bad.json")
@@ -176,11 +201,13 @@ def check_notify(d):
 def main():
     d = tmpdir()
     os.mkdir(os.path.join(d, "c"))
+    os.mkdir(os.path.join(d, "f"))
     bad_configs(d)
     check_notify(d)
     exec_and_webhook(d)
     down_receiver_and_restart(d)
     reload_keeps_waiting(d)
+    flapping(d)
     finish()
 
 
