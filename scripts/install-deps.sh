@@ -7,8 +7,10 @@ PKGS="build-essential autoconf automake pkg-config \
  libncurses-dev libcurl4-openssl-dev libcjson-dev libev-dev libsqlite3-dev \
  libmicrohttpd-dev libcmocka-dev \
  openssl python3 sqlite3 tmux valgrind \
- nodejs npm \
  clang ${CLANG_RT:-libclang-rt-14-dev}"
+# node and npm run the gRPC test server; a machine may already have them from elsewhere (a
+# nodesource build bundles npm and conflicts with Debian's npm package), so ask for the commands.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -92,6 +92,11 @@ static void on_role(void *user)
 		      r.warning ? "; " : "", r.warning ? r.warning : "");
 }
 
+static void on_alert_log(void *user, const char *line)
+{
+	logf_("%s", line);
+}
+
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	logf_("%s: stopping", w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -189,6 +194,7 @@ int cmd_daemon(int argc, char **argv)
 		return HT_EXIT_USAGE;
 	}
 	monitor_set_drop_hook(d.m, on_dropped, &d);
+	monitor_set_alert_log(d.m, on_alert_log, &d);
 	if (monitor_enable_lease(d.m, on_role, &d, &err) < 0) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
 		monitor_free(d.m);

@@ -172,6 +172,7 @@ static void role_changed(struct lease_agent *a, enum monitor_role_kind prev, con
 
 	if (a->seen == MONITOR_POLLER) {
 		viewer_stop(m);   /* what it drew so far stays; from now on results are our own */
+		alerts_took_over(m);
 		sched_start(m->sched);
 	} else if (a->seen == MONITOR_VIEWER && prev == MONITOR_POLLER) {
 		/* Only after this process stalled past the stale time (another host took it for dead):

@@ -196,11 +196,3 @@ char *viewer_config_json(const struct ht_config *cfg)
 	cJSON_Delete(root);
 	return text;
 }
-
-int monitor_viewer_mute(struct monitor *m, const char *scope, int64_t until_ms, struct ht_err *err)
-{
-	/* The mute table is the notification work's (schema 5, src/store/store_mute.c): once merged,
-	 * a viewer writes its mute there and the poller reads it like a forced check. */
-	ht_err_set(err, "muting from a viewer is not supported yet: mute on the poller (pid's dashboard)");
-	return -1;
-}

@@ -30,8 +30,4 @@ void monitor_role(const struct monitor *m, struct monitor_role *out);
  * poller's (a screen holds the targets): a different one is only warned about. */
 int monitor_lease_wait(struct monitor *m, double wait_s);
 
-/* For the mutes of a viewer: queued for the poller through the mute table of the notification
- * work (src/store/store_mute.c) once that is merged; today -1 (err says so). */
-int monitor_viewer_mute(struct monitor *m, const char *scope, int64_t until_ms, struct ht_err *err);
-
 #endif
