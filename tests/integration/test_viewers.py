@@ -3,7 +3,7 @@
 with another config says it is a viewer of the daemon's pid and host, shows the daemon's
 targets and classes (not its own) and warns that its config differs; while it watches, the
 targets' server sees no request from it; its R makes the poller check (the server sees the
-extra request). The poller killed with -9 is replaced by the viewer within a few seconds, and
+extra request); its mute reaches the poller. The poller killed with -9 is replaced by the viewer within a few seconds, and
 the history of a target checked every 3 s has no gap of two intervals (no check missed); q
 gives the lease up. --metrics-listen serves only while the dashboard polls. A daemon whose database cannot be opened polls anyway. Without tmux the test is skipped (exit 77), saying so."""
 import json
@@ -127,6 +127,15 @@ def main():
             check(wait_for(lambda: seen(srv, "ok?rare") == 2, 15),
                   f"R in the viewer makes the poller check (the server saw {seen(srv, 'ok?rare')} requests)")
             check("viewer of" in screen(), "the viewer is still a viewer after R")
+            tmux("send-keys", "-t", "viewer", "/", "rare", "Enter")
+            time.sleep(0.4)
+            tmux("send-keys", "-t", "viewer", "m")
+            time.sleep(0.4)
+            tmux("send-keys", "-t", "viewer", "-l", "30m")
+            tmux("send-keys", "-t", "viewer", "Enter")
+            check(wait_for(lambda: "rare: muted until" in open(os.path.join(d, "daemon.log")).read(), 10),
+                  "a mute set in the viewer reaches the poller (its log says rare is muted)")
+            tmux("send-keys", "-t", "viewer", "Escape")
             check(metrics(mport) is None, "a viewer dashboard does not serve /metrics")
 
             before_kill = len(checked_at(db, "steady"))
