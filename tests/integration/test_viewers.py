@@ -5,7 +5,7 @@ targets and classes (not its own) and warns that its config differs; while it wa
 targets' server sees no request from it; its R makes the poller check (the server sees the
 extra request); its mute reaches the poller. The poller killed with -9 is replaced by the viewer within a few seconds, and
 the history of a target checked every 3 s has no gap of two intervals (no check missed); q
-gives the lease up. --metrics-listen serves only while the dashboard polls. A daemon whose database cannot be opened polls anyway. Without tmux the test is skipped (exit 77), saying so."""
+gives the lease up. --metrics-listen serves only while the dashboard polls. Only the poller notifies. A daemon whose database cannot be opened polls anyway. Without tmux the test is skipped (exit 77), saying so."""
 import json
 import os
 import shlex
@@ -158,6 +158,32 @@ def main():
             check(wait_for(lambda: os.path.exists(exit_file) and open(exit_file).read().strip() == "0", 10),
                   "q exits 0")
             check(lease_pid(db) is None, "a poller that quits gives the lease up")
+
+            # Notifications: only the poller sends them, a standby daemon with the same config never.
+            notified = os.path.join(d, "notified")
+            hook = ["/bin/sh", "-c", f'echo "$HEALTHTOP_NAME $HEALTHTOP_NEW" >> {shlex.quote(notified)}']
+            flap_cfg = write_config(d, {"notify": [{"exec": hook}], "targets": [
+                {"name": "flappy", "url": h, "path": "/flip?tag=flappy", "interval_s": 1}]}, "flap.json")
+            flap_db = os.path.join(d, "flap.db")
+            procs = []
+            for who in ("poller", "standby"):
+                with open(os.path.join(d, f"flap-{who}.log"), "w") as log:
+                    procs.append(subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", flap_cfg, "--db", flap_db],
+                                                  stderr=log))
+                if who == "poller":
+                    wait_for(lambda: lease_pid(flap_db) == procs[0].pid, 20)
+            wait_for(lambda: len(query(flap_db, "select 1 from state_change")) >= 4, 30)
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+                p.wait(30)
+            changes = len(query(flap_db, "select 1 from state_change"))
+            lines = open(notified).read().splitlines() if os.path.exists(notified) else []
+            standby_log = open(os.path.join(d, "flap-standby.log")).read()
+            # a change still being delivered at SIGTERM waits in the database: at most one short
+            check(changes >= 4 and changes - 1 <= len(lines) <= changes and
+                  all(a != b for a, b in zip(lines, lines[1:])),
+                  f"each of {changes} changes is notified once, never twice ({lines}): the standby sends none")
+            check("viewer of pid" in standby_log, "the second daemon stood by as a viewer")
 
             # No database to hold a lease in: it polls anyway (results kept in memory, retried).
             nodb_cfg = write_config(d, {"targets": [
