@@ -108,7 +108,14 @@ static void on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	struct daemon_ctx *d = w->data;
 	struct ht_config *cfg = calloc(1, sizeof(*cfg));
 	struct ht_err err = { "" };
+	struct monitor_role r;
 
+	monitor_role(d->m, &r);
+	if (r.kind == MONITOR_VIEWER) {   /* it shows, and would poll, the poller's targets */
+		logf_("SIGHUP: standing by as a viewer of pid %lld: reload that poller instead", (long long)r.pid);
+		free(cfg);
+		return;
+	}
 	if (d->opts.demo || !cfg) {
 		logf_("SIGHUP: %s", cfg ? "the demo fleet has nothing to reload" : "out of memory");
 		free(cfg);
