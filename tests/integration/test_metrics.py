@@ -108,6 +108,14 @@ def main():
         check(s.get(("healthtop_dropped_results_total", frozenset())) == 0 and
               s.get(("healthtop_store_errors_total", frozenset())) == 0, "no store errors and nothing dropped")
         check(s.get(("healthtop_last_sweep_timestamp_seconds", frozenset()), 0) > 1e9, "the last sweep time is a unix time")
+        rc, _, err, _ = run(["mute", "-c", cfg, "--db", db, "gone", "1h"], timeout=30)
+        muted = None
+        for _ in range(100):   # the daemon reads mutes from the database every second
+            muted = samples(get(base + "/metrics")[2]).get(("healthtop_muted", lab("gone")))
+            if muted == 1:
+                break
+            time.sleep(0.2)
+        check(rc == 0 and muted == 1, f"a target muted with `healthtop mute` has healthtop_muted 1 ({rc} {err.strip()} {muted})")
         code, _, _ = get(base + "/nothing")
         check(code == 404, "any other path is 404")
         if shutil.which("promtool"):
