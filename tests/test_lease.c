@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "healthtop/store/store.h"
 #include "healthtop/store/store_lease.h"
+#include "monitor/monitor_priv.h"
 
 #define NOW 1700000000000LL
 
@@ -238,6 +239,48 @@ static void test_viewer_reads_only_the_rows_stored_since_it_last_looked(void **s
 	assert_int_equal(last, after);
 }
 
+static const char *no_env(const char *name)
+{
+	return strcmp(name, "TOKEN") == 0 ? "s3cret-value" : NULL;
+}
+
+static void parse(const char *text, struct ht_config *cfg)
+{
+	struct ht_err err = { "" };
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (config_parse(text, strlen(text), "t.json", no_env, cfg, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+/* What the poller publishes for viewers: no header (no secret) in the database, and a viewer
+ * that reads it publishes the same text again (so two equal configs compare equal). */
+static void test_published_targets_hold_no_secret_and_read_back_the_same(void **state)
+{
+	struct ht_config a, b;
+	char *ja, *jb;
+
+	parse("{\"defaults\": {\"headers\": {\"Authorization\": \"Bearer ${TOKEN}\"}},"
+	      " \"targets\": [{\"name\": \"api\", \"project\": \"p\", \"url\": \"https://u:pw@h.example/\","
+	      " \"path\": \"/healthz\", \"interval_s\": 7, \"failures_before_down\": 3},"
+	      " {\"name\": \"web\", \"url\": \"http://w.example\"}]}", &a);
+	ja = viewer_config_json(&a);
+	assert_non_null(ja);
+	assert_null(strstr(ja, "s3cret"));
+	assert_null(strstr(ja, "pw@"));
+	assert_null(strstr(ja, "Authorization"));
+	parse(ja, &b);
+	jb = viewer_config_json(&b);
+	assert_string_equal(ja, jb);
+	assert_int_equal(b.ntargets, 2);
+	assert_int_equal(b.targets[0].interval_s, 7);
+	assert_int_equal(b.targets[0].soft.failures_before_down, 3);
+	free(ja);
+	free(jb);
+	config_free(&a);
+	config_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +291,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_live_process_like_us_holds_it_until_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_lets_the_next_one_take_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_checks_reach_the_poller_once_in_order, setup, teardown),
+		cmocka_unit_test(test_published_targets_hold_no_secret_and_read_back_the_same),
 		cmocka_unit_test_setup_teardown(test_viewer_reads_only_the_rows_stored_since_it_last_looked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,6 +185,9 @@ char *viewer_config_json(const struct ht_config *cfg)
 		if (t->project)
 			cJSON_AddStringToObject(o, "project", t->project);
 		cJSON_AddStringToObject(o, "url", t->display_url);
+		/* display_url holds the path already: without this, the default /health comes twice */
+		if (strncmp(t->display_url, "http://", 7) == 0 || strncmp(t->display_url, "https://", 8) == 0)
+			cJSON_AddStringToObject(o, "path", "");
 		add_int(o, "interval_s", t->interval_s, true);
 		add_int(o, "timeout_ms", t->probe.timeout_ms, t->probe.timeout_ms > 0);
 		add_int(o, "degraded_ms", t->rules.degraded_ms, t->rules.degraded_ms > 0);

@@ -144,6 +144,9 @@ def main():
             check(wait_for(lambda: lease_pid(db) not in (None, daemon.pid), 10),
                   "with the poller killed (-9), the viewer takes the lease within a few seconds")
             check(wait_for(lambda: "viewer of" not in screen(), 5), "the header no longer says viewer")
+            taken = seen(srv, "ok?steady")
+            check(wait_for(lambda: seen(srv, "ok?steady") >= taken + 2, 20),
+                  "the new poller checks the very URL the old one did (the server counts them)")
             check(wait_for(lambda: len(checked_at(db, "steady")) >= before_kill + 3, 20),
                   "the new poller checks the targets on schedule")
             at = checked_at(db, "steady")
