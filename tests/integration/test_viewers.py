@@ -5,7 +5,7 @@ targets and classes (not its own) and warns that its config differs; while it wa
 targets' server sees no request from it; its R makes the poller check (the server sees the
 extra request); its mute reaches the poller. The poller killed with -9 is replaced by the viewer within a few seconds, and
 the history of a target checked every 3 s has no gap of two intervals (no check missed); q
-gives the lease up. --metrics-listen serves only while the dashboard polls. Only the poller notifies. A daemon whose database cannot be opened polls anyway. Without tmux the test is skipped (exit 77), saying so."""
+gives the lease up. --metrics-listen serves only while the dashboard polls. Of three standbys, exactly one takes over. Only the poller notifies. A daemon whose database cannot be opened polls anyway. Without tmux the test is skipped (exit 77), saying so."""
 import json
 import os
 import shlex
@@ -187,6 +187,32 @@ def main():
                   all(a != b for a, b in zip(lines, lines[1:])),
                   f"each of {changes} changes is notified once, never twice ({lines}): the standby sends none")
             check("viewer of pid" in standby_log, "the second daemon stood by as a viewer")
+
+            # Three standby daemons and the poller killed: exactly one of them polls after it.
+            race_db = os.path.join(d, "race.db")
+            race_cfg = write_config(d, {"targets": [
+                {"name": "racer", "url": h, "path": "/ok?tag=racer", "interval_s": 3600}]}, "race.json")
+            racers = []
+            for k in range(4):
+                with open(os.path.join(d, f"race-{k}.log"), "w") as log:
+                    racers.append(subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", race_cfg, "--db", race_db],
+                                                   stderr=log))
+                if k == 0:
+                    wait_for(lambda: lease_pid(race_db) == racers[0].pid, 20)
+            logs = lambda: [open(os.path.join(d, f"race-{k}.log")).read() for k in range(4)]
+            wait_for(lambda: all("viewer of pid" in t for t in logs()[1:]), 20)
+            racers[0].send_signal(signal.SIGKILL)
+            racers[0].wait()
+            check(wait_for(lambda: lease_pid(race_db) in [r.pid for r in racers[1:]], 10),
+                  "one standby takes the lease from the killed poller")
+            time.sleep(2.5)   # the others have looked at the lease a few times meanwhile
+            polling = [k for k, t in enumerate(logs()) if k and "polling:" in t]
+            check(len(polling) == 1 and racers[polling[0]].pid == lease_pid(race_db),
+                  f"exactly one of three standbys polls ({polling})")
+            check(seen(srv, "ok?racer") == 2, f"the target got one check per poller ({seen(srv, 'ok?racer')})")
+            for r in racers[1:]:
+                r.send_signal(signal.SIGTERM)
+                r.wait(30)
 
             # No database to hold a lease in: it polls anyway (results kept in memory, retried).
             nodb_cfg = write_config(d, {"targets": [
