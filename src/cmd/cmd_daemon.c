@@ -13,16 +13,22 @@
 #include "healthtop/cmd/cli.h"
 #include "healthtop/cmd/cmd.h"
 #include "healthtop/monitor/monitor.h"
+#include "healthtop/monitor/monitor_metrics.h"
+#include "healthtop/monitor/monitor_viewer.h"
+#include "healthtop/serve/metrics_http.h"
 #include "healthtop/cmd/check_report.h"
 
 struct daemon_ctx {
 	struct ev_loop *loop;
 	struct monitor *m;
 	struct cli_common opts;
+	const char *metrics_listen;
+	bool lost;   /* the lease went to another process */
 	ev_signal sigterm, sigint, sighup;
 };
 
-static const char usage[] = "usage: healthtop daemon [-c FILE] [--db PATH] [--demo]\n";
+static const char usage[] =
+	"usage: healthtop daemon [-c FILE] [--db PATH] [--demo] [--metrics-listen ADDR:PORT]\n";
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -67,6 +73,30 @@ static void on_dropped(void *user, uint64_t count, uint64_t total, const char *w
 	      (unsigned long long)total, why);
 }
 
+/* Polling, or standing by while another process polls this database. */
+static void on_role(void *user)
+{
+	struct daemon_ctx *d = user;
+	struct monitor_role r;
+
+	monitor_role(d->m, &r);
+	if (r.lost) {
+		/* it stalled past the stale time and was replaced: two must never probe at once */
+		logf_("another process took over polling this database (this one stalled); exiting");
+		d->lost = true;
+		ev_break(d->loop, EVBREAK_ALL);
+	} else if (r.kind == MONITOR_POLLER)
+		logf_("polling: no other healthtop polls this database");
+	else if (r.kind == MONITOR_VIEWER)
+		logf_("viewer of pid %lld on %s: standing by, taking over if it stops%s%s", (long long)r.pid, r.host,
+		      r.warning ? "; " : "", r.warning ? r.warning : "");
+}
+
+static void on_alert_log(void *user, const char *line)
+{
+	logf_("%s", line);
+}
+
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	logf_("%s: stopping", w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -78,7 +108,14 @@ static void on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	struct daemon_ctx *d = w->data;
 	struct ht_config *cfg = calloc(1, sizeof(*cfg));
 	struct ht_err err = { "" };
+	struct monitor_role r;
 
+	monitor_role(d->m, &r);
+	if (r.kind == MONITOR_VIEWER) {   /* it shows, and would poll, the poller's targets */
+		logf_("SIGHUP: standing by as a viewer of pid %lld: reload that poller instead", (long long)r.pid);
+		free(cfg);
+		return;
+	}
 	if (d->opts.demo || !cfg) {
 		logf_("SIGHUP: %s", cfg ? "the demo fleet has nothing to reload" : "out of memory");
 		free(cfg);
@@ -98,10 +135,11 @@ static void on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 	logf_("SIGHUP: reloaded, %zu targets", monitor_count(d->m));
 }
 
-static int parse_opts(int argc, char **argv, struct cli_common *o)
+static int parse_opts(int argc, char **argv, struct daemon_ctx *d)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_METRICS_LONGOPT,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -110,10 +148,11 @@ static int parse_opts(int argc, char **argv, struct cli_common *o)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
-		if (cli_common_opt(ch, optarg, o))
+		if (cli_common_opt(ch, optarg, &d->opts))
 			continue;
 		switch (ch) {
 		case 'h': fputs(usage, stdout); exit(HT_EXIT_OK);
+		case CLI_METRICS_OPT: d->metrics_listen = optarg; break;
 		default:
 			return cli_opt_error("healthtop daemon", ch, argv, usage);
 		}
@@ -139,13 +178,14 @@ int cmd_daemon(int argc, char **argv)
 	struct daemon_ctx d = { .loop = ev_default_loop(EVFLAG_AUTO) };
 	struct ht_config *cfg = calloc(1, sizeof(*cfg));
 	struct demo *demo = NULL;
+	struct metrics_http *metrics = NULL;
 	struct ht_err err = { "" };
 	struct monitor_hooks hooks = { on_result, on_storage, &d };
 	char dbbuf[1024];
 	const char *db;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (!cfg || parse_opts(argc, argv, &d.opts) < 0 || cli_load_config(&d.opts, d.loop, &demo, cfg) < 0 ||
+	if (!cfg || parse_opts(argc, argv, &d) < 0 || cli_load_config(&d.opts, d.loop, &demo, cfg) < 0 ||
 	    !(db = cli_db_path(&d.opts, dbbuf, sizeof(dbbuf)))) {
 		if (cfg)
 			config_free(cfg);
@@ -161,15 +201,33 @@ int cmd_daemon(int argc, char **argv)
 		return HT_EXIT_USAGE;
 	}
 	monitor_set_drop_hook(d.m, on_dropped, &d);
+	monitor_set_alert_log(d.m, on_alert_log, &d);
+	if (monitor_enable_lease(d.m, on_role, &d, &err) < 0) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		monitor_free(d.m);
+		demo_stop(demo);
+		return HT_EXIT_USAGE;
+	}
+	if (d.metrics_listen && !(metrics = metrics_http_start(d.loop, d.metrics_listen, monitor_metrics_text, d.m, &err))) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		monitor_free(d.m);
+		demo_stop(demo);
+		return HT_EXIT_USAGE;
+	}
 	watch_signals(&d);
 	logf_("started: %zu targets, database %s", n, db);
+	if (metrics)
+		logf_("serving /metrics on %s (port %u)", d.metrics_listen, metrics_http_port(metrics));
 	if (monitor_concurrency(d.m) < want)
 		logf_("concurrency %u is more than the open-file limit allows; using %u", want, monitor_concurrency(d.m));
 	monitor_start(d.m);
 	ev_run(d.loop, 0);
 	/* Another process may hold the database: wait for it a bounded time, then say what is lost. */
+	metrics_http_stop(metrics);   /* before the monitor it reads */
 	size_t unwritten = monitor_close(d.m, STOP_WAIT_S);
 	demo_stop(demo);
+	if (d.lost)
+		return HT_EXIT_FAILED;
 	if (unwritten > 0) {
 		logf_("stopped: %zu results could not be written to %s within %.0f s", unwritten, db, STOP_WAIT_S);
 		return HT_EXIT_FAILED;

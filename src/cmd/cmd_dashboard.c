@@ -9,21 +9,31 @@
 #include "healthtop/cmd/cli.h"
 #include "healthtop/cmd/cmd.h"
 #include "healthtop/monitor/monitor.h"
+#include "healthtop/monitor/monitor_metrics.h"
+#include "healthtop/monitor/monitor_viewer.h"
+#include "healthtop/serve/metrics_http.h"
 #include "healthtop/ui/theme.h"
 #include "healthtop/ui/ui.h"
 
 struct dash_opts {
 	struct cli_common common;
 	const char *theme;
+	const char *metrics_listen;
 };
 
-static const char usage[] = "usage: healthtop [-c FILE] [--db PATH] [--theme NAME] [--demo]\n";
+/* The first decision comes from the writer thread's first tick: moments, unless another
+ * process holds the database locked (then the screen starts and polling waits). */
+#define LEASE_WAIT_S 5.0
+
+static const char usage[] =
+	"usage: healthtop [-c FILE] [--db PATH] [--theme NAME] [--demo] [--metrics-listen ADDR:PORT]\n";
 
 static int parse_opts(int argc, char **argv, struct dash_opts *o)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "theme", required_argument, NULL, 't' },
+		CLI_METRICS_LONGOPT,
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -33,9 +43,12 @@ static int parse_opts(int argc, char **argv, struct dash_opts *o)
 	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
 		if (cli_common_opt(ch, optarg, &o->common))
 			continue;
-		if (ch != 't')
+		if (ch == CLI_METRICS_OPT)
+			o->metrics_listen = optarg;
+		else if (ch == 't')
+			o->theme = optarg;
+		else
 			return cli_opt_error("healthtop", ch, argv, usage);
-		o->theme = optarg;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "healthtop: unknown command \"%s\" (see healthtop --help)\n", argv[optind]);
@@ -59,6 +72,46 @@ static int pick_theme(const struct dash_opts *o, struct theme *t, bool *color)
 	return 0;
 }
 
+/* /metrics while this dashboard polls (a viewer's numbers would be the poller's again). */
+struct dash_metrics {
+	const char *listen;
+	struct ev_loop *loop;
+	struct monitor *m;
+	struct metrics_http *http;
+};
+
+/* A viewer that takes over starts serving; the address was proven at start. */
+static void on_role(void *user)
+{
+	struct dash_metrics *dm = user;
+	struct ht_err err = { "" };
+	struct monitor_role r;
+
+	monitor_role(dm->m, &r);
+	if (dm->listen && !dm->http && r.kind == MONITOR_POLLER)
+		dm->http = metrics_http_start(dm->loop, dm->listen, monitor_metrics_text, dm->m, &err);
+}
+
+/* A bad address fails at start, viewer or not. */
+static int start_metrics(struct dash_metrics *dm)
+{
+	struct ht_err err = { "" };
+	struct monitor_role r;
+
+	if (!dm->listen || dm->http)
+		return 0;   /* none asked, or already serving: it became the poller while deciding */
+	if (!(dm->http = metrics_http_start(dm->loop, dm->listen, monitor_metrics_text, dm->m, &err))) {
+		fprintf(stderr, "healthtop: %s\n", err.msg);
+		return -1;
+	}
+	monitor_role(dm->m, &r);
+	if (r.kind != MONITOR_POLLER) {
+		metrics_http_stop(dm->http);
+		dm->http = NULL;
+	}
+	return 0;
+}
+
 int cmd_dashboard(int argc, char **argv)
 {
 	struct dash_opts o = { .theme = NULL };
@@ -66,6 +119,7 @@ int cmd_dashboard(int argc, char **argv)
 	struct ht_config *cfg = calloc(1, sizeof(*cfg));
 	struct demo *demo = NULL;
 	struct monitor *m = NULL;
+	struct dash_metrics dm = { .loop = loop };
 	struct ht_err err = { "" };
 	struct monitor_hooks none = { NULL, NULL, NULL };
 	struct theme theme;
@@ -89,12 +143,20 @@ int cmd_dashboard(int argc, char **argv)
 		free(cfg);
 		goto out;
 	}
-	if (!(m = monitor_new(loop, cfg, db, &none, &err)) || ui_run(loop, m, &theme, color, &err) < 0) {
+	dm.listen = o.metrics_listen;
+	if (!(dm.m = m = monitor_new(loop, cfg, db, &none, &err)) || monitor_enable_lease(m, on_role, &dm, &err) < 0) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
+		goto out;
+	}
+	monitor_lease_wait(m, LEASE_WAIT_S);   /* a viewer shows the poller's targets from the start */
+	if (start_metrics(&dm) < 0 || ui_run(loop, m, &theme, color, &err) < 0) {
+		if (err.msg[0])
+			fprintf(stderr, "healthtop: %s\n", err.msg);
 		goto out;
 	}
 	rc = HT_EXIT_OK;
 out:
+	metrics_http_stop(dm.http);   /* before the monitor it reads */
 	monitor_free(m);
 	demo_stop(demo);
 	return rc;

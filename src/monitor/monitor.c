@@ -17,6 +17,7 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 {
 	struct target_state *s = &m->states[idx];
 	struct observation o;
+	int64_t since = alerts_since(s);
 
 	observe(t, r, s, clock_wall_ms() / 1000, &o);
 	state_show(s, &o.soft, o.row.checked_at_ms);
@@ -31,6 +32,8 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 	if (o.row.checked_at_ms > m->last_result_ms)
 		m->last_result_ms = o.row.checked_at_ms;
 	queue_row(m, idx, &o);
+	metrics_count(m, idx, o.verdict.cls, o.changed, o.latency_ms);
+	alerts_result(m, idx, t, &o, since);
 	if (m->hooks.on_result)
 		m->hooks.on_result(m->hooks.user, idx, o.changed, o.from);
 }
@@ -85,7 +88,6 @@ static void reap_retired(struct monitor *m)
 	}
 	m->nretired = k;
 }
-
 
 struct id_index {
 	int64_t id;
@@ -264,7 +266,9 @@ void monitor_start(struct monitor *m)
 
 	monitor_set_window(m, m->window_s, &err);
 	ev_timer_start(m->loop, &m->window_timer);
-	sched_start(m->sched);
+	alerts_start(m);   /* after the history is read: a restart does not announce the past */
+	if (lease_polling(m))   /* a viewer (or one still deciding) never probes */
+		sched_start(m->sched);
 }
 
 void monitor_set_hooks(struct monitor *m, const struct monitor_hooks *hooks)
@@ -280,64 +284,17 @@ void monitor_set_drop_hook(struct monitor *m, monitor_drop_fn fn, void *user)
 	m->drop_user = user;
 }
 
-bool monitor_in_flight(const struct monitor *m, size_t i)
-{
-	return sched_in_flight(m->sched, i);
-}
-
-unsigned monitor_concurrency(const struct monitor *m)
-{
-	return probe_concurrency(m->probe);
-}
-
-size_t monitor_count(const struct monitor *m)
-{
-	return m->n;
-}
-
-const struct ht_target *monitor_target(const struct monitor *m, size_t i)
-{
-	return &m->cfg->targets[i];
-}
-
-const struct target_state *monitor_state(const struct monitor *m, size_t i)
-{
-	return &m->states[i];
-}
-
-uint64_t monitor_live_results(const struct monitor *m, size_t i)
-{
-	return i < m->n ? m->live[i] : 0;
-}
-
-int64_t monitor_last_result_ms(const struct monitor *m)
-{
-	return m->last_result_ms;
-}
-
-const char *monitor_storage_error(const struct monitor *m)
-{
-	return m->storage_error[0] ? m->storage_error : NULL;
-}
-
-struct store *monitor_store(struct monitor *m)
-{
-	return ensure_store(m) == 0 ? m->store : NULL;
-}
-
-const char *monitor_db_path(const struct monitor *m)
-{
-	return m->db_path;
-}
-
 int monitor_force(struct monitor *m, size_t i)
 {
+	if (i < m->n && lease_forward_force(m, m->cfg->targets[i].name))
+		return 0;   /* queued for the poller */
 	return i < m->n ? sched_force(m->sched, i) : -1;
 }
 
 void monitor_force_all(struct monitor *m)
 {
-	sched_force_all(m->sched);
+	if (!lease_forward_force(m, ""))
+		sched_force_all(m->sched);
 }
 
 /* Moves what is known of each target that keeps its name into ts; to[j] is where old target j
@@ -440,6 +397,7 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	for (size_t j = 0; j < m->n; j++)   /* what the old config has running, the new one waits for */
 		if (to[j] != SIZE_MAX)
 			sched_adopt(next, to[j], sched_in_flight(m->sched, j));
+	metrics_remap(m, to, m->n, ts.n);
 	swap_targets(m, cfg, &ts, to);
 	free(to);
 	*rt = (struct retired){ m, m->sched, m->cfg };
@@ -449,6 +407,7 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	m->sched = next;
 	m->cfg = cfg;
 	probe_set_concurrency(m->probe, (unsigned)cfg->concurrency);
+	lease_publish(m);
 	set_retention(m);
 	store_writer_set_retention(m->writer, &m->retention);
 	if (ensure_store(m) == 0)
@@ -465,12 +424,14 @@ size_t monitor_close(struct monitor *m, double wait_s)
 
 	if (!m)
 		return 0;
+	alerts_free(m);   /* before the probe goes: webhooks in flight use it */
 	ev_timer_stop(m->loop, &m->window_timer);
 	ev_timer_stop(m->loop, &m->reap_timer);
 	probe_free(m->probe);   /* no check completes after this */
 	for (size_t i = 0; i < m->nretired; i++)
 		retired_free(m->retired[i]);
 	sched_free(m->sched);
+	lease_end(m);
 	if (m->writer) {
 		writer_event(m);
 		unwritten = store_writer_close(m->writer, wait_s);
@@ -482,6 +443,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 		state_fini(&m->states[i]);
 		key_free(m->keys ? m->keys[i] : NULL);
 	}
+	lease_free(m);
 	store_close(m->store);
 	config_free(m->cfg);
 	free(m->cfg);
@@ -489,6 +451,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 	free(m->keys);
 	free(m->live);
 	free(m->pending);
+	metrics_fini(m);
 	free(m);
 	return unwritten;
 }

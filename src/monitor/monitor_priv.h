@@ -38,6 +38,20 @@ struct retired {
 	struct ht_config *cfg;
 };
 
+/* A viewer's view of the database: the newest result drawn, stored ids to targets. */
+struct viewer_id {
+	int64_t id;
+	size_t idx;
+};
+
+struct viewer {
+	ev_timer timer;
+	bool running;
+	int64_t after;
+	struct viewer_id *ids;   /* sorted by id */
+	size_t nids;
+};
+
 struct monitor {
 	struct ev_loop *loop;
 	struct probe *probe;
@@ -66,6 +80,13 @@ struct monitor {
 	struct monitor_hooks hooks;
 	monitor_drop_fn on_dropped;
 	void *drop_user;
+	struct alerts *alerts;   /* monitor_notify.c: from the first monitor_start */
+	monitor_log_fn alert_log;
+	void *alert_log_user;
+	struct lease_agent *lease;         /* NULL: always polls (check, tests) */
+	struct viewer viewer;              /* drawing from the database while another polls */
+	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
+	size_t ncounters;
 };
 
 /* monitor_store.c: between the monitor and the database */
@@ -83,5 +104,49 @@ void queue_row(struct monitor *m, size_t idx, const struct observation *o);
 void drop_results(struct monitor *m, uint64_t count, const char *why);
 /* Reads target i's newest results back into its state (the screen shows the past at once). */
 void load_history(struct monitor *m, size_t i);
+
+/* monitor_notify.c: notifications and durable mutes */
+/* Starts notifications and mutes at the first call; later calls (a reload) hand what is waiting
+ * to the new config's destinations. */
+void alerts_start(struct monitor *m);
+/* When target s's displayed state began; read before a result is applied. */
+int64_t alerts_since(const struct target_state *s);
+/* Announces o's change of displayed state, unless target idx is muted. */
+void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o,
+		   int64_t since_ms);
+/* Keeps a dashboard mute (until_ms 0: unmute) in the database, through the writer thread. */
+void alerts_mute_saved(struct monitor *m, const char *scope, int64_t until_ms);
+void alerts_free(struct monitor *m);
+/* A viewer became the poller: restore what the old poller could not deliver (and only that). */
+void alerts_took_over(struct monitor *m);
+
+/* monitor_lease.c: the poller lease (monitor_viewer.h) */
+struct lease_agent;
+/* True when this monitor probes: no lease, or it holds it. */
+bool lease_polling(const struct monitor *m);
+/* A viewer's forced check of the target called name ("" all), queued for the poller: true. */
+bool lease_forward_force(struct monitor *m, const char *name);
+/* The config changed: the lease row says so at the next tick. */
+void lease_publish(struct monitor *m);
+/* Before the writer closes (its last tick gives the lease up), and after. */
+void lease_end(struct monitor *m);
+void lease_free(struct monitor *m);
+
+/* monitor_viewer.c: drawing what the poller stores */
+/* Starts drawing from the database; shows the poller's targets when its config (NULL: keep
+ * ours) differs from ours, saying so in warning. */
+void viewer_begin(struct monitor *m, const char *poller_config, char *warning, size_t size);
+void viewer_stop(struct monitor *m);
+/* The targets as published in the lease: JSON that config_parse reads, without headers. */
+char *viewer_config_json(const struct ht_config *cfg);
+
+/* monitor_metrics.c: counters since start for /metrics */
+struct metrics_target;
+/* One result of target idx: its raw class, whether the displayed class changed, its latency
+ * (< 0: none). A viewer counts what it draws from the database. */
+void metrics_count(struct monitor *m, size_t idx, enum ht_class cls, bool changed, double latency_ms);
+/* After a reload: old target j's counters go to to[j] (SIZE_MAX: removed). */
+void metrics_remap(struct monitor *m, const size_t *to, size_t old_n, size_t new_n);
+void metrics_fini(struct monitor *m);
 
 #endif

@@ -111,10 +111,12 @@ static void per_target_gauges(struct buf *b, const struct metrics_target *t, siz
 		put(b, "healthtop_muted{%s} %d\n", L(i), t[i].muted ? 1 : 0);
 	help(b, "healthtop_phase_seconds", "gauge", "Time of each phase of the last check.");
 	static const char *const phases[4] = { "dns", "connect", "tls", "ttfb" };
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		const char *l = L(i);   /* once per target, not per line: 10 000 targets in < 50 ms */
 		for (int k = 0; k < 4; k++)
 			if (t[i].phase_s[k] >= 0)
-				put(b, "healthtop_phase_seconds{%s,phase=\"%s\"} %.6f\n", L(i), phases[k], t[i].phase_s[k]);
+				put(b, "healthtop_phase_seconds{%s,phase=\"%s\"} %.6f\n", l, phases[k], t[i].phase_s[k]);
+	}
 	help(b, "healthtop_cert_expiry_timestamp_seconds", "gauge", "When the target's TLS certificate expires.");
 	for (size_t i = 0; i < n; i++)
 		if (t[i].cert_expiry > 0)
@@ -126,23 +128,30 @@ static void per_target_counters(struct buf *b, const struct metrics_target *t, s
 	char lab[1100];
 	static const char *const cls[3] = { "healthy", "degraded", "down" };
 
+	char le[METRICS_LE_COUNT][32];
+
+	for (int k = 0; k < METRICS_LE_COUNT; k++)
+		snprintf(le[k], sizeof(le[k]), "%g", metrics_le_bound(k));
 	help(b, "healthtop_checks_total", "counter", "Checks since start, by class.");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		const char *l = L(i);
 		for (int k = 0; k < 3; k++)
-			put(b, "healthtop_checks_total{%s,class=\"%s\"} %llu\n", L(i), cls[k],
+			put(b, "healthtop_checks_total{%s,class=\"%s\"} %llu\n", l, cls[k],
 			    (unsigned long long)t[i].checks[k]);
+	}
 	help(b, "healthtop_state_changes_total", "counter", "Changes of displayed state since start.");
 	for (size_t i = 0; i < n; i++)
 		put(b, "healthtop_state_changes_total{%s} %llu\n", L(i), (unsigned long long)t[i].state_changes);
 	help(b, "healthtop_check_duration_seconds", "histogram", "Response time of checks that got an answer.");
 	for (size_t i = 0; i < n; i++) {
+		const char *l = L(i);
 		for (int k = 0; k < METRICS_LE_COUNT; k++)
-			put(b, "healthtop_check_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", L(i),
-			    metrics_le_bound(k), (unsigned long long)t[i].le_counts[k]);
-		put(b, "healthtop_check_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", L(i),
+			put(b, "healthtop_check_duration_seconds_bucket{%s,le=\"%s\"} %llu\n", l, le[k],
+			    (unsigned long long)t[i].le_counts[k]);
+		put(b, "healthtop_check_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", l,
 		    (unsigned long long)t[i].latency_count);
-		put(b, "healthtop_check_duration_seconds_sum{%s} %.6f\n", L(i), t[i].latency_sum_s);
-		put(b, "healthtop_check_duration_seconds_count{%s} %llu\n", L(i),
+		put(b, "healthtop_check_duration_seconds_sum{%s} %.6f\n", l, t[i].latency_sum_s);
+		put(b, "healthtop_check_duration_seconds_count{%s} %llu\n", l,
 		    (unsigned long long)t[i].latency_count);
 	}
 }

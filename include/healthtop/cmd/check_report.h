@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include "healthtop/core/classify.h"
 #include "healthtop/core/config.h"
-#include "healthtop/probe/result.h"
+#include "healthtop/core/probe_result.h"
 
 struct report_item {
 	const struct ht_target *target;

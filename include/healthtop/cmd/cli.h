@@ -19,6 +19,10 @@ struct cli_common {
 	{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' }, \
 	{ "demo", no_argument, NULL, 'D' }
 
+/* --metrics-listen ADDR:PORT (daemon, and the dashboard while it polls). */
+#define CLI_METRICS_OPT 'M'
+#define CLI_METRICS_LONGOPT { "metrics-listen", required_argument, NULL, CLI_METRICS_OPT }
+
 /* Takes a shared option; false when ch is not one of them. */
 bool cli_common_opt(int ch, const char *arg, struct cli_common *o);
 /* getopt's ':' (missing value) or '?' (unknown option): prints why and the usage, returns -1. */

@@ -7,7 +7,7 @@
 #include "healthtop/core/body.h"
 #include "healthtop/core/health_class.h"
 #include "healthtop/core/config.h"
-#include "healthtop/probe/result.h"
+#include "healthtop/core/probe_result.h"
 
 struct ht_verdict {
 	enum ht_class cls;

@@ -9,8 +9,8 @@
 #include "healthtop/core/classify.h"
 #include "healthtop/core/config.h"
 #include "healthtop/core/target_state.h"
-#include "healthtop/probe/result.h"
-#include "healthtop/store/store.h"
+#include "healthtop/core/probe_result.h"
+#include "healthtop/core/store_row.h"
 
 struct observation {
 	struct ht_verdict verdict;   /* class, reason, what the body said */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include "healthtop/core/config.h"
 #include "healthtop/core/err.h"
-#include "healthtop/probe/result.h"
+#include "healthtop/core/probe_result.h"
 
 struct probe;
 

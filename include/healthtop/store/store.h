@@ -7,30 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "healthtop/core/health_class.h"
+#include "healthtop/core/store_row.h"
 #include "healthtop/core/err.h"
 #include "healthtop/core/histogram.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
-
-/* One stored check. Absent numbers: http_code 0, phases < 0, cert_expiry 0. */
-struct store_row {
-	int64_t target_id;
-	int64_t checked_at_ms;
-	enum ht_class cls;
-	bool up;              /* counts towards uptime (classify_is_up) */
-	long http_code;
-	double response_ms;
-	double dns_ms;
-	double connect_ms;
-	double tls_ms;
-	double ttfb_ms;
-	int64_t cert_expiry;
-	const char *reason;
-	const char *error;    /* NULL or "" when none */
-	const char *url;      /* the URL checked; NULL: the target's URL as stored now */
-};
 
 /* How long each table keeps rows; 0 days = forever. */
 struct store_retention {
