@@ -9,18 +9,22 @@ static const char help[] =
 	"healthtop " PACKAGE_VERSION " - a terminal dashboard for the health of deployed services\n"
 	"\n"
 	"usage: healthtop [-c FILE] [--db PATH] [--theme NAME] [--demo]\n"
-	"       healthtop check [-c FILE] [--db PATH] [--format table|json] [--concurrency N] [--demo]\n"
+	"       healthtop check [-c FILE] [--db PATH] [--format table|json] [--concurrency N] [--notify]\n"
+	"                       [--demo]\n"
 	"       healthtop daemon [-c FILE] [--db PATH] [--demo]\n"
 	"       healthtop export [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
 	"                        [--project NAME]... [--format csv|jsonl] [-o FILE] [--rollup hour|day]\n"
 	"       healthtop stats [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
 	"                       [--format table|json]\n"
+	"       healthtop mute [-c FILE] [--db PATH] NAME|project:NAME DURATION [--reason TEXT]\n"
+	"       healthtop unmute [-c FILE] [--db PATH] NAME|project:NAME\n"
 	"       healthtop --help | --version\n"
 	"\n"
 	"  (none)    the live dashboard; press ? in it for the keys\n"
 	"  check     check every target once, record the results, print them and exit\n"
 	"            0 all healthy, 1 worst is degraded, 2 some down, 3 config or usage error,\n"
-	"            4 the output could not be written\n"
+	"            4 the output could not be written; --notify: announce changes since the last\n"
+	"            stored result to the config's \"notify\" destinations (see docs/alerts.md)\n"
 	"\n"
 	"  daemon    the dashboard's scheduler without a screen: state changes go to stderr;\n"
 	"            SIGHUP reloads the config, SIGTERM/SIGINT stop\n"
@@ -29,6 +33,10 @@ static const char help[] =
 	"  stats     uptime, p50/p95/p99, state changes and longest outage per target\n"
 	"            export, stats: 4 when the database cannot be read, a --target or --project\n"
 	"            names nothing in it, or the output cannot be written\n"
+	"  mute      silence a target or a project for DURATION (30m, 2h, 1d, or an end time):\n"
+	"            still checked and stored, notifies nobody; running pollers see it within 1 s\n"
+	"  unmute    end a mute; mute, unmute: 0 done, 3 usage or config error,\n"
+	"            4 no such target or project, or the database failed\n"
 	"\n"
 	"  -c FILE   config (default $XDG_CONFIG_HOME/healthtop/config.json)\n"
 	"  --db PATH history database (default $XDG_STATE_HOME/healthtop/history.db)\n"
@@ -49,6 +57,8 @@ static const struct command commands[] = {
 	{ "daemon", cmd_daemon },
 	{ "export", cmd_export },
 	{ "stats", cmd_stats },
+	{ "mute", cmd_mute },
+	{ "unmute", cmd_unmute },
 };
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include "healthtop/cmd/cmd.h"
 #include "healthtop/serve/demo.h"
 #include "healthtop/probe/probe.h"
+#include "healthtop/cmd/check_notify.h"
 #include "healthtop/cmd/check_report.h"
 #include "healthtop/cmd/cmd_io.h"
 #include "healthtop/store/store.h"
@@ -23,6 +24,7 @@ struct check_opts {
 	struct cli_common common;
 	enum format format;
 	int concurrency;   /* 0: from the config */
+	bool notify;       /* --notify: announce changes as a poller would */
 };
 
 struct check_run {
@@ -38,7 +40,7 @@ struct check_slot {
 };
 
 static const char usage[] =
-	"usage: healthtop check [-c FILE] [--db PATH] [--format table|json] [--concurrency N] [--demo]\n";
+	"usage: healthtop check [-c FILE] [--db PATH] [--format table|json] [--concurrency N] [--notify] [--demo]\n";
 
 static int parse_opts(int argc, char **argv, struct check_opts *o)
 {
@@ -46,6 +48,7 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 		CLI_COMMON_LONGOPTS,
 		{ "format", required_argument, NULL, 'f' },
 		{ "concurrency", required_argument, NULL, 'n' },
+		{ "notify", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,6 +79,9 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 				return -1;
 			}
 			o->concurrency = (int)v;
+			break;
+		case 'N':
+			o->notify = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -167,6 +173,22 @@ fail:
 	free(rows);
 }
 
+static void notify_changes(struct ev_loop *loop, const struct ht_config *cfg, const char *db,
+			   const struct check_notify *cn, const struct check_slot *slots)
+{
+	struct check_outcome *out = calloc(cfg->ntargets, sizeof(*out));
+
+	if (!out) {
+		fprintf(stderr, "healthtop check: --notify: out of memory, nobody was notified\n");
+		return;
+	}
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		out[i] = (struct check_outcome){ slots[i].obs.verdict.cls, slots[i].obs.row.reason,
+						 slots[i].obs.row.checked_at_ms };
+	check_notify_send(loop, cfg, db, cn, out);
+	free(out);
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct check_opts o = { .format = FORMAT_TABLE };
@@ -196,7 +218,12 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	double elapsed = ev_time() - t0;
+	struct check_notify cn = { 0 };
+	bool notify = o.notify && cfg.nnotify > 0 && check_notify_before(db, &cfg, &cn) == 0;
 	record(db, &cfg, slots);
+	if (notify)
+		notify_changes(loop, &cfg, db, &cn, slots);
+	check_notify_fini(&cn);
 	free(slots);
 	if (o.format == FORMAT_JSON)
 		report_json(stdout, items, cfg.ntargets);

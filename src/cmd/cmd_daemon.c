@@ -67,6 +67,11 @@ static void on_dropped(void *user, uint64_t count, uint64_t total, const char *w
 	      (unsigned long long)total, why);
 }
 
+static void on_alert_log(void *user, const char *line)
+{
+	logf_("%s", line);
+}
+
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	logf_("%s: stopping", w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -161,6 +166,7 @@ int cmd_daemon(int argc, char **argv)
 		return HT_EXIT_USAGE;
 	}
 	monitor_set_drop_hook(d.m, on_dropped, &d);
+	monitor_set_alert_log(d.m, on_alert_log, &d);
 	watch_signals(&d);
 	logf_("started: %zu targets, database %s", n, db);
 	if (monitor_concurrency(d.m) < want)

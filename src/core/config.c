@@ -28,7 +28,7 @@ struct inherit {
 	struct alert_inherit alert;
 };
 
-static const char *const top_keys[] = { "concurrency", "defaults", "targets", "retention", NULL };
+static const char *const top_keys[] = { "concurrency", "defaults", "targets", "retention", "notify", NULL };
 static const char *const retention_keys[] = { "raw_days", "hourly_days", "daily_days", NULL };
 #define ALERT_KEYS "expect_status", "on_timeout", "on_5xx", "expect_json", "failures_before_down", \
 	"successes_before_healthy", "retry_interval_s"
@@ -369,7 +369,20 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 		if (parse_target(c, t, i, &defs, &cfg->targets[i]) < 0)
 			return -1;
 	}
-	return check_unique_names(c, cfg);
+	if (check_unique_names(c, cfg) < 0)
+		return -1;
+	return config_parse_notify(c, root, cfg);   /* after targets: it checks the names it lists */
+}
+
+int config_check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *allowed)
+{
+	return check_keys(c, obj, path, allowed);
+}
+
+int config_get_string(struct pctx *c, const cJSON *obj, const char *key, const char *path, size_t max,
+		      bool allow_empty, const char **out)
+{
+	return get_string(c, obj, key, path, max, allow_empty, out);
 }
 
 /* Offset of the first byte at or after off that is not JSON whitespace; never reads past len. */
@@ -464,6 +477,7 @@ void config_free(struct ht_config *cfg)
 		config_free_alert_rules(&t->rules);
 	}
 	free(cfg->targets);
+	config_notify_free(cfg);
 	free(cfg->source);
 	memset(cfg, 0, sizeof(*cfg));
 }

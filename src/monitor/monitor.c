@@ -17,6 +17,7 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 {
 	struct target_state *s = &m->states[idx];
 	struct observation o;
+	int64_t since = alerts_since(s);
 
 	observe(t, r, s, clock_wall_ms() / 1000, &o);
 	state_show(s, &o.soft, o.row.checked_at_ms);
@@ -31,6 +32,7 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 	if (o.row.checked_at_ms > m->last_result_ms)
 		m->last_result_ms = o.row.checked_at_ms;
 	queue_row(m, idx, &o);
+	alerts_result(m, idx, t, &o, since);
 	if (m->hooks.on_result)
 		m->hooks.on_result(m->hooks.user, idx, o.changed, o.from);
 }
@@ -264,6 +266,7 @@ void monitor_start(struct monitor *m)
 
 	monitor_set_window(m, m->window_s, &err);
 	ev_timer_start(m->loop, &m->window_timer);
+	alerts_start(m);   /* after the history is read: a restart does not announce the past */
 	sched_start(m->sched);
 }
 
@@ -313,21 +316,6 @@ uint64_t monitor_live_results(const struct monitor *m, size_t i)
 int64_t monitor_last_result_ms(const struct monitor *m)
 {
 	return m->last_result_ms;
-}
-
-const char *monitor_storage_error(const struct monitor *m)
-{
-	return m->storage_error[0] ? m->storage_error : NULL;
-}
-
-struct store *monitor_store(struct monitor *m)
-{
-	return ensure_store(m) == 0 ? m->store : NULL;
-}
-
-const char *monitor_db_path(const struct monitor *m)
-{
-	return m->db_path;
 }
 
 int monitor_force(struct monitor *m, size_t i)
@@ -465,6 +453,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 
 	if (!m)
 		return 0;
+	alerts_free(m);   /* before the probe goes: webhooks in flight use it */
 	ev_timer_stop(m->loop, &m->window_timer);
 	ev_timer_stop(m->loop, &m->reap_timer);
 	probe_free(m->probe);   /* no check completes after this */

@@ -28,6 +28,7 @@ int monitor_mute(struct monitor *m, const char *scope, int64_t until_ms, struct 
 			   strncmp(scope, "project:", 8) == 0 ? scope + 8 : scope);
 		return -1;
 	}
+	alerts_mute_saved(m, scope, until_ms);   /* survives a restart, reaches other pollers */
 	if (m->hooks.on_result)
 		for (size_t i = 0; i < m->n; i++)
 			if (scope_covers(scope, &m->cfg->targets[i]))

@@ -66,6 +66,9 @@ struct monitor {
 	struct monitor_hooks hooks;
 	monitor_drop_fn on_dropped;
 	void *drop_user;
+	struct alerts *alerts;   /* monitor_notify.c: from the first monitor_start */
+	monitor_log_fn alert_log;
+	void *alert_log_user;
 };
 
 /* monitor_store.c: between the monitor and the database */
@@ -83,5 +86,18 @@ void queue_row(struct monitor *m, size_t idx, const struct observation *o);
 void drop_results(struct monitor *m, uint64_t count, const char *why);
 /* Reads target i's newest results back into its state (the screen shows the past at once). */
 void load_history(struct monitor *m, size_t i);
+
+/* monitor_notify.c: notifications and durable mutes */
+/* Starts notifications and mutes at the first call; later calls (a reload) hand what is waiting
+ * to the new config's destinations. */
+void alerts_start(struct monitor *m);
+/* When target s's displayed state began; read before a result is applied. */
+int64_t alerts_since(const struct target_state *s);
+/* Announces o's change of displayed state, unless target idx is muted. */
+void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o,
+		   int64_t since_ms);
+/* Keeps a dashboard mute (until_ms 0: unmute) in the database, through the writer thread. */
+void alerts_mute_saved(struct monitor *m, const char *scope, int64_t until_ms);
+void alerts_free(struct monitor *m);
 
 #endif

@@ -324,3 +324,18 @@ uint64_t monitor_dropped(const struct monitor *m)
 {
 	return m->dropped;
 }
+
+const char *monitor_storage_error(const struct monitor *m)
+{
+	return m->storage_error[0] ? m->storage_error : NULL;
+}
+
+struct store *monitor_store(struct monitor *m)
+{
+	return ensure_store(m) == 0 ? m->store : NULL;
+}
+
+const char *monitor_db_path(const struct monitor *m)
+{
+	return m->db_path;
+}

@@ -266,6 +266,13 @@ size_t notifier_pending(const struct notifier *n)
 	return n->pending;
 }
 
+void notifier_each(const struct notifier *n, notifier_msg_fn fn, void *user)
+{
+	for (size_t i = 0; i < n->ndests; i++)
+		for (const struct item *it = n->lanes[i].head; it; it = it->next)
+			fn(user, n->dests[i].key, &it->m);
+}
+
 void notifier_free(struct notifier *n)
 {
 	if (!n)

@@ -110,8 +110,19 @@ static int set_http_options(struct probe_job *j)
 	SET(CURLOPT_USERAGENT, j->p->user_agent);
 	SET(CURLOPT_HTTPHEADER, j->headers);
 	SET(CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
-	/* Every check walks the whole path (DNS, connect, TLS with certificate checks) as a new
-	 * client would; a reused connection would hide a broken handshake or a renewed cert. */
+	if (rc == CURLE_OK)
+		rc = probe_set_connection_options(e, t);
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* Every check walks the whole path (DNS, connect, TLS with certificate checks) as a new client
+ * would; a reused connection would hide a broken handshake or a renewed cert. */
+CURLcode probe_set_connection_options(CURL *e, const struct ht_target *t)
+{
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
 	SET(CURLOPT_FRESH_CONNECT, 1L);
 	SET(CURLOPT_FORBID_REUSE, 1L);
 	SET(CURLOPT_CERTINFO, 1L);
@@ -120,7 +131,7 @@ static int set_http_options(struct probe_job *j)
 	SET(CURLOPT_SSL_VERIFYPEER, t->probe.insecure ? 0L : 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, t->probe.insecure ? 0L : 2L);
 #undef SET
-	return rc == CURLE_OK ? 0 : -1;
+	return rc;
 }
 
 /* A webhook: no redirects (a notification goes where it was configured, or fails), no body

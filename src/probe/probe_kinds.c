@@ -179,15 +179,8 @@ static CURLcode common_options(struct probe_job *j)
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_TIMEOUT_MS, (long)t->probe.timeout_ms);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FRESH_CONNECT, 1L);
-	SET(CURLOPT_FORBID_REUSE, 1L);
-	SET(CURLOPT_CERTINFO, 1L);
-	if (t->probe.ca_file)
-		SET(CURLOPT_CAINFO, t->probe.ca_file);
-	SET(CURLOPT_SSL_VERIFYPEER, t->probe.insecure ? 0L : 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, t->probe.insecure ? 0L : 2L);
 #undef SET
-	return rc;
+	return rc == CURLE_OK ? probe_set_connection_options(e, t) : rc;
 }
 
 int probe_setup_grpc(struct probe_job *j)

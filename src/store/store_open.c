@@ -93,6 +93,24 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"UPDATE result SET up = coalesce(http_code BETWEEN 200 AND 299 AND status != 2, 0);"
 	ROLLUP_UP("rollup_hour", "3600")
 	ROLLUP_UP("rollup_day", "86400"),
+
+	/* 5: notifications not yet delivered (a restart sends them, in order, once) and mutes,
+	 * which outlive the process that set them and reach every poller. */
+	"CREATE TABLE notify_queue("
+	"  id INTEGER PRIMARY KEY,"                /* the notifier's id: delivery order per destination */
+	"  dest TEXT NOT NULL,"                    /* the destination's key (never its secret URL) */
+	"  name TEXT NOT NULL, project TEXT NOT NULL, url TEXT NOT NULL,"
+	"  old_status INTEGER NOT NULL, new_status INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  since INTEGER NOT NULL, at INTEGER NOT NULL, created INTEGER NOT NULL,"   /* unix ms */
+	"  attempts INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE mute("
+	"  scope TEXT PRIMARY KEY,"                /* NAME, or project:NAME */
+	"  until_ms INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL"
+	") STRICT;",
 };
 
 int store_db_fail(struct store *s, struct ht_err *err, const char *what)

@@ -24,6 +24,13 @@ struct wr_item {
 	char *blob;   /* name, project, url, reason, error: NUL-separated, one allocation */
 };
 
+struct wr_op {
+	store_writer_op_fn fn;
+	store_writer_free_fn free_fn;
+	void *arg;
+	struct wr_op *next;
+};
+
 struct store_writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -36,6 +43,8 @@ struct store_writer {
 	double deadline;              /* monotonic seconds; valid while closing */
 	struct store_retention retention;
 	struct store_writer_status st;
+	struct wr_op *ops, *ops_tail;   /* FIFO; the head stays queued until it has run */
+	uint64_t ops_pushed, ops_done;
 	/* the thread's own */
 	struct store *store;
 	struct writer_ids ids;
@@ -245,12 +254,84 @@ static void batch_done(struct store_writer *w, int rc, const struct ht_err *err)
 	}
 }
 
+static void op_free(struct wr_op *op)
+{
+	if (op->free_fn)
+		op->free_fn(op->arg);
+	free(op);
+}
+
+/* Called with mu held: runs the oldest op outside the lock; it leaves the queue only once it
+ * has committed, so ops stay in order across failures. */
+static void run_op(struct store_writer *w)
+{
+	struct wr_op *op = w->ops;
+	struct ht_err err = { "" };
+
+	pthread_mutex_unlock(&w->mu);
+	int rc = open_store(w, &err) < 0 ? -1 : op->fn(w->store, op->arg, &err);
+	pthread_mutex_lock(&w->mu);
+	if (rc == 0) {
+		w->ops = op->next;
+		if (!w->ops)
+			w->ops_tail = NULL;
+		w->ops_done++;
+		op_free(op);
+		w->st.last_error[0] = '\0';
+		w->st.failing_since_ms = 0;
+	} else {
+		w->st.errors++;
+		snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", err.msg);
+		if (!w->st.failing_since_ms)
+			w->st.failing_since_ms = clock_wall_ms();
+	}
+	ev_async_send(w->loop, &w->async);
+	if (rc < 0 && !(w->closing && mono_s() >= w->deadline))
+		wait_for(w, RETRY_WAIT_S);
+}
+
+uint64_t store_writer_push_op(struct store_writer *w, store_writer_op_fn fn, store_writer_free_fn free_fn,
+			      void *arg)
+{
+	struct wr_op *op = calloc(1, sizeof(*op));
+	uint64_t seq;
+
+	if (!op) {
+		if (free_fn)
+			free_fn(arg);
+		return 0;
+	}
+	*op = (struct wr_op){ fn, free_fn, arg, NULL };
+	pthread_mutex_lock(&w->mu);
+	if (w->ops_tail)
+		w->ops_tail->next = op;
+	else
+		w->ops = op;
+	w->ops_tail = op;
+	seq = ++w->ops_pushed;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return seq;
+}
+
+uint64_t store_writer_ops_done(struct store_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	uint64_t n = w->ops_done;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
 static void *writer_main(void *arg)
 {
 	struct store_writer *w = arg;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
+		if (w->ops && !w->stop && !(w->closing && mono_s() >= w->deadline)) {
+			run_op(w);
+			continue;
+		}
 		shed_batch(w);
 		if (w->nbatch == 0)
 			take_batch(w);
@@ -261,7 +342,7 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			prune_if_due(w, r);
 			pthread_mutex_lock(&w->mu);
-			if (w->count == 0 && !w->closing)
+			if (w->count == 0 && !w->ops && !w->closing)
 				wait_for(w, IDLE_WAIT_S);
 			continue;
 		}
@@ -355,6 +436,11 @@ size_t store_writer_close(struct store_writer *w, double wait_s)
 		item_free(&w->ring[(w->head + i) % w->cap]);
 	for (size_t i = 0; i < w->nbatch; i++)
 		item_free(&w->batch[i]);
+	while (w->ops) {   /* not written before the deadline: abandoned (not results: not counted) */
+		struct wr_op *op = w->ops;
+		w->ops = op->next;
+		op_free(op);
+	}
 	free(w->ring);
 	writer_ids_fini(&w->ids);
 	if (w->store)

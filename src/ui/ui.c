@@ -307,6 +307,13 @@ static void on_storage(void *user, const char *msg)
 		say(ui, "storage recovered");
 }
 
+/* Notification trouble (retries, give-ups) and mutes picked up from the database: on the
+ * status line, never on the terminal under curses. */
+static void on_alert_log(void *user, const char *line)
+{
+	say(user, "%s", line);
+}
+
 /* Looked up before curses takes the screen, so nothing is drawn on a terminal that cannot show
  * the dashboard: TERM=dumb has an entry but cannot move the cursor, and gets the same refusal as
  * an unknown TERM. */
@@ -425,6 +432,7 @@ int ui_run(struct ev_loop *loop, struct monitor *m, const struct theme *theme, b
 	view_init(&ui.view);
 	view_set_time(&ui.view, clock_wall_ms(), sweep_ms(m));
 	monitor_set_hooks(m, &hooks);
+	monitor_set_alert_log(m, on_alert_log, &ui);
 	relayout(&ui);
 	ui.rebuild = ui.dirty = true;
 	watch(&ui);
@@ -433,6 +441,7 @@ int ui_run(struct ev_loop *loop, struct monitor *m, const struct theme *theme, b
 	unwatch(&ui);
 	export_job_cancel(ui.export);   /* quitting: no half file is left behind */
 	monitor_set_hooks(m, NULL);
+	monitor_set_alert_log(m, NULL, NULL);
 	endwin();
 	view_fini(&ui.view);
 	free(ui.items);

@@ -6,6 +6,8 @@ and a database in a read-only directory can still be read."""
 import csv
 import io
 import os
+import shutil
+import tempfile
 import signal
 import sqlite3
 import stat
@@ -109,8 +111,16 @@ def read_only_directory(d, db):
     os.chmod(d, 0o755)
     # root writes anywhere: read as nobody, who cannot create the -shm file beside the database
     user = 65534 if os.geteuid() == 0 else None
+    binary = BINARY
+    if user is not None:
+        # the build tree may sit in a directory nobody cannot enter (a mktemp -d): run a copy
+        bindir = tempfile.mkdtemp(prefix="healthtop-bin-")
+        os.chmod(bindir, 0o755)
+        binary = os.path.join(bindir, "healthtop")
+        shutil.copy(BINARY, binary)
+        os.chmod(binary, 0o755)
     for args in (["export", "--db", copy, "--target", "api"], ["stats", "--db", copy, "--target", "api"]):
-        p = subprocess.run(WRAPPER + [BINARY, *args], capture_output=True, text=True, user=user, timeout=120)
+        p = subprocess.run(WRAPPER + [binary, *args], capture_output=True, text=True, user=user, timeout=120)
         check(p.returncode == 0 and "api" in p.stdout and not os.path.exists(copy + "-shm"),
               f"{args[0]} reads a database in a read-only directory (exit {p.returncode}, {p.stderr.strip()!r})")
     os.chmod(ro, 0o755)

@@ -59,12 +59,16 @@ struct ht_retention {
 	int daily_days;     /* daily rollups and state changes; 0 = forever */
 };
 
+struct notify_dest;
+
 struct ht_config {
 	char *source;       /* file name used in messages */
 	int concurrency;
 	struct ht_retention retention;
 	struct ht_target *targets;
 	size_t ntargets;
+	struct notify_dest *notify;   /* "notify": where changes of state are announced */
+	size_t nnotify;
 };
 
 typedef const char *(*ht_getenv_fn)(const char *name);

@@ -78,6 +78,12 @@ uint64_t monitor_dropped(const struct monitor *m);
  * as muted, notifying nobody. Returns how many targets it covers; -1 (err) when none. */
 int monitor_mute(struct monitor *m, const char *scope, int64_t until_ms, struct ht_err *err);
 bool monitor_muted(const struct monitor *m, size_t i, int64_t now_ms);
+/* Where notification trouble (retries, give-ups) and mutes picked up from the database are
+ * told; without one they are not told. */
+typedef void (*monitor_log_fn)(void *user, const char *line);
+void monitor_set_alert_log(struct monitor *m, monitor_log_fn fn, void *user);
+/* Notifications waiting for their destination (delivered ones are gone). */
+size_t monitor_notify_pending(const struct monitor *m);
 /* Stops checking, waits up to wait_s for the writer (another process may hold the lock), then
  * frees. Returns how many results could not be written (each also counted as dropped and told). */
 size_t monitor_close(struct monitor *m, double wait_s);

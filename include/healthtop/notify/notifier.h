@@ -51,6 +51,10 @@ void notifier_announce(struct notifier *n, const struct notify_event *e);
 void notifier_restore(struct notifier *n, const char *dest_key, const struct notify_event *e,
 		      int64_t id, int64_t created_ms, int attempts);
 size_t notifier_pending(const struct notifier *n);
+/* Every message still waiting, per destination in delivery order: how a reload hands them to
+ * the notifier of the new config (through notifier_restore). */
+typedef void (*notifier_msg_fn)(void *user, const char *dest_key, const struct notifier_msg *m);
+void notifier_each(const struct notifier *n, notifier_msg_fn fn, void *user);
 void notifier_free(struct notifier *n);
 
 #endif

@@ -11,7 +11,7 @@
 #include "healthtop/core/err.h"
 #include "healthtop/core/histogram.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 

@@ -47,6 +47,17 @@ struct store_writer *store_writer_new(struct ev_loop *loop, const char *db_path,
 int store_writer_push(struct store_writer *w, const struct store_writer_target *t,
 		      const struct store_row *row);
 
+/* Any other write (a notification kept or forgotten, a mute) run on the writer's connection:
+ * ops run one at a time in the order pushed, each retried until it succeeds, so the loop never
+ * waits for a lock another process holds. free_fn(arg) runs once the op is done or abandoned. */
+typedef int (*store_writer_op_fn)(struct store *s, void *arg, struct ht_err *err);
+typedef void (*store_writer_free_fn)(void *arg);
+/* Returns the op's sequence number (1, 2, ...), or 0 when out of memory (arg is then freed). */
+uint64_t store_writer_push_op(struct store_writer *w, store_writer_op_fn fn, store_writer_free_fn free_fn,
+			      void *arg);
+/* Ops committed so far: every op whose sequence number is at most this is on disk. */
+uint64_t store_writer_ops_done(struct store_writer *w);
+
 /* A new retention takes effect at the next pruning step. */
 void store_writer_set_retention(struct store_writer *w, const struct store_retention *r);
 
