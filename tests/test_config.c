@@ -228,6 +228,20 @@ static void test_config_trailing_garbage_is_a_syntax_error(void **state)
 	assert_non_null(strstr(err.msg, "fleet.json:2:1: JSON syntax error"));
 }
 
+/* A config saved half-way (an editor, a copy cut short) used to be blamed on its last byte:
+ * `fleet.json:2:1: JSON syntax error near " "`, which says nothing an operator can act on. */
+static void test_config_cut_short_says_the_file_ends_too_early(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse("{ \"targets\": [ \n", &cfg, &err), -1);
+	assert_string_equal(err.msg, "fleet.json:2:1: JSON syntax error: the file ends inside an "
+			    "object or array (a missing } or ]?)");
+	assert_int_equal(parse("{\"targets\":[{\"name\": }]}", &cfg, &err), -1);
+	assert_null(strstr(err.msg, "ends inside"));
+}
+
 static void test_config_unset_variable_is_an_error(void **state)
 {
 	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{\"X-Key\":\"${NOPE}\"}}]}",
@@ -453,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_config_missing_url),
 		cmocka_unit_test(test_config_syntax_error_names_line_and_column),
 		cmocka_unit_test(test_config_trailing_garbage_is_a_syntax_error),
+		cmocka_unit_test(test_config_cut_short_says_the_file_ends_too_early),
 		cmocka_unit_test(test_config_unset_variable_is_an_error),
 		cmocka_unit_test(test_config_header_injection_through_env_is_refused),
 		cmocka_unit_test(test_config_control_characters_in_name_are_refused),

@@ -5,6 +5,17 @@
 #include "healthtop/cmd/cli.h"
 #include "healthtop/store/store.h"
 
+/* The installed example, or where it is in the source: the README's quick start builds and runs
+ * in the source tree without installing, and a hint naming a file that is not there is worse
+ * than none. */
+static void example_config(char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/example-config.json", HT_DOCDIR);
+
+	if (n < 0 || (size_t)n >= size || access(buf, R_OK) != 0)
+		snprintf(buf, size, "docs/example-config.json in healthtop's source");
+}
+
 int cli_load_config(const struct cli_common *o, struct ev_loop *loop, struct demo **demo,
 		    struct ht_config *cfg)
 {
@@ -29,11 +40,15 @@ int cli_load_config(const struct cli_common *o, struct ev_loop *loop, struct dem
 	}
 	if (config_load(file, cfg, &err) < 0) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
-		if (!o->config && access(file, F_OK) != 0)   /* a first run: say how to start */
+		if (!o->config && access(file, F_OK) != 0) { /* a first run: say how to start */
+			char example[1100];
+
+			example_config(example, sizeof(example));
 			fprintf(stderr, "healthtop: no config yet. To look around: healthtop --demo (a built-in demo fleet)\n"
 				"healthtop: to watch your services, write %s or pass -c FILE,\n"
-				"healthtop:   starting from %s/example-config.json; every key is in docs/config.md\n",
-				file, HT_DOCDIR);
+				"healthtop:   starting from %s; every key is in docs/config.md\n",
+				file, example);
+		}
 		return -1;
 	}
 	return 0;

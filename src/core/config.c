@@ -403,7 +403,10 @@ static void syntax_error(const char *text, size_t len, size_t off, const char *s
 
 	jsonpos_offset(text, len, off, &line, &col);
 	sanitize_text(text + off, len - off < 20 ? len - off : 20, near, sizeof(near), false);
-	ht_err_set(err, "%s:%d:%d: %s near \"%s\"", source, line, col, what, near);
+	if (off < len)
+		ht_err_set(err, "%s:%d:%d: %s near \"%s\"", source, line, col, what, near);
+	else /* at the end there is nothing to quote */
+		ht_err_set(err, "%s:%d:%d: %s", source, line, col, what);
 }
 
 /* Bytes cJSON would accept but we must not: NUL, and control bytes outside strings, which
@@ -449,7 +452,9 @@ int config_parse(const char *text, size_t len, const char *source, ht_getenv_fn 
 	if (root && off < len)
 		off = skip_json_ws(text, off, len);
 	if (!root || off < len) {
-		syntax_error(text, len, off, source, "JSON syntax error", err);
+		bool early = !root && jsonpos_ends_early(text, len);
+		syntax_error(text, len, early ? len : off, source, early ? "JSON syntax error: the file "
+			     "ends inside an object or array (a missing } or ]?)" : "JSON syntax error", err);
 		cJSON_Delete(root);
 		config_free(cfg);
 		return -1;

@@ -1,4 +1,5 @@
 #include "autoconfig.h"
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -281,4 +282,22 @@ int jsonpos_string_at(const char *text, size_t len, const char *path, char *out,
 	memcpy(out, start, n);
 	out[n] = '\0';
 	return 0;
+}
+
+/* cJSON blames the last byte of a text cut short, so the message would quote that byte (`near
+ * " "`). Parsed once more with a space appended, only such a text fails past its original end. */
+bool jsonpos_ends_early(const char *text, size_t len)
+{
+	const char *end = NULL;
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return false;
+	memcpy(copy, text, len);
+	copy[len] = ' ';
+	cJSON *root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, false);
+	bool early = !root && end && (size_t)(end - copy) >= len;
+	cJSON_Delete(root);
+	free(copy);
+	return early;
 }

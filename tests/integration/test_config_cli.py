@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Bad configs and bad command lines exit 3 with FILE:LINE and the field, and create nothing."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -74,8 +75,40 @@ def main():
     check(rc == 0 and out.startswith("healthtop "), f"--version ({out.strip()})")
     rc, out, _, _ = run(["--help"])
     check(rc == 0 and "usage:" in out and "check" in out, "--help")
+    help_lists_every_option(out)
     daemon_survives_reload_of_control_bytes()
     finish()
+
+
+def help_usage_of(help_text, sub):
+    """The usage lines --help gives for one command (None: the dashboard), continuations too."""
+    lines, block = help_text.splitlines(), []
+    for l in lines:
+        words = l.replace("usage:", "").split()
+        if words[:1] == ["healthtop"]:
+            if block:
+                break
+            if (words[1] == sub) if sub else words[1].startswith("["):
+                block.append(l)
+        elif block and l.startswith("     "):
+            block.append(l)
+        elif block:
+            break
+    return "\n".join(block)
+
+
+def help_lists_every_option(help_text):
+    """--help is where a new operator looks first: every option a command's own usage names must
+    be on that command's lines there (--metrics-listen and mute --demo once were not)."""
+    for sub in ["check", "daemon", "export", "stats", "mute", "unmute", None]:
+        _, out, err, _ = run([sub, "--help"] if sub else ["--bogus"])
+        usage = (out + err)[(out + err).index("usage:"):]
+        opts = set(re.findall(r"(?:\[|\| )(--?[a-z-]+)", usage))
+        cmd = sub or "the dashboard"
+        listed = help_usage_of(help_text, sub)
+        missing = sorted(o for o in opts if o not in re.findall(r"--?[a-z-]+", listed))
+        check(opts and listed and not missing,
+              f"healthtop --help lists every option of {cmd} (missing {missing})")
 
 
 def wait_for_text(path, text, timeout):

@@ -6,6 +6,7 @@ and a database in a read-only directory can still be read."""
 import csv
 import io
 import os
+import re
 import shutil
 import tempfile
 import signal
@@ -51,6 +52,9 @@ def first_run(d):
     rc, _, err, _ = run([], env=env)
     check(rc != 0 and "--demo" in err and "docs/config.md" in err and "example-config.json" in err,
           f"no config: the error says how to start ({err.strip()!r})")
+    example = re.search(r"starting from (/\S+|docs/example-config.json)", err)
+    where = example and os.path.join(os.path.dirname(__file__), "..", "..", example.group(1))
+    check(where and os.path.exists(where), f"and the example it names is there ({example and example.group(1)})")
     for cmd in ("stats", "export"):
         rc, _, err, _ = run([cmd], env=env)
         want = os.path.join(d, "state", "healthtop", "history.db")

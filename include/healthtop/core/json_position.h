@@ -2,6 +2,7 @@
 #ifndef HEALTHTOP_JSONPOS_H
 #define HEALTHTOP_JSONPOS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Line and column (1-based) of byte offset `off` in `text`. */
@@ -14,6 +15,10 @@ int jsonpos_line(const char *text, size_t len, const char *path);
 /* Offset of the first control byte outside a string other than JSON's whitespace (space, tab,
  * CR, LF), or len when there is none. cJSON would skip such bytes as if they were spaces. */
 size_t jsonpos_stray_control(const char *text, size_t len);
+
+/* True when cJSON rejects `text` only because it ends too early (an object or array left open),
+ * as a file cut short by an editor or a half-finished copy does. */
+bool jsonpos_ends_early(const char *text, size_t len);
 
 /* The string at `path` of a JSON text that may be cut short (a body over the size we keep), as
  * long as the string itself is whole, has no escapes and fits `size` with its NUL.
