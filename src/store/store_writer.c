@@ -39,7 +39,6 @@ struct store_writer {
 	/* guarded by mu */
 	struct wr_item *ring;
 	size_t cap, head, count, max_pending, in_batch;
-	size_t batch_drop;            /* oldest batch items to give up before the next attempt */
 	bool closing, stop;
 	double deadline;              /* monotonic seconds; valid while closing */
 	struct store_retention retention;
@@ -121,8 +120,9 @@ static int ring_grow(struct store_writer *w)
 	size_t cap = w->cap ? w->cap * 2 : 1024;
 	struct wr_item *n;
 
-	if (cap > w->max_pending)
-		cap = w->max_pending;
+	/* Room for the bound plus a batch: the bound alone decides what is dropped. */
+	if (cap > w->max_pending + BATCH_MAX)
+		cap = w->max_pending + BATCH_MAX;
 	if (cap <= w->cap || !(n = malloc(cap * sizeof(*n))))
 		return -1;
 	for (size_t i = 0; i < w->count; i++)
@@ -154,37 +154,24 @@ int store_writer_push(struct store_writer *w, const struct store_writer_target *
 		w->st.dropped++;
 		rc = -1;
 	} else {
-		if (w->count + w->in_batch - w->batch_drop >= w->max_pending) {
-			if (w->in_batch > w->batch_drop) {   /* the oldest are in the batch being retried */
-				w->batch_drop++;
-				w->st.dropped++;
-			} else {
-				drop_oldest(w);
-			}
-		}
-		if (w->count == w->cap && ring_grow(w) < 0)
+		/* The batch being written (at most BATCH_MAX) stays whole; past the bound the oldest
+		 * results waiting behind it go, one per new result. */
+		if (w->count > 0 && w->count + w->in_batch >= w->max_pending)
 			drop_oldest(w);
+		else if (w->count == w->cap && ring_grow(w) < 0 && w->count > 0)
+			drop_oldest(w);   /* out of memory growing the ring */
+		if (w->count == w->cap) {   /* still full (no memory at all): this result is the one lost */
+			item_free(&it);
+			w->st.dropped++;
+			pthread_mutex_unlock(&w->mu);
+			return -1;
+		}
 		w->ring[(w->head + w->count) % w->cap] = it;
 		w->count++;
 		pthread_cond_signal(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return rc;
-}
-
-/* Called with mu held: gives up the batch's oldest results that pushes marked as dropped. */
-static void shed_batch(struct store_writer *w)
-{
-	size_t k = w->batch_drop;
-
-	if (k == 0)
-		return;
-	for (size_t i = 0; i < k; i++)
-		item_free(&w->batch[i]);
-	memmove(w->batch, w->batch + k, (w->nbatch - k) * sizeof(w->batch[0]));
-	w->nbatch -= k;
-	w->in_batch = w->nbatch;
-	w->batch_drop = 0;
 }
 
 /* Called with mu held: the batch leaves the ring but still counts as pending until written. */
@@ -354,7 +341,6 @@ static void *writer_main(void *arg)
 			run_op(w);
 			continue;
 		}
-		shed_batch(w);
 		if (w->nbatch == 0)
 			take_batch(w);
 		if (w->nbatch == 0) {
@@ -454,7 +440,7 @@ void store_writer_status(struct store_writer *w, struct store_writer_status *out
 {
 	pthread_mutex_lock(&w->mu);
 	*out = w->st;
-	out->pending = w->count + w->in_batch - w->batch_drop;
+	out->pending = w->count + w->in_batch;
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -472,7 +458,6 @@ size_t store_writer_close(struct store_writer *w, double wait_s)
 	pthread_join(w->thread, NULL);
 	if (w->tick)   /* the last word, on this thread now the writer's is gone */
 		w->tick(w->tick_user, w->store);
-	shed_batch(w);
 	left = w->count + w->nbatch;
 	for (size_t i = 0; i < w->count; i++)
 		item_free(&w->ring[(w->head + i) % w->cap]);
