@@ -53,11 +53,9 @@ static void check_message(const struct ht_err *err, bool secret_in_text)
 {
 	FUZZ_CHECK(fuzz_terminated(err->msg, sizeof(err->msg)));
 	FUZZ_CHECK(strncmp(err->msg, "fuzz.json", 9) == 0);
-#ifdef FUZZ_STRICT
-	/* PENDING fuzz/regressions-pending/config/unknown-key-escape-in-message: the field path
-	 * in a message carries the key's raw bytes. */
+	/* fuzz/regressions/config/unknown-key-escape-in-message: a field path is sanitized before
+	 * it reaches the message, whatever bytes the key held. */
 	FUZZ_CHECK(!fuzz_has_control(err->msg, strlen(err->msg)));
-#endif
 	/* Quoting the file is fine; leaking what ${TOKEN} expanded to is not. */
 	FUZZ_CHECK(secret_in_text || !strstr(err->msg, SECRET));
 }
@@ -135,43 +133,14 @@ static void check_walker(const char *text, size_t len)
 	cJSON_Delete(root);
 }
 
-#ifndef FUZZ_STRICT
-/* PENDING fuzz/regressions-pending/config/walker-control-byte-loses-line: cJSON takes every byte
- * up to 0x20 for whitespace, the walker only four of them, so it loses the field (and can
- * spin). Blank such bytes outside strings; inside strings they still reach the parser. */
-static void blank_controls_outside_strings(char *t, size_t n)
-{
-	bool in_string = false;
-
-	for (size_t i = 0; i < n; i++) {
-		if (in_string && t[i] == '\\' && i + 1 < n)
-			i++;
-		else if (t[i] == '"')
-			in_string = !in_string;
-		else if (!in_string && t[i] > 0 && t[i] < 0x20 && !strchr("\t\n\r", t[i]))
-			t[i] = ' ';
-	}
-}
-#endif
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ht_config cfg;
 	struct ht_err err = { { 0 } };
-#ifdef FUZZ_STRICT
-	/* Exactly `size` bytes, no terminator: the length is the contract. */
+	/* Exactly `size` bytes, no terminator: the length is the contract
+	 * (fuzz/regressions/config/trailing-newline-read-past-len). Control bytes outside strings
+	 * reach the parser and the walker as they are (fuzz/regressions/config/walker-*). */
 	const char *text = (const char *)data;
-#else
-	/* PENDING fuzz/regressions-pending/config/trailing-newline-read-past-len: config_parse()
-	 * reads past `len` when the text ends in whitespace. Every caller passes a terminated
-	 * buffer, so until the fix lands fuzz what they pass. */
-	char *text = malloc(size + 1);
-
-	FUZZ_CHECK(text != NULL);
-	memcpy(text, data, size);
-	text[size] = '\0';
-	blank_controls_outside_strings(text, size);
-#endif
 
 	if (config_parse(text, size, "fuzz.json", fake_env, &cfg, &err) == 0) {
 		check_config(&cfg, memmem(text, size, SECRET, strlen(SECRET)) != NULL);
@@ -180,8 +149,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_message(&err, memmem(text, size, SECRET, strlen(SECRET)) != NULL);
 	}
 	check_walker(text, size);
-#ifndef FUZZ_STRICT
-	free(text);
-#endif
 	return 0;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs the harnesses built by fuzz/build.sh: first every saved regression input once, then a
 # bounded campaign of SECONDS per harness from the committed seed corpus.
-#   fuzz/run.sh SECONDS [ROOM...]        (rooms: body config export sanitize theme timeparse)
+#   fuzz/run.sh SECONDS [ROOM...]        (rooms: body body_text config expect export grpc sanitize theme
+#                                        timeparse)
 # New inputs the fuzzer finds go to FUZZ_BUILD/corpus/ROOM (the committed corpus is only read);
 # a crash or hang is written to FUZZ_BUILD/artifacts/ROOM/ and fails the run.
 # Environment: FUZZ_BUILD (default fuzz/build), FUZZ_TIMEOUT (seconds one input may take,
@@ -11,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${FUZZ_BUILD:-$PWD/fuzz/build}
 seconds=${1:?usage: fuzz/run.sh SECONDS [ROOM...]}
 shift
-rooms=${*:-"body config export sanitize theme timeparse"}
+rooms=${*:-"body body_text config expect export grpc sanitize theme timeparse"}
 timeout=${FUZZ_TIMEOUT:-10}
 failed=""
 

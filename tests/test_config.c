@@ -325,6 +325,14 @@ static void test_config_key_names_in_messages_are_sanitized(void **state)
 		     "fleet.json:1: targets[0].headers.X\xEF\xBF\xBD" "31m: header name has a character not allowed in HTTP");
 }
 
+/* Found by fuzz/fuzz_config.c (fuzz/regressions/config/env-name-escape-in-message): a header
+ * value's "${...}" that is not a variable name was quoted raw after the path. */
+static void test_config_values_quoted_in_messages_are_sanitized(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"headers\":{\"X\":\"${A\\u001b[2J}\"}}]}",
+		     "fleet.json:1: targets[0].headers.X: \"${A\xEF\xBF\xBD[2J}\" is not a variable name");
+}
+
 static void test_config_header_given_twice_in_any_case_is_refused(void **state)
 {
 	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"headers\":{\"X-Key\":\"1\",\"x-key\":\"2\"}}]}",
@@ -470,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_config_reads_nothing_past_len),
 		cmocka_unit_test(test_config_invalid_url_masks_its_password),
 		cmocka_unit_test(test_config_key_names_in_messages_are_sanitized),
+		cmocka_unit_test(test_config_values_quoted_in_messages_are_sanitized),
 		cmocka_unit_test(test_config_header_given_twice_in_any_case_is_refused),
 		cmocka_unit_test(test_config_header_count_is_bounded),
 		cmocka_unit_test(test_config_alert_rules_default_to_the_seed_table),

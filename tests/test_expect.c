@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -62,6 +63,39 @@ static void test_pointer_lookup(void **state)
 	cJSON_Delete(root);
 }
 
+/* Found by fuzz/fuzz_expect.c (fuzz/regressions/expect/long-key-cut-to-another): a key longer
+ * than 255 bytes was cut to 255, so the pointer missed its key or found another one. */
+static void test_pointer_lookup_long_keys_whole(void **state)
+{
+	char key[301], shorter[256], text[700], ptr[303];
+	cJSON *root;
+
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	memcpy(shorter, key, sizeof(shorter) - 1);
+	shorter[sizeof(shorter) - 1] = '\0';
+	snprintf(text, sizeof(text), "{\"%s\":1,\"%s\":2}", shorter, key);
+	root = cJSON_Parse(text);
+	assert_non_null(root);
+	snprintf(ptr, sizeof(ptr), "/%s", key);
+	assert_int_equal(cJSON_GetNumberValue(expect_json_lookup(root, ptr)), 2);
+	snprintf(ptr, sizeof(ptr), "/%s", shorter);
+	assert_int_equal(cJSON_GetNumberValue(expect_json_lookup(root, ptr)), 1);
+	cJSON_Delete(root);
+}
+
+/* Found by fuzz/fuzz_expect.c (fuzz/regressions/expect/tilde-at-end-reads-past-pointer): a '~'
+ * at the end stepped over the pointer's terminator and went on reading what lay after it. */
+static void test_pointer_lookup_stops_at_a_trailing_tilde(void **state)
+{
+	static const char after[] = "/a~\0/x";   /* "/a~", then bytes that are not the pointer */
+	cJSON *root = cJSON_Parse("{\"a~\":{\"x\":1}}");
+
+	assert_non_null(root);
+	assert_ptr_equal(expect_json_lookup(root, after), cJSON_GetObjectItem(root, "a~"));
+	cJSON_Delete(root);
+}
+
 static void test_json_assertion_names_pointer_and_values(void **state)
 {
 	cJSON *body = cJSON_Parse("{\"database\":{\"status\":\"down\"}}");
@@ -98,6 +132,8 @@ int main(void)
 		cmocka_unit_test(test_status_default_is_2xx),
 		cmocka_unit_test(test_status_list_accepts_only_its_codes),
 		cmocka_unit_test(test_pointer_lookup),
+		cmocka_unit_test(test_pointer_lookup_long_keys_whole),
+		cmocka_unit_test(test_pointer_lookup_stops_at_a_trailing_tilde),
 		cmocka_unit_test(test_json_assertion_names_pointer_and_values),
 		cmocka_unit_test(test_json_assertion_keeps_control_bytes_off_the_reason),
 	};

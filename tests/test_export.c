@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <math.h>
 #include "healthtop/export/export_format.h"
 
 static const char *cell(const char *in)
@@ -69,6 +70,32 @@ static void test_export_row_has_empty_cells_for_absent_values(void **state)
 	free(buf);
 }
 
+/* A latency that is infinite or not a number (a corrupt or foreign row) is written as an absent
+ * value, JSON null, as the CSV leaves its cell empty: "inf" or "nan" is not JSON, and a reader's
+ * json.loads() would fail on the whole line. */
+static void test_export_jsonl_writes_null_for_non_finite_latency(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct store_result r = {
+		.checked_at_ms = 1795000000123, .project = "p", .name = "n", .url = "http://h/health",
+		.cls = HT_DEGRADED, .http_code = 200, .response_ms = INFINITY, .dns_ms = NAN,
+		.connect_ms = -INFINITY, .tls_ms = 1.5, .ttfb_ms = 1e300, .reason = "slow",
+	};
+
+	assert_non_null(f);
+	assert_int_equal(export_row(f, EXPORT_CSV, &r), 0);
+	assert_int_equal(export_row(f, EXPORT_JSONL, &r), 0);
+	fclose(f);
+	assert_string_equal(buf,
+		"2026-11-18T11:06:40.123Z,p,n,http://h/health,degraded,200,,,,1.500,,slow\r\n"
+		"{\"checked_at\":\"2026-11-18T11:06:40.123Z\",\"project\":\"p\",\"name\":\"n\",\"url\":\"http://h/health\","
+		"\"status\":\"degraded\",\"http_code\":200,\"response_ms\":null,\"dns_ms\":null,\"connect_ms\":null,"
+		"\"tls_ms\":1.500,\"ttfb_ms\":null,\"reason\":\"slow\"}\n");
+	free(buf);
+}
+
 static void test_export_rollup_percentiles_stay_within_min_and_max(void **state)
 {
 	char *buf = NULL;
@@ -114,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_export_formula_starts_are_neutralised),
 		cmocka_unit_test(test_export_control_characters_never_pass),
 		cmocka_unit_test(test_export_row_has_empty_cells_for_absent_values),
+		cmocka_unit_test(test_export_jsonl_writes_null_for_non_finite_latency),
 		cmocka_unit_test(test_export_rollup_percentiles_stay_within_min_and_max),
 		cmocka_unit_test(test_export_rollup_uptime_counts_up_checks),
 	};

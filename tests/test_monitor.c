@@ -104,10 +104,11 @@ static struct monitor *start(struct fixture *f, const char *text, int want)
 	return m;
 }
 
-/* The writer thread reports on the loop; its attempts are counted, not timed. */
+/* The writer thread reports on the loop; its attempts are counted, not timed (the 60 s ceiling
+ * only matters when it never reports). */
 static void wait_storage_error(struct fixture *f, struct monitor *m)
 {
-	for (int i = 0; i < 6000 && !monitor_storage_error(m); i++) {
+	for (int i = 0; i < 12000 && !monitor_storage_error(m); i++) {
 		ev_run(f->loop, EVRUN_NOWAIT);
 		usleep(5000);
 	}

@@ -93,12 +93,13 @@ static void push(struct store_writer *w, const char *name, int64_t at_ms)
 	assert_int_equal(store_writer_push(w, &t, &r), 0);
 }
 
-/* The writer's attempts are counted, not timed: wait until it has failed at least once. */
+/* The writer's attempts are counted, not timed: wait until it has failed at least once (the
+ * 60 s ceiling only matters when it never does). */
 static void wait_for_failure(struct store_writer *w)
 {
 	struct store_writer_status st;
 
-	for (int i = 0; i < 6000; i++) {
+	for (int i = 0; i < 12000; i++) {
 		store_writer_status(w, &st);
 		if (st.errors > 0)
 			return;

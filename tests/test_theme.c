@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,43 @@ static void test_theme_errors_name_file_and_line(void **state)
 	assert_int_equal(parse("down red\n", &t, &err), -1);
 	assert_non_null(strstr(err.msg, "x.theme:1: expected"));
 	assert_int_equal(parse("down = 256\n", &t, &err), -1);
+}
+
+/* A theme saved on Windows (CRLF line ends) loads like the same file with LF ends. */
+static void test_theme_accepts_crlf_line_ends(void **state)
+{
+	struct theme t, lf;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse("dim = 244 default dim\r\nselected = black, cyan, reverse\r\n", &t, &err), 0);
+	assert_int_equal(parse("dim = 244 default dim\nselected = black, cyan, reverse\n", &lf, &err), 0);
+	assert_memory_equal(&t, &lf, sizeof(t));
+	assert_int_equal(t.roles[ROLE_DIM].fg, 244);
+	assert_int_equal(t.roles[ROLE_DIM].attrs, THEME_DIM);
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* The message goes to the terminal: a control byte from the file is never quoted raw. */
+static void test_theme_error_quotes_no_control_byte(void **state)
+{
+	struct theme t;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse("down = red\x1b[2Jx\n", &t, &err), -1);
+	assert_non_null(strstr(err.msg, "x.theme:1: down:"));
+	assert_false(has_control(err.msg));
+	assert_int_equal(parse("do\x1bwn = red\n", &t, &err), -1);
+	assert_non_null(strstr(err.msg, "x.theme:1: unknown role"));
+	assert_false(has_control(err.msg));
+	assert_int_equal(parse("down = red \x1b]0;title\x07\x7f\n", &t, &err), -1);
+	assert_false(has_control(err.msg));
 }
 
 static void test_theme_shipped_files_parse(void **state)
@@ -88,6 +126,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_theme_parses_colours_and_attributes),
 		cmocka_unit_test(test_theme_errors_name_file_and_line),
+		cmocka_unit_test(test_theme_accepts_crlf_line_ends),
+		cmocka_unit_test(test_theme_error_quotes_no_control_byte),
 		cmocka_unit_test(test_theme_shipped_files_parse),
 		cmocka_unit_test(test_theme_default_file_matches_builtin),
 		cmocka_unit_test(test_theme_unknown_name_is_an_error),

@@ -41,16 +41,18 @@ static const char *const target_keys[] = {
 
 int config_fail(struct pctx *c, const char *path, const char *fmt, ...)
 {
-	char what[384], shown[128];
+	char raw[384], what[384], shown[128];
 	va_list ap;
 	int line = jsonpos_line(c->text, c->len, path);
 
 	va_start(ap, fmt);
-	int n = vsnprintf(what, sizeof(what), fmt, ap);
+	int n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(what))
-		sanitize_trim_cut(what);   /* cut: not inside a character */
-	/* A path holds key names from the file: "\u001b[2J" must not reach the terminal. */
+	if (n < 0 || (size_t)n >= sizeof(raw))
+		sanitize_trim_cut(raw);   /* cut: not inside a character */
+	/* A path holds key names from the file, and a message may quote the file's values:
+	 * "\u001b[2J" must not reach the terminal from either. */
+	sanitize_text(raw, strlen(raw), what, sizeof(what), false);
 	sanitize_text(path, strlen(path), shown, sizeof(shown), false);
 	if (line <= 0)
 		ht_err_set(c->err, "%s: %s%s%s", c->source, shown, *path ? ": " : "", what);

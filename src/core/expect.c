@@ -71,14 +71,16 @@ int expect_json_pointer_valid(const char *s)
 	return 0;
 }
 
-/* One reference token, unescaped (~1 is '/', ~0 is '~'), into buf; returns where the next starts. */
+/* One reference token, unescaped (~1 is '/', ~0 is '~'), into buf; returns where the next starts.
+ * A '~' that starts no escape (only an invalid pointer has one) stays itself and takes nothing
+ * after it: stepping over the next byte blindly stepped over the terminator at "/a~". */
 static const char *next_token(const char *p, char *buf, size_t size)
 {
 	size_t n = 0;
 
 	for (; *p && *p != '/'; p++) {
 		char c = *p;
-		if (c == '~') {
+		if (c == '~' && (p[1] == '0' || p[1] == '1')) {
 			c = p[1] == '1' ? '/' : '~';
 			p++;
 		}
@@ -106,10 +108,15 @@ const cJSON *expect_json_lookup(const cJSON *root, const char *pointer)
 {
 	const cJSON *cur = root;
 	const char *p = pointer;
-	char tok[256];
+	/* A token is never longer than the pointer: room for any, so a long key is matched whole,
+	 * never cut to a prefix that names another key. */
+	size_t room = strlen(pointer) + 1;
+	char *tok = malloc(room);
 
+	if (!tok)
+		return NULL;
 	while (cur && *p == '/') {
-		p = next_token(p + 1, tok, sizeof(tok));
+		p = next_token(p + 1, tok, room);
 		if (cJSON_IsArray(cur))
 			cur = array_item(cur, tok);
 		else if (cJSON_IsObject(cur))
@@ -117,6 +124,7 @@ const cJSON *expect_json_lookup(const cJSON *root, const char *pointer)
 		else
 			cur = NULL;
 	}
+	free(tok);
 	return *p ? NULL : cur;
 }
 

@@ -76,10 +76,18 @@ static void put_uint(struct line *l, uint64_t v)
 	put(l, d + i, sizeof(d) - (size_t)i);
 }
 
-/* "%.3f" without printf's float machinery; nothing for an absent (negative) value. */
+/* A latency worth writing: absent values are negative, and anything not finite or beyond 1e12 ms
+ * (31 years) cannot be a measurement. CSV and JSONL share this, so both call the same value
+ * absent: an empty cell in one, null in the other, never "inf", "nan" or 300 digits. */
+static bool ms_known(double v)
+{
+	return isfinite(v) && v >= 0 && v <= 1e12;
+}
+
+/* "%.3f" without printf's float machinery; nothing for an absent value. */
 static void put_ms(struct line *l, double v)
 {
-	if (v < 0 || isnan(v) || v > 1e12)
+	if (!ms_known(v))
 		return;
 	uint64_t t = (uint64_t)llround(v * 1000.0);
 	char frac[3] = { (char)('0' + t / 100 % 10), (char)('0' + t / 10 % 10), (char)('0' + t % 10) };
@@ -165,7 +173,7 @@ static void json_string(FILE *f, const char *s)
 
 static void json_number(FILE *f, double v)
 {
-	if (v < 0 || isnan(v))
+	if (!ms_known(v))
 		fputs("null", f);
 	else
 		fprintf(f, "%.3f", v);

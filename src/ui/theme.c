@@ -6,12 +6,18 @@
 #include <string.h>
 #include <strings.h>
 #include "healthtop/core/paths.h"
+#include "healthtop/core/sanitize.h"
 #include "healthtop/ui/theme.h"
 
 #ifndef HT_THEMEDIR
 #define HT_THEMEDIR "/usr/local/share/healthtop/themes"
 #endif
 #define THEME_MAX_BYTES 65536
+/* Every ASCII space but the newline that ends a line: a CR is space, so a theme saved with CRLF
+ * line ends reads like the same file with LF ends. */
+#define THEME_SPACE " \t\r\v\f"
+/* Room for a word quoted in a message: 40 bytes, cut on a character boundary. */
+#define QUOTE_ROOM 41
 
 const char *const theme_role_names[ROLE_COUNT] = {
 	"healthy", "degraded", "down", "pending", "header", "title", "project", "selected",
@@ -99,35 +105,45 @@ static int parse_attr(const char *w, unsigned *attrs)
 	return -1;
 }
 
+/* A word of the file as a message may quote it: the message goes to a terminal, so no byte of the
+ * file may steer it (controls become U+FFFD). */
+static const char *quote(const char *w, char *room)
+{
+	sanitize_text(w, strlen(w), room, QUOTE_ROOM, false);
+	return room;
+}
+
 static int parse_line(char *line, const char *source, int lineno, struct theme *t, struct ht_err *err)
 {
 	char *eq = strchr(line, '='), *save = NULL, *w;
 	struct theme_style st = { -1, -1, 0 };
 	int role = -1, nwords = 0;
+	char q[QUOTE_ROOM];
 
 	if (!eq) {
 		ht_err_set(err, "%s:%d: expected \"role = FG [BG] [ATTR...]\"", source, lineno);
 		return -1;
 	}
 	*eq = '\0';
-	w = strtok_r(line, " \t", &save);
+	w = strtok_r(line, THEME_SPACE, &save);
 	for (int r = 0; w && r < ROLE_COUNT; r++)
 		if (strcmp(w, theme_role_names[r]) == 0)
 			role = r;
 	if (role < 0) {
-		ht_err_set(err, "%s:%d: unknown role \"%.40s\" (roles: healthy degraded down pending header "
-			   "title project selected statusline dim)", source, lineno, w ? w : "");
+		ht_err_set(err, "%s:%d: unknown role \"%s\" (roles: healthy degraded down pending header "
+			   "title project selected statusline dim)", source, lineno, quote(w ? w : "", q));
 		return -1;
 	}
-	for (w = strtok_r(eq + 1, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save), nwords++) {
+	for (w = strtok_r(eq + 1, THEME_SPACE ",", &save); w;
+	     w = strtok_r(NULL, THEME_SPACE ",", &save), nwords++) {
 		short c;
 		if (nwords < 2 && parse_colour(w, &c) == 0)
 			*(nwords == 0 ? &st.fg : &st.bg) = c;
 		else if (parse_attr(w, &st.attrs) == 0)
 			nwords = 2;   /* colours come before attributes */
 		else {
-			ht_err_set(err, "%s:%d: %s: \"%.40s\" is not a colour or an attribute", source, lineno,
-				   theme_role_names[role], w);
+			ht_err_set(err, "%s:%d: %s: \"%s\" is not a colour or an attribute", source, lineno,
+				   theme_role_names[role], quote(w, q));
 			return -1;
 		}
 	}

@@ -33,11 +33,12 @@ def main():
         check(hang.get("open_at_first_drop") == 40,
               f"all 40 hanging checks were open when the first timed out ({hang})")
 
-        # 10 targets of 0.7 s with room for 2 at a time: never more than 2 open at once, and
-        # nobody times out although the last wave waits 4 x 0.7 s = 2.8 s > timeout_ms in the
-        # queue (the server's sleeps make that wait a lower bound, whatever the machine's speed).
-        cfg = {"defaults": {"timeout_ms": 2500, "degraded_ms": 60000},
-               "targets": [{"name": f"slow-{i}", "url": srv.url(), "path": "/slow?ms=700"} for i in range(10)]}
+        # 10 targets of 1.5 s with room for 2 at a time: never more than 2 open at once, and
+        # nobody times out although the last wave waits 4 x 1.5 s = 6 s > timeout_ms in the
+        # queue (the server's sleeps make that wait a lower bound, whatever the machine's speed),
+        # while each check's own 1.5 s leaves 3.5 s of timeout_ms to spare on a loaded machine.
+        cfg = {"defaults": {"timeout_ms": 5000, "degraded_ms": 60000},
+               "targets": [{"name": f"slow-{i}", "url": srv.url(), "path": "/slow?ms=1500"} for i in range(10)]}
         rc, out, err, _ = run(["check", "-c", write_config(d, cfg, "slow.json"), "--concurrency", "2",
                                "--db", os.path.join(d, "b.db"), "--format", "json"])
         res = json.loads(out)["results"]
@@ -49,7 +50,7 @@ def main():
         check(rc == 0, f"exit 0 when all are healthy (got {rc})")
     # More transfers than the process may open files: capped with a warning, and no target is
     # reported down because of a socket we could not open.
-    cfg = {"concurrency": 2000, "defaults": {"timeout_ms": 3000},
+    cfg = {"concurrency": 2000, "defaults": {"timeout_ms": 60000, "degraded_ms": 60000},
            "targets": [{"name": f"r{i}", "url": "http://127.0.0.1:9"} for i in range(600)]}
     path = write_config(d, cfg, "many.json")
 

@@ -129,15 +129,15 @@ def daemon_survives_reload_of_control_bytes():
     with open(log, "w") as err:
         p = subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", cfg, "--db", os.path.join(d, "h.db")], stderr=err)
     try:
-        check(wait_for_text(log, "started", 30), "daemon starts")
+        check(wait_for_text(log, "started", 60), "daemon starts")
         write_config(d, '{"targets":[\f{"name":"a","url":"http://127.0.0.1:1"}],"bogus":1}\n')
         p.send_signal(signal.SIGHUP)
-        check(wait_for_text(log, "keeping the old config", 30), "reload of a control byte is refused")
-        check(wait_for_text(log, "control character 0x0C outside a string", 1), "and says why")
+        check(wait_for_text(log, "keeping the old config", 60), "reload of a control byte is refused")
+        check(wait_for_text(log, "control character 0x0C outside a string", 60), "and says why")
     finally:
         p.send_signal(signal.SIGTERM)
         try:
-            rc = p.wait(30)
+            rc = p.wait(60)
         except subprocess.TimeoutExpired:
             p.kill()
             rc = p.wait()

@@ -6,7 +6,7 @@ import os
 import re
 import sqlite3
 
-from htlib import check, finish, run, tmpdir, write_config
+from htlib import NO_TIMING, check, finish, run, tmpdir, write_config
 from notifylib import Daemon, Target, hook_runs, hook_script, log_text, results, wait_for
 
 
@@ -47,7 +47,7 @@ def cli(d, cfg, db):
 def muted_daemon(d):
     tgt = Target()
     hook, out = hook_script(d)
-    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1},
+    cfg = write_config(d, {"defaults": NO_TIMING, "targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1},
                                        {"name": "web", "project": "site", "url": tgt.url, "interval_s": 1}],
                            "notify": [{"exec": [hook]}]}, "m.json")
     db, log = os.path.join(d, "m.db"), os.path.join(d, "m.log")
@@ -83,7 +83,7 @@ def muted_daemon(d):
 def main():
     d = tmpdir()
     tgt = Target()
-    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url}]}, "c.json")
+    cfg = write_config(d, {"defaults": NO_TIMING, "targets": [{"name": "api", "project": "shop", "url": tgt.url}]}, "c.json")
     cli(d, cfg, os.path.join(d, "c.db"))
     tgt.stop()
     muted_daemon(d)

@@ -7,7 +7,7 @@ import re
 import signal
 import sqlite3
 
-from htlib import check, finish, run, tmpdir, write_config
+from htlib import NO_TIMING, check, finish, run, tmpdir, write_config
 from notifylib import Daemon, Receiver, Target, hook_runs, hook_script, log_text, results, wait_for
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -21,7 +21,7 @@ def changes_logged(log, n):
 def exec_and_webhook(d):
     tgt, rcv = Target(), Receiver()
     hook, out = hook_script(d)
-    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
+    cfg = write_config(d, {"defaults": NO_TIMING, "targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
                            "notify": [{"exec": [hook]}, {"webhook": rcv.url + "/hook", "format": "json",
                                                          "headers": {"Authorization": "Bearer ${HT_HOOK_TOKEN}"}}]},
                        "a.json")
@@ -73,7 +73,7 @@ def down_receiver_and_restart(d):
     message arrives afterwards, once, in order."""
     tgt, rcv = Target(), Receiver()
     rcv.failing = True
-    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
+    cfg = write_config(d, {"defaults": NO_TIMING, "targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
                            "notify": [{"webhook": rcv.url + "/hook"}]}, "b.json")
     db, log = os.path.join(d, "b.db"), os.path.join(d, "b.log")
     dm = Daemon(cfg, db, log)
@@ -119,7 +119,7 @@ def reload_keeps_waiting(d):
     """A message waiting at a SIGHUP reload is delivered by the new config's destination, once."""
     tgt, rcv = Target(), Receiver()
     rcv.failing = True
-    spec = {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
+    spec = {"defaults": NO_TIMING, "targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1}],
             "notify": [{"webhook": rcv.url + "/hook"}]}
     cfg = write_config(d, spec, "r.json")
     db, log = os.path.join(d, "r.db"), os.path.join(d, "r.log")
@@ -148,7 +148,7 @@ def flapping(d):
     """Under anti-flap 3/2, blips notify nobody; each displayed change notifies once."""
     tgt = Target()
     hook, out = hook_script(os.path.join(d, "f"))
-    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1,
+    cfg = write_config(d, {"defaults": NO_TIMING, "targets": [{"name": "api", "project": "shop", "url": tgt.url, "interval_s": 1,
                                         "retry_interval_s": 1, "failures_before_down": 3,
                                         "successes_before_healthy": 2}],
                            "notify": [{"exec": [hook]}]}, "f.json")
@@ -180,7 +180,7 @@ def check_notify(d):
     """check notifies only with --notify, of changes since the last stored result."""
     tgt = Target()
     hook, out = hook_script(os.path.join(d, "c"))
-    cfg = write_config(d, {"targets": [{"name": "api", "project": "shop", "url": tgt.url}],
+    cfg = write_config(d, {"defaults": NO_TIMING, "targets": [{"name": "api", "project": "shop", "url": tgt.url}],
                            "notify": [{"exec": [hook]}]}, "c.json")
     base = ["check", "-c", cfg, "--db", os.path.join(d, "c.db")]
     rc, _, err, _ = run(base + ["--notify"])

@@ -105,7 +105,7 @@ def daemon_sweep(d, path, rows):
             time.sleep(0.2)
     finally:
         p.send_signal(signal.SIGTERM)
-        rc = p.wait(30)
+        rc = p.wait(60)
     got = stored(db)
     code = {"healthy": 0, "degraded": 1, "down": 2}
     wrong = {n: got.get(n) for n, (_, _, want, _) in rows.items() if got.get(n) != code[want]}
