@@ -28,6 +28,8 @@ static void test_up_is_2_1_0_for_healthy_degraded_down(void **state)
 	assert_non_null(strstr(text, "healthtop_up{name=\"b\",project=\"shop\"} 1\n"));
 	assert_non_null(strstr(text, "healthtop_up{name=\"c\",project=\"shop\"} 0\n"));
 	assert_null(strstr(text, "healthtop_up{name=\"d\""));   /* never checked: no sample */
+	/* the HELP says what alert rules get: the displayed class, not the last raw check */
+	assert_non_null(strstr(text, "# HELP healthtop_up 2 healthy, 1 degraded, 0 down, as displayed (after anti-flap).\n"));
 	assert_non_null(strstr(text, "healthtop_phase_seconds{name=\"a\",project=\"shop\",phase=\"ttfb\"} 0.010000\n"));
 	assert_null(strstr(text, "phase=\"tls\""));
 	assert_non_null(strstr(text, "healthtop_store_errors_total 3\n"));

@@ -309,6 +309,10 @@ int cmd_stats(int argc, char **argv)
 			o.since && timeparse(o.since, now, &since) < 0 ? o.since : o.until);
 		return HT_EXIT_USAGE;
 	}
+	if (until <= since) {   /* as export says: an empty range is a typo, not a table of zeros */
+		fprintf(stderr, "%s: --until: \"%s\" is not after --since\n", cmd, o.until);
+		return HT_EXIT_USAGE;
+	}
 	if (cmd_history_open(cmd, &o.common, &s) < 0)
 		return HT_EXIT_FAILED;
 	/* A name that selects nothing is a mistake, not an empty table. */

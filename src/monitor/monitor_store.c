@@ -188,8 +188,8 @@ int ensure_store(struct monitor *m)
 		/* Reading only, never creating or migrating: that is the writer thread's, so the loop
 		 * never waits for another process's lock (a WAL reader is never blocked by a writer). */
 		int rc = store_open_readonly(m->db_path, &m->store, &err);
-		if (rc == -ENOENT)
-			return -1;   /* the first run: the writer creates it */
+		if (rc == -ENOENT || rc == -EAGAIN)
+			return -1;   /* the writer creates or migrates it, maybe now: not an error */
 		if (rc < 0) {
 			storage_failed(m, err.msg);
 			return -1;

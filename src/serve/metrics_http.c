@@ -67,7 +67,8 @@ static int split(const char *listen, char *host, size_t hsize, char *port, size_
 	memcpy(host, listen, hl);
 	host[hl] = '\0';
 	snprintf(port, psize, "%s", colon + 1);
-	return strspn(port, "0123456789") == strlen(port) ? 0 : -1;
+	/* getaddrinfo takes "99999" and wraps it, so the daemon would serve on a port nobody scrapes */
+	return strspn(port, "0123456789") == strlen(port) && strtol(port, NULL, 10) <= 65535 ? 0 : -1;
 }
 
 static struct MHD_Daemon *start_on(struct metrics_http *m, const struct addrinfo *ai)
@@ -90,7 +91,8 @@ struct metrics_http *metrics_http_start(struct ev_loop *loop, const char *listen
 	struct MHD_Daemon *mhd = NULL;
 
 	if (split(listen, host, sizeof(host), port, sizeof(port)) < 0) {
-		ht_err_set(err, "--metrics-listen: \"%.80s\" is not ADDR:PORT (e.g. 127.0.0.1:9100)", listen);
+		ht_err_set(err, "--metrics-listen: \"%.80s\" is not ADDR:PORT, PORT 0..65535 "
+			   "(e.g. 127.0.0.1:9100)", listen);
 		return NULL;
 	}
 	int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);

@@ -102,7 +102,7 @@ static void per_target_gauges(struct buf *b, const struct metrics_target *t, siz
 {
 	char lab[1100];
 
-	help(b, "healthtop_up", "gauge", "2 healthy, 1 degraded, 0 down, as last checked.");
+	help(b, "healthtop_up", "gauge", "2 healthy, 1 degraded, 0 down, as displayed (after anti-flap).");
 	for (size_t i = 0; i < n; i++)
 		if (t[i].cls >= 0)
 			put(b, "healthtop_up{%s} %d\n", L(i), 2 - t[i].cls);

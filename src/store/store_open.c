@@ -389,7 +389,7 @@ int store_open_readonly(const char *path, struct store **out, struct ht_err *err
 {
 	struct store *s = store_new(path, err);
 	struct stat sb;
-	int version;
+	int version, rc = -1;
 
 	*out = NULL;
 	if (!s)
@@ -408,6 +408,8 @@ int store_open_readonly(const char *path, struct store **out, struct ht_err *err
 		version = open_reader(s, uri, SQLITE_OPEN_URI);
 	}
 	if (version != STORE_SCHEMA_VERSION) {
+		if (version >= 0 && version < STORE_SCHEMA_VERSION)   /* a writer migrates it, maybe now */
+			rc = -EAGAIN;
 		if (version < 0)
 			store_db_fail(s, err, "not a readable healthtop database");
 		else
@@ -422,7 +424,7 @@ int store_open_readonly(const char *path, struct store **out, struct ht_err *err
 	return 0;
 fail:
 	store_close(s);
-	return -1;
+	return rc;
 }
 
 void store_close(struct store *s)

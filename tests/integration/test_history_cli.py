@@ -45,6 +45,10 @@ def nothing_selected(db):
               f"{' '.join(args)}: exit 4 with the name on stderr, nothing on stdout (exit {rc}, {err.strip()!r})")
     rc, out, _, _ = run(["stats", "--db", db, "--target", "api"])
     check(rc == 0 and "api" in out, "stats --target of a known target: exit 0")
+    for cmd in ("stats", "export"):   # "--until 2h" read as "for two hours": say so, no zeros
+        rc, out, err, _ = run([cmd, "--db", db, "--since", "1h", "--until", "2h"])
+        check(rc == 3 and out == "" and '--until: "2h" is not after --since' in err,
+              f"{cmd} --since 1h --until 2h: exit 3, says --until is not after --since (exit {rc}, {err.strip()!r})")
 
 
 def first_run(d):

@@ -133,6 +133,8 @@ def main():
 
         rc, _, err, _ = run(["daemon", "-c", cfg, "--db", db, "--metrics-listen", "nonsense"], timeout=30)
         check(rc == 3 and "--metrics-listen" in err, f"a bad --metrics-listen is a usage error naming the flag ({rc} {err.strip()})")
+        rc, _, err, _ = run(["daemon", "-c", cfg, "--db", db, "--metrics-listen", "127.0.0.1:99999"], timeout=30)
+        check(rc == 3 and "0..65535" in err, f"a port over 65535 is a usage error, not a random port ({rc} {err.strip()})")
     finish()
 
 

@@ -25,7 +25,9 @@ struct store_retention {
 /* Opens (creating the directories 0700 and the file 0600) and migrates the database. */
 int store_open(const char *path, struct store **out, struct ht_err *err);
 /* For readers (export, stats) beside a running writer: never creates or migrates. Reads a
- * database in a directory it cannot write to as well. -ENOENT when there is no such file. */
+ * database in a directory it cannot write to as well. -ENOENT when there is no such file,
+ * -EAGAIN when its schema is older than this healthtop's (a writer would migrate it, and may be
+ * doing so one version per transaction right now, starting from a new empty file), -1 otherwise. */
 int store_open_readonly(const char *path, struct store **out, struct ht_err *err);
 void store_close(struct store *s);
 
