@@ -93,14 +93,8 @@ static int set_http_options(struct probe_job *j)
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
-	SET(CURLOPT_URL, t->check_url);
-	SET(CURLOPT_PRIVATE, j);
-	SET(CURLOPT_WRITEFUNCTION, probe_on_body);
-	SET(CURLOPT_WRITEDATA, j);
-	SET(CURLOPT_ERRORBUFFER, j->errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
+	rc = probe_set_base_options(j, t->check_url, t->probe.timeout_ms, true);
 	SET(CURLOPT_HTTPGET, 1L);
-	SET(CURLOPT_TIMEOUT_MS, (long)t->probe.timeout_ms);
 	SET(CURLOPT_FOLLOWLOCATION, 1L);
 	SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -114,6 +108,27 @@ static int set_http_options(struct probe_job *j)
 		rc = probe_set_connection_options(e, t);
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* What every transfer has: where it goes, whose it is, where curl's error text lands, no
+ * signals, the time limit, and (when keep_body) the capped body reader. */
+CURLcode probe_set_base_options(struct probe_job *j, const char *url, int timeout_ms, bool keep_body)
+{
+	CURL *e = j->easy;
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PRIVATE, j);
+	SET(CURLOPT_ERRORBUFFER, j->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	if (keep_body) {
+		SET(CURLOPT_WRITEFUNCTION, probe_on_body);
+		SET(CURLOPT_WRITEDATA, j);
+	}
+#undef SET
+	return rc;
 }
 
 /* Every check walks the whole path (DNS, connect, TLS with certificate checks) as a new client
@@ -142,16 +157,10 @@ static int set_post_options(struct probe_job *j)
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
-	SET(CURLOPT_URL, j->url);
-	SET(CURLOPT_PRIVATE, j);
-	SET(CURLOPT_WRITEFUNCTION, probe_on_body);
-	SET(CURLOPT_WRITEDATA, j);
-	SET(CURLOPT_ERRORBUFFER, j->errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
+	rc = probe_set_base_options(j, j->url, j->timeout_ms, true);
 	SET(CURLOPT_POST, 1L);
 	SET(CURLOPT_POSTFIELDS, j->post_body);
 	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->post_len);
-	SET(CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_USERAGENT, j->p->user_agent);
 	SET(CURLOPT_HTTPHEADER, j->headers);

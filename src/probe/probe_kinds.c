@@ -173,11 +173,7 @@ static CURLcode common_options(struct probe_job *j)
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
-	SET(CURLOPT_URL, j->url);
-	SET(CURLOPT_PRIVATE, j);
-	SET(CURLOPT_ERRORBUFFER, j->errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, (long)t->probe.timeout_ms);
+	rc = probe_set_base_options(j, j->url, t->probe.timeout_ms, false);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 #undef SET
 	return rc == CURLE_OK ? probe_set_connection_options(e, t) : rc;

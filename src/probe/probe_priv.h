@@ -60,6 +60,7 @@ size_t probe_on_body(char *data, size_t size, size_t nmemb, void *userp);
 /* probe_result.c: fills j->res from the finished transfer. */
 void probe_result_collect(struct probe_job *j, CURLcode rc);
 
+CURLcode probe_set_base_options(struct probe_job *j, const char *url, int timeout_ms, bool keep_body);
 /* A fresh connection and https's certificate rules, for every kind of check. */
 CURLcode probe_set_connection_options(CURL *e, const struct ht_target *t);
 
