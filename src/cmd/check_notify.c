@@ -168,8 +168,9 @@ void check_notify_send(struct ev_loop *loop, const struct ht_config *cfg, const 
 		ev_run(loop, 0);
 	ev_timer_stop(loop, &c.poll);
 	if (notifier_pending(c.notifier) > 0)
-		fprintf(stderr, "healthtop check: %zu notifications not delivered yet; they wait in the database "
-			"for the next poller or check --notify\n", notifier_pending(c.notifier));
+		fprintf(stderr, "healthtop check: %zu notification%s not delivered yet; waiting in the database "
+			"for the next poller or check --notify\n", notifier_pending(c.notifier),
+			notifier_pending(c.notifier) == 1 ? "" : "s");
 out:
 	notify_poster_cancel(c.poster);
 	notifier_free(c.notifier);
