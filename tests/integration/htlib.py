@@ -108,6 +108,21 @@ class TestServer:
         self.stop()
 
 
+def wait_for(pred, timeout=60):
+    """Polls pred until it holds; the ceiling only matters when a test fails. A database busy
+    or not yet created counts as "not yet"."""
+    import sqlite3
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if pred():
+                return True
+        except sqlite3.Error:
+            pass
+        time.sleep(0.2)
+    return False
+
+
 def tmpdir():
     return tempfile.mkdtemp(prefix="healthtop-it-")
 

@@ -12,7 +12,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from htlib import BINARY, WRAPPER, TestServer, check, finish, run, tmpdir, write_config
+from htlib import BINARY, WRAPPER, TestServer, check, finish, run, tmpdir, write_config, wait_for
 
 
 def server_stats(srv):
@@ -80,18 +80,6 @@ def counts(db):
 NO_TIMING = {"timeout_ms": 60000, "degraded_ms": 60000}
 # Every wait polls for what it expects; the ceiling only matters when that never comes.
 CEILING = 60
-
-
-def wait_for(pred, timeout=CEILING):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return True
-        except sqlite3.Error:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def main():

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from htlib import BINARY, WRAPPER, check, finish, tmpdir, write_config
+from htlib import BINARY, WRAPPER, check, finish, tmpdir, write_config, wait_for
 
 HEALTHY = 4
 REFUSED = 300
@@ -61,18 +61,6 @@ def rows(db):
                            " group by 1, 2").fetchall()
     finally:
         con.close()
-
-
-def wait_for(pred, timeout=CEILING):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return True
-        except sqlite3.Error:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def main():
