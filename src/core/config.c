@@ -25,6 +25,7 @@ struct inherit {
 	const char *ca_file;
 	int ca_file_line;
 	bool insecure;
+	bool reuse_connections;
 	struct alert_inherit alert;
 };
 
@@ -34,10 +35,11 @@ static const char *const retention_keys[] = { "raw_days", "hourly_days", "daily_
 	"successes_before_healthy", "retry_interval_s"
 static const char *const default_keys[] = {
 	"interval_s", "timeout_ms", "degraded_ms", "path", "tls_expiry_warn_days",
-	"heartbeat_stale_s", "headers", "ca_file", "insecure", ALERT_KEYS, NULL };
+	"heartbeat_stale_s", "headers", "ca_file", "insecure", "reuse_connections", ALERT_KEYS, NULL };
 static const char *const target_keys[] = {
 	"name", "project", "url", "interval_s", "timeout_ms", "degraded_ms", "path",
-	"tls_expiry_warn_days", "heartbeat_stale_s", "headers", "ca_file", "insecure", ALERT_KEYS, NULL };
+	"tls_expiry_warn_days", "heartbeat_stale_s", "headers", "ca_file", "insecure", "reuse_connections",
+	ALERT_KEYS, NULL };
 
 int config_fail(struct pctx *c, const char *path, const char *fmt, ...)
 {
@@ -225,6 +227,7 @@ static int get_rules(struct pctx *c, const cJSON *obj, const char *path, struct 
 	    config_get_int(c, obj, "tls_expiry_warn_days", path, 0, 3650, &in->rules.tls_expiry_warn_days) < 0 ||
 	    config_get_int(c, obj, "heartbeat_stale_s", path, 1, 31536000, &in->rules.heartbeat_stale_s) < 0 ||
 	    get_bool(c, obj, "insecure", path, &in->insecure) < 0 ||
+	    get_bool(c, obj, "reuse_connections", path, &in->reuse_connections) < 0 ||
 	    get_string(c, obj, "path", path, PATH_MAX_LEN, true, &in->path) < 0 ||
 	    get_string(c, obj, "ca_file", path, 4096, false, &ca) < 0 ||
 	    config_get_alert_rules(c, obj, path, &in->rules, &in->alert) < 0)
@@ -283,6 +286,7 @@ static int parse_target(struct pctx *c, const cJSON *obj, size_t idx, const stru
 		return -1;
 	t->probe.timeout_ms = in.timeout_ms;
 	t->probe.insecure = in.insecure;
+	t->probe.reuse_connections = in.reuse_connections;
 	t->probe.ca_file_line = in.ca_file_line;
 	if (in.ca_file && !(t->probe.ca_file = strdup(in.ca_file)))
 		return config_fail(c, path, "out of memory");
