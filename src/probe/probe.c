@@ -280,7 +280,8 @@ struct probe *probe_new(struct ev_loop *loop, unsigned concurrency, struct ht_er
 	if (curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
 	    curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p) != CURLM_OK ||
 	    curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
-	    curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p) != CURLM_OK) {
+	    curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p) != CURLM_OK ||
+	    curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->concurrency) != CURLM_OK) {
 		ht_err_set(err, "libcurl refused the event-loop callbacks");
 		probe_free(p);
 		return NULL;
@@ -378,6 +379,7 @@ void probe_set_concurrency(struct probe *p, unsigned concurrency)
 		return;   /* keep the old limit rather than fail */
 	p->idle = idle;
 	p->concurrency = concurrency;
+	probe_reuse_set_limit(p);
 	admit(p);
 }
 
@@ -410,6 +412,7 @@ void probe_free(struct probe *p)
 	for (size_t i = 0; i < p->nidle; i++)
 		curl_easy_cleanup(p->idle[i]);
 	ev_timer_stop(p->loop, &p->timer);
+	probe_reuse_free(p);
 	if (curl_multi_cleanup(p->multi) != CURLM_OK)
 		p->multi = NULL;   /* only an unknown handle fails here: nothing is left to undo */
 	free(p->idle);

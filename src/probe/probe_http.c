@@ -1,5 +1,5 @@
 /* A transfer's options: the HTTP(S) check (GET, headers, redirects judged per hop, a fresh
- * connection each time) and the webhook POST; the other kinds are set up in probe_kinds.c. */
+ * connection each time unless the target reuses them) and the webhook POST; the other kinds are set up in probe_kinds.c. */
 #include "autoconfig.h"
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -105,7 +105,7 @@ static int set_http_options(struct probe_job *j)
 	SET(CURLOPT_HTTPHEADER, j->headers);
 	SET(CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
 	if (rc == CURLE_OK)
-		rc = probe_set_connection_options(e, t);
+		rc = probe_set_connection_options(j);
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
 }
@@ -131,15 +131,19 @@ CURLcode probe_set_base_options(struct probe_job *j, const char *url, int timeou
 	return rc;
 }
 
-/* Every check walks the whole path (DNS, connect, TLS with certificate checks) as a new client
- * would; a reused connection would hide a broken handshake or a renewed cert. */
-CURLcode probe_set_connection_options(CURL *e, const struct ht_target *t)
+/* By default every check walks the whole path (DNS, connect, TLS with certificate checks) as a
+ * new client would; a reused connection would hide a broken handshake or a renewed cert. A target
+ * with reuse_connections keeps its connection in the multi handle's cache for the next check. */
+CURLcode probe_set_connection_options(struct probe_job *j)
 {
+	const struct ht_target *t = j->t;
+	CURL *e = j->easy;
+	long fresh = probe_reuses(j) ? 0L : 1L;
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
-	SET(CURLOPT_FRESH_CONNECT, 1L);
-	SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_FRESH_CONNECT, fresh);
+	SET(CURLOPT_FORBID_REUSE, fresh);
 	SET(CURLOPT_CERTINFO, 1L);
 	if (t->probe.ca_file)
 		SET(CURLOPT_CAINFO, t->probe.ca_file);

@@ -43,6 +43,7 @@ struct probe {
 	struct job_list flying;
 	CURL **idle;           /* easy handles kept for reuse */
 	size_t nidle;
+	struct cert_cache *certs;   /* probe_reuse.c: NULL until a reusing https check ends */
 	char user_agent[64];
 };
 
@@ -61,7 +62,16 @@ size_t probe_on_body(char *data, size_t size, size_t nmemb, void *userp);
 void probe_result_collect(struct probe_job *j, CURLcode rc);
 
 CURLcode probe_set_base_options(struct probe_job *j, const char *url, int timeout_ms, bool keep_body);
-/* A fresh connection and https's certificate rules, for every kind of check. */
-CURLcode probe_set_connection_options(CURL *e, const struct ht_target *t);
+/* A fresh connection (unless the target reuses them) and https's certificate rules, for every
+ * kind of check; j->res.kind is known. */
+CURLcode probe_set_connection_options(struct probe_job *j);
+
+/* probe_reuse.c: reuse_connections. Whether this check may use a kept connection; after it
+ * ended, its phases and certificate expiry when it did; the table of verified expiries. */
+bool probe_reuses(const struct probe_job *j);
+void probe_reuse_collect(struct probe_job *j);
+int probe_reuse_resize(struct probe *p);
+void probe_reuse_set_limit(struct probe *p);   /* after the concurrency changed */
+void probe_reuse_free(struct probe *p);
 
 #endif
