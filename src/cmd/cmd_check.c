@@ -149,7 +149,7 @@ static void record(const char *db_path, const struct ht_config *cfg, const struc
 	struct store *s = NULL;
 	struct store_row *rows = calloc(cfg->ntargets, sizeof(*rows));
 
-	if (!rows || store_open(db_path, &s, &err) < 0)
+	if (!rows || store_open(db_path, &s, &err) < 0 || store_targets_begin(s, &err) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->ntargets; i++) {
 		const struct ht_target *t = slots[i].item->target;
@@ -157,7 +157,7 @@ static void record(const char *db_path, const struct ht_config *cfg, const struc
 		if (store_target_id(s, t->name, t->project, t->display_url, &rows[i].target_id, &err) < 0)
 			goto fail;
 	}
-	if (store_append_batch(s, rows, cfg->ntargets, &err) < 0)
+	if (store_targets_end(s, &err) < 0 || store_append_batch(s, rows, cfg->ntargets, &err) < 0)
 		goto fail;
 	/* One bounded step: a 'check' run from cron keeps the database in shape too. */
 	struct store_retention ret = { cfg->retention.raw_days, cfg->retention.hourly_days, cfg->retention.daily_days };

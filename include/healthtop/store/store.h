@@ -34,6 +34,10 @@ void store_close(struct store *s);
 /* The id of the target called name, creating or updating its row. */
 int store_target_id(struct store *s, const char *name, const char *project, const char *url,
 		    int64_t *id, struct ht_err *err);
+/* Around many store_target_id calls (a `check` of the whole fleet): one commit for all of them
+ * instead of one each. A failure in between leaves nothing: store_close rolls back. */
+int store_targets_begin(struct store *s, struct ht_err *err);
+int store_targets_end(struct store *s, struct ht_err *err);
 
 /* All rows in one transaction: all stored or none. The hourly and daily rollups and the state
  * changes are updated in the same transaction, row by row: never by rescanning history. */
