@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Sweep speed (issue 12, goal 2): the wall time of `healthtop check` over N loopback targets on
+a real nginx, against curl fetching the same N URLs at the same concurrency, run alternately in
+the same run, median of --runs (one run at 100 000).
+
+  fresh connections (healthtop's default) vs `curl --parallel -H 'Connection: close'`:
+      10 000 and 100 000 targets; goal <= 1.0x
+  reuse_connections: true vs plain `curl --parallel` (keep-alive): 10 000; goal <= 1.25x
+
+    python3 bench/sweep.py            # the full run: about 3 minutes on the 2-core machine
+    python3 bench/sweep.py --quick    # 2 000 targets, one run each: seconds
+
+Both sides do the whole job of a command line: start, read their list, fetch, write what they
+got (healthtop its SQLite database and its table, curl the bodies to /dev/null), exit. One
+untimed run of each comes first: it creates healthtop's database, as a `check` run from cron
+finds it, and warms nginx and the page cache for both.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import HERE, Nginx, record, write_fleet
+
+HEALTHTOP = os.environ.get("HEALTHTOP") or os.path.join(HERE, "..", "healthtop")
+CURL = "curl"
+
+
+def write_curl_config(path, n, url):
+    """The same N URLs as write_fleet's targets, as a curl --config file."""
+    sep = "&" if "?" in url else "?"
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write(f'url = "{url}{sep}i={i}"\noutput = "/dev/null"\n')
+    return path
+
+
+def timed(argv, env=None):
+    t0 = time.monotonic()
+    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        sys.exit(f"sweep: {' '.join(argv[:3])} ... exited {p.returncode}: {p.stderr.decode()[-400:]}")
+    return wall
+
+
+def healthtop_run(cfg, db, concurrency):
+    env = dict(os.environ, NO_COLOR="1")
+    return timed([HEALTHTOP, "check", "-c", cfg, "--db", db, "--concurrency", str(concurrency)], env)
+
+
+def curl_run(curl_cfg, concurrency, close):
+    argv = [CURL, "-s", "--parallel", "--parallel-max", str(concurrency), "--config", curl_cfg]
+    if close:
+        argv[1:1] = ["-H", "Connection: close"]
+    return timed(argv)
+
+
+def compare(d, nginx, n, runs, concurrency, reuse):
+    """Alternates healthtop and curl `runs` times; returns (healthtop median, curl median)."""
+    extra = {"reuse_connections": True} if reuse else {}
+    cfg = write_fleet(os.path.join(d, f"fleet-{n}-{int(reuse)}.json"), n, nginx.url(),
+                      concurrency=concurrency, extra_defaults=extra)
+    curl_cfg = write_curl_config(os.path.join(d, f"curl-{n}.txt"), n, nginx.url())
+    db = os.path.join(d, f"sweep-{n}-{int(reuse)}.db")
+    healthtop_run(cfg, db, concurrency)
+    curl_run(curl_cfg, concurrency, close=not reuse)
+    ht, cu = [], []
+    for _ in range(runs):
+        ht.append(healthtop_run(cfg, db, concurrency))
+        cu.append(curl_run(curl_cfg, concurrency, close=not reuse))
+    return statistics.median(ht), statistics.median(cu), ht, cu
+
+
+def report(n, reuse, concurrency, runs, ht, cu, goal):
+    ratio = ht / cu
+    mode = "reuse_connections" if reuse else "fresh connections"
+    ref = "curl --parallel (keep-alive)" if reuse else "curl --parallel, Connection: close"
+    record(f"check, {n} targets, {mode} (wall, median of {runs})", f"{ht:.2f} s",
+           f"<= {goal:.2f}x curl", f"{ref}: {cu:.2f} s", f"{ratio:.2f}", ratio <= goal,
+           f"python3 bench/sweep.py --targets {n} --runs {runs} --concurrency {concurrency}"
+           + (" --reuse" if reuse else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="2 000 targets, one run of each")
+    ap.add_argument("--targets", type=int, help="one size only (and --reuse: only the reuse row)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--reuse", action="store_true")
+    args = ap.parse_args()
+    if args.quick:
+        plan = [(2000, False, 1), (2000, True, 1)]
+    elif args.targets:
+        plan = [(args.targets, args.reuse, args.runs)]
+    else:
+        plan = [(10000, False, args.runs), (100000, False, 1), (10000, True, args.runs)]
+    with tempfile.TemporaryDirectory(prefix="healthtop-sweep-") as d, Nginx() as nginx:
+        for n, reuse, runs in plan:
+            ht, cu, hts, cus = compare(d, nginx, n, runs, args.concurrency, reuse)
+            print(f"sweep: {n} targets reuse={reuse}: healthtop {['%.2f' % x for x in hts]}"
+                  f" curl {['%.2f' % x for x in cus]}", flush=True)
+            report(n, reuse, args.concurrency, runs, ht, cu, 1.25 if reuse else 1.0)
+
+
+if __name__ == "__main__":
+    main()
