@@ -110,8 +110,9 @@ class SilentListener:
 
 
 class KeepAliveServer:
-    """An HTTP/1.1 /health that keeps every connection open (as nginx does) and counts the TCP
-    connections it accepted and the requests it answered; over TLS with tls=(cert, key)."""
+    """An HTTP/1.1 /health that keeps every connection open unless the request says
+    "Connection: close" (as nginx does), and counts the TCP connections it accepted and the
+    requests it answered; over TLS with tls=(cert, key)."""
 
     def __init__(self, tls=None):
         counts = self.counts = {"connections": 0, "requests": 0}
@@ -123,21 +124,37 @@ class KeepAliveServer:
             def log_message(self, fmt, *args):
                 pass
 
-            def setup(self):
-                with lock:
-                    counts["connections"] += 1
-                super().setup()
-
             def do_GET(self):
+                # A connection counts once it carries a request: one accepted as a client
+                # stops (a daemon's SIGTERM) is not a check.
                 with lock:
                     counts["requests"] += 1
+                    if not getattr(self, "counted", False):
+                        self.counted = True
+                        counts["connections"] += 1
                 body = b'{"status":"ok"}'
+                close = self.headers.get("Connection", "").lower() == "close"
+                extra = "Connection: close\r\n" if close else ""
                 head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                        f"Content-Length: {len(body)}\r\n\r\n").encode()
+                        f"Content-Length: {len(body)}\r\n{extra}\r\n").encode()
                 try:   # one write: no Nagle wait between the head and the body
-                    self.wfile.write(head + body)
+                    if close and not tls:
+                        self.answer_and_close(head + body)
+                    else:
+                        self.wfile.write(head + body)
                 except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
                     pass
+
+            def answer_and_close(self, data):
+                """As nginx does when asked to close, but deterministic: the answer and the FIN
+                leave in one segment (corked), so the client always sees the server close
+                first and the TIME_WAIT is the server's."""
+                self.close_connection = True
+                sock = self.connection
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                sock.sendall(data)
+                sock.shutdown(socket.SHUT_WR)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
 
         class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             daemon_threads = True
@@ -153,7 +170,7 @@ class KeepAliveServer:
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
 
     def count(self):
-        """(connections accepted, requests answered) so far."""
+        """(connections that carried a request, requests answered) so far."""
         with self.lock:
             return self.counts["connections"], self.counts["requests"]
 

@@ -22,11 +22,28 @@ def sweep(d, name, targets, concurrency=1):
     return run(["check", "-c", cfg, "--db", os.path.join(d, f"{name}.db")])
 
 
+def client_time_waits(port):
+    """This host's sockets in TIME_WAIT whose peer is 127.0.0.1:port, by their own port: closed
+    connections whose client (healthtop) closed first."""
+    waits = set()
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[3] == "06" and int(fields[2].split(":")[1], 16) == port:
+                waits.add(int(fields[1].split(":")[1], 16))
+    return waits
+
+
 def one_check_process(d):
     with KeepAliveServer() as off, KeepAliveServer() as on, KeepAliveServer() as mixed:
+        waits = client_time_waits(off.port)
         rc, _, err, _ = sweep(d, "off", [{"name": f"off-{i}", "url": off.url} for i in range(6)])
         check(rc == 0 and off.count() == (6, 6),
               f"reuse off (the default): 6 checks open 6 connections (saw {off.count()}) {err}")
+        waits = len(client_time_waits(off.port) - waits)   # older ones may expire meanwhile
+        check(waits == 0, f"reuse off: each check asks the server to close (Connection: close), so no "
+                          f"closed connection waits out TIME_WAIT on the monitoring host ({waits} did)")
         rc, _, err, _ = sweep(d, "on", [{"name": f"on-{i}", "url": on.url, "reuse_connections": True}
                                         for i in range(6)])
         check(rc == 0 and on.count() == (1, 6),
