@@ -449,6 +449,11 @@ void store_close(struct store *s)
 	free(s);
 }
 
+bool store_usable(const struct store *s)
+{
+	return !s->pg || (s->pg->conn && PQstatus(s->pg->conn) == CONNECTION_OK);
+}
+
 void store_set_busy_timeout(struct store *s, int ms)
 {
 	if (s->pg) {

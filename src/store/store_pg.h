@@ -28,6 +28,7 @@ struct store_pg {
 	int64_t *days;           /* UTC days (unix s / 86400) whose result partition exists */
 	size_t ndays, days_cap;
 	uint64_t version;        /* store_data_version's counter */
+	int lock_timeout_ms;     /* store_set_busy_timeout's, set again on each new connection */
 };
 
 /* Connects (connect_timeout 5 s unless the conninfo says otherwise) and, unless readonly,

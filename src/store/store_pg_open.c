@@ -152,7 +152,10 @@ static int pg_connect(struct store *s, struct ht_err *err)
 	s->pg->conn = PQconnectdbParams(keys, vals, 1);
 	if (!s->pg->conn || PQstatus(s->pg->conn) != CONNECTION_OK)
 		return store_pg_fail(s, err, "cannot connect");
-	PGresult *r = PQexec(s->pg->conn, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SET client_min_messages = warning; SET TIME ZONE 'UTC'; SET lock_timeout = %d",
+		 s->pg->lock_timeout_ms);
+	PGresult *r = PQexec(s->pg->conn, sql);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	return ok ? 0 : store_pg_fail(s, err, "configuring the session");
@@ -160,9 +163,12 @@ static int pg_connect(struct store *s, struct ht_err *err)
 
 int store_pg_ready(struct store *s, const char *what, struct ht_err *err)
 {
-	(void)what;
 	if (s->pg->conn && PQstatus(s->pg->conn) == CONNECTION_OK)
 		return 0;
+	if (s->pg->readonly) {   /* see store_usable: its owner reopens it when the database is back */
+		ht_err_set(err, "%s: %s: the connection to the database was lost", s->path, what);
+		return -1;
+	}
 	return pg_connect(s, err);
 }
 
@@ -347,7 +353,8 @@ void store_pg_set_busy_timeout(struct store *s, int ms)
 	char sql[128];
 
 	/* SQLite's busy timeout is how long to wait for another's lock: lock_timeout here. */
+	s->pg->lock_timeout_ms = ms;
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ms);
-	if (store_pg_ready(s, "", &(struct ht_err){ "" }) == 0)
+	if (s->pg->conn && PQstatus(s->pg->conn) == CONNECTION_OK)
 		PQclear(PQexec(s->pg->conn, sql));
 }

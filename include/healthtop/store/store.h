@@ -39,6 +39,10 @@ int store_open(const char *path, struct store **out, struct ht_err *err);
  * doing so one version per transaction right now, starting from a new empty file), -1 otherwise. */
 int store_open_readonly(const char *path, struct store **out, struct ht_err *err);
 void store_close(struct store *s);
+/* False once a PostgreSQL store's connection is lost. A read-only PostgreSQL store never
+ * reconnects by itself (its owner may be the event loop, which must not wait for a connect):
+ * close it and open another when the database is back. SQLite: always true. */
+bool store_usable(const struct store *s);
 
 /* The id of the target called name, creating or updating its row. */
 int store_target_id(struct store *s, const char *name, const char *project, const char *url,
