@@ -24,7 +24,6 @@ struct store_pg {
 	int64_t *url_id;         /* the id of url_text[i] in checked_url, 0 unknown */
 	char **url_text;
 	size_t ncache;
-	const void *staged_on;   /* the connection whose temporary staging table exists */
 	int64_t *days;           /* UTC days (unix s / 86400) whose result partition exists */
 	size_t ndays, days_cap;
 	uint64_t version;        /* store_data_version's counter */
@@ -52,6 +51,29 @@ int64_t store_pg_i64(const PGresult *r, int row, int col);
 double store_pg_ms(const PGresult *r, int row, int col);   /* -1 for NULL */
 /* {"a","b"} for a text[] parameter (malloc'd), NULL for a NULL list or out of memory. */
 char *store_pg_text_array(const char *const *items);
+
+/* COPY data (store_pg_copy.c): text, or binary between sb_copy_begin and sb_copy_end, where a
+ * tuple is sb_tuple(fields) then one sb_<type> or sb_null per field. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+void sb_put(struct sbuf *b, const void *s, size_t n);
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_copy_begin(struct sbuf *b);
+void sb_copy_end(struct sbuf *b);
+void sb_tuple(struct sbuf *b, int16_t fields);
+void sb_null(struct sbuf *b);
+void sb_i16(struct sbuf *b, int16_t v);         /* raw: a tuple's count; use sb_field_i16 for a field */
+void sb_field_i16(struct sbuf *b, int16_t v);
+void sb_i32(struct sbuf *b, int32_t v);
+void sb_i64(struct sbuf *b, int64_t v);
+void sb_f64(struct sbuf *b, double v);
+void sb_bool(struct sbuf *b, bool v);
+void sb_bytes(struct sbuf *b, const void *p, size_t n);
+void sb_str(struct sbuf *b, const char *s);
+int store_pg_copy_in(struct store *s, const char *sql, const struct sbuf *b, const char *what, struct ht_err *err);
 
 /* write (store_pg_write.c) */
 int store_pg_target_id(struct store *s, const char *name, const char *project, const char *url, int64_t *id,

@@ -191,9 +191,12 @@ int store_pg_lease_take(struct store *s, const struct store_lease *me, int64_t n
 	if (found && !is_me(holder, me) && store_lease_alive(holder, me->host, now_ms))
 		return 0;   /* the common case for a viewer: no lock taken */
 	store_lease_fini(holder);
-	if (store_pg_run(s, "BEGIN; LOCK TABLE poller_lease IN EXCLUSIVE MODE", 0, NULL, "taking the poller lease",
-			 err) < 0)
+	if (store_pg_run(s, "BEGIN", 0, NULL, "taking the poller lease", err) < 0)
 		return -1;
+	if (store_pg_run(s, "LOCK TABLE poller_lease IN EXCLUSIVE MODE", 0, NULL, "taking the poller lease", err) < 0) {
+		PQclear(PQexec(s->pg->conn, "ROLLBACK"));
+		return -1;
+	}
 	rc = take_locked(s, me, now_ms, holder, err);
 	if (rc >= 0 && store_pg_run(s, "COMMIT", 0, NULL, "taking the poller lease", err) == 0)
 		return rc;

@@ -11,16 +11,20 @@
 #include "store_priv.h"
 #include "store_pg.h"
 
+/* A rollup is kept as deltas: each batch appends one row per (target, period) it touched (COPY,
+ * no upsert: merging histograms row by row in SQL cost half the insert rate), readers add the
+ * rows of a key up, and pruning's compaction folds them into one (store_pg_write.c). */
 #define ROLLUP_TABLE(name) \
 	"CREATE TABLE " name "(" \
-	"  target_id bigint NOT NULL REFERENCES target(id)," \
+	"  target_id bigint NOT NULL," \
 	"  period bigint NOT NULL," /* unix s of the hour's or the UTC day's start */ \
 	"  n_healthy integer NOT NULL, n_degraded integer NOT NULL, n_down integer NOT NULL," \
 	"  n_up integer NOT NULL, n_latency integer NOT NULL," \
 	"  sum_ms double precision NOT NULL, min_ms double precision, max_ms double precision," \
-	"  hist jsonb NOT NULL," /* {"bucket": count}: sparse, and merged by ht_hist_merge */ \
-	"  url_id bigint REFERENCES checked_url(id)," \
-	"  PRIMARY KEY (target_id, period));" \
+	"  hist jsonb NOT NULL," /* {"bucket": count}: sparse */ \
+	"  url_id bigint," \
+	"  last_at bigint NOT NULL);" /* the newest check in the delta: its url_id is the period's */ \
+	"CREATE INDEX " name "_key ON " name "(target_id, period);" \
 	"CREATE INDEX " name "_period ON " name "(period);"
 
 /* Each entry takes the schema from version i to i+1; never edit one that has shipped. The
@@ -51,7 +55,7 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 	"CREATE INDEX result_id_idx ON result(id);"
 	ROLLUP_TABLE("rollup_hour")
 	ROLLUP_TABLE("rollup_day")
-	"CREATE TABLE state_change(target_id bigint NOT NULL REFERENCES target(id), at bigint NOT NULL,"
+	"CREATE TABLE state_change(target_id bigint NOT NULL, at bigint NOT NULL,"
 	"  from_status smallint NOT NULL, to_status smallint NOT NULL);"
 	"CREATE INDEX state_change_target_at ON state_change(target_id, at);"
 	"CREATE INDEX state_change_at ON state_change(at);"
@@ -65,12 +69,7 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 	"CREATE TABLE poller_lease(id integer PRIMARY KEY CHECK (id = 1), pid bigint NOT NULL,"
 	"  host text NOT NULL, started bigint NOT NULL, heartbeat bigint NOT NULL, config text NOT NULL);"
 	"CREATE TABLE force_request(id bigserial PRIMARY KEY, target text NOT NULL,"
-	"  requested_at bigint NOT NULL, pid bigint NOT NULL, host text NOT NULL);"
-	/* the sum of two sparse histograms, for the rollups' upsert */
-	"CREATE FUNCTION ht_hist_merge(a jsonb, b jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$"
-	"  SELECT coalesce(jsonb_object_agg(key, n), '{}') FROM (SELECT key, sum(value::bigint) AS n"
-	"  FROM (SELECT * FROM jsonb_each_text(a) UNION ALL SELECT * FROM jsonb_each_text(b)) e"
-	"  GROUP BY key) g $$;",
+	"  requested_at bigint NOT NULL, pid bigint NOT NULL, host text NOT NULL);",
 };
 
 bool store_is_postgres(const char *db)

@@ -302,11 +302,27 @@ static void rollup_row(const PGresult *r, int i, struct store_rollup *row)
 	row->n_up = (uint32_t)store_pg_i64(r, i, 12);
 }
 
+/* Another delta of the same key added into acc (rows come oldest delta first). */
+static void rollup_fold(struct store_rollup *acc, const struct store_rollup *d)
+{
+	for (int c = 0; c < HT_CLASS_COUNT; c++)
+		acc->counts[c] += d->counts[c];
+	acc->n_up += d->n_up;
+	acc->n_latency += d->n_latency;
+	acc->sum_ms += d->sum_ms;
+	if (d->min_ms >= 0 && (acc->min_ms < 0 || d->min_ms < acc->min_ms))
+		acc->min_ms = d->min_ms;
+	if (d->max_ms > acc->max_ms)
+		acc->max_ms = d->max_ms;
+	hist_merge(&acc->latency, &d->latency);
+	acc->url = d->url;
+}
+
 int store_pg_export_rollup(struct store *s, const struct store_query *q, int period_s, store_rollup_fn fn,
 			   void *user, struct ht_err *err)
 {
 	char sql[1024];
-	struct store_rollup row;
+	struct store_rollup row, next;
 	int stop = 0;
 
 	snprintf(sql, sizeof(sql),
@@ -314,13 +330,21 @@ int store_pg_export_rollup(struct store *s, const struct store_query *q, int per
 		 " r.n_latency, r.sum_ms, r.min_ms, r.max_ms, r.hist, r.n_up FROM %s r JOIN target t ON t.id = r.target_id"
 		 " LEFT JOIN checked_url u ON u.id = r.url_id"
 		 " WHERE r.period >= $1::bigint AND r.period < $2::bigint" SELECTION_SQL
-		 " ORDER BY r.period, t.name", period_s == 3600 ? "rollup_hour" : "rollup_day");
+		 " ORDER BY r.period, t.name, r.last_at", period_s == 3600 ? "rollup_hour" : "rollup_day");
 	/* A period that starts before `since` but reaches into it counts too. */
 	PGresult *r = run_query(s, sql, q, q->since_ms / 1000 / period_s * period_s,
 				q->until_ms == INT64_MAX ? INT64_MAX : (q->until_ms + 999) / 1000,
 				"reading rollups to export", err);
-	for (int i = 0; r && !stop && i < PQntuples(r); i++) {
-		rollup_row(r, i, &row);
+	int n = r ? PQntuples(r) : 0;
+	for (int i = 0; !stop && i < n;) {
+		rollup_row(r, i++, &row);
+		/* a key's deltas not yet compacted come one after another: one row for the key */
+		for (; i < n; i++) {
+			rollup_row(r, i, &next);
+			if (next.period_start_ms != row.period_start_ms || strcmp(next.name, row.name) != 0)
+				break;
+			rollup_fold(&row, &next);
+		}
 		stop = fn(user, &row);
 	}
 	PQclear(r);

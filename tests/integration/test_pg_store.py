@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The PostgreSQL store (--db postgresql://... or a key=value conninfo) against a real server
 (pgserver.py): check, export (csv, jsonl, rollups), stats, mute and unmute say the same on
-SQLite and on PostgreSQL for the same answers; a conninfo's password is never printed; a daemon
+SQLite and on PostgreSQL for the same answers; the shared store suite (tests/test_store_both.c)
+passes on PostgreSQL as it does on SQLite; a conninfo's password is never printed; a daemon
 whose database goes away keeps checking, changes no class, and writes every result once the
 database is back. Skips (77) where no PostgreSQL server can run."""
 import os
@@ -21,7 +22,7 @@ def normal(text, ports):
     for p in ports:
         text = text.replace(f":{p}", ":PORT")
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "TIME", text)
-    text = re.sub(r"\d+(\.\d+)?(ms| ms|s\b)", "N", text)
+    text = re.sub(r" *\d+(\.\d+)? ?(ms|s)\b", " N", text)
     text = re.sub(r'("[a-z0-9_]*_ms"):([-0-9.e]+|null)', r"\1:N", text)
     text = re.sub(r",[0-9.]+(?=,|$)", ",N", text, flags=re.M)
     return text
@@ -143,6 +144,20 @@ def outage(pg, d):
         check(written == total, f"rows stored = requests the server answered ({written} / {total})")
 
 
+def store_suite(pg):
+    """tests/test_store_both (the store suite through the public interface) on PostgreSQL."""
+    suite = os.path.join(os.path.dirname(os.path.abspath(BINARY)), "tests", "test_store_both")
+    if not os.path.exists(suite):
+        print(f"SKIP the shared store suite: {suite} not built (cmocka missing)")
+        return
+    pg.psql("CREATE DATABASE suite")
+    p = subprocess.run(WRAPPER + [suite], env=dict(os.environ, HT_TEST_DB=pg.url("suite")),
+                       capture_output=True, text=True, timeout=600)
+    out = p.stdout + p.stderr
+    check(p.returncode == 0 and "PASSED" in out, "the shared store suite passes on PostgreSQL"
+          + ("" if p.returncode == 0 else "\n" + out[-3000:]))
+
+
 def main():
     try:
         pg = PgServer()
@@ -150,6 +165,7 @@ def main():
         skip(str(e))
     d = tmpdir()
     with pg:
+        store_suite(pg)
         same_outputs(pg, d)
         conninfo_forms(pg, d)
         outage(pg, d)
