@@ -310,6 +310,28 @@ static void test_both_lease_and_viewers(void **state)
 	store_close(s);
 }
 
+/* Which --db values are PostgreSQL, and how they are shown (no password, ever). */
+static void test_both_db_forms_and_masking(void **state)
+{
+	char shown[256];
+
+	(void)state;
+	assert_true(store_is_postgres("postgresql://u@h:5432/db"));
+	assert_true(store_is_postgres("postgres://h/db"));
+	assert_true(store_is_postgres("host=h dbname=db"));
+	assert_true(store_is_postgres("  dbname = db"));
+	assert_false(store_is_postgres("/var/lib/healthtop/history.db"));
+	assert_false(store_is_postgres("./a=b.db"));
+	assert_false(store_is_postgres("history.db"));
+	assert_false(store_is_postgres("=x"));
+	store_db_shown("postgresql://u:secret@h/db?sslmode=require&password=other", shown, sizeof(shown));
+	assert_string_equal(shown, "postgresql://u:***@h/db?sslmode=require&password=***");
+	store_db_shown("host=h password='a b\\' c' dbname=d", shown, sizeof(shown));
+	assert_string_equal(shown, "host=h password=*** dbname=d");
+	store_db_shown("host=h password = pw", shown, sizeof(shown));
+	assert_string_equal(shown, "host=h password = ***");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +340,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_both_prune_keeps_rollups_and_exports_what_remains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_mutes_and_notifications, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_lease_and_viewers, setup, teardown),
+		cmocka_unit_test(test_both_db_forms_and_masking),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

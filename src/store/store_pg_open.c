@@ -131,11 +131,23 @@ size_t store_db_shown(const char *db, char *out, size_t size)
 int store_pg_fail(struct store *s, struct ht_err *err, const char *what)
 {
 	const char *msg = s->pg->conn ? PQerrorMessage(s->pg->conn) : "out of memory";
-	int len = (int)strlen(msg);
+	char one[400];
+	size_t o = 0;
 
-	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
-	ht_err_set(err, "%s: %s: %.*s", s->path, what, len, msg);
+	/* libpq's messages span lines ("...failed: refused\n\tIs the server running..."): one line
+	 * for logs and the status line */
+	for (const char *p = msg; *p && o + 1 < sizeof(one); p++) {
+		if (*p == '\n' || *p == '\t') {
+			if (o > 0 && one[o - 1] != ' ')
+				one[o++] = ' ';
+		} else {
+			one[o++] = *p;
+		}
+	}
+	while (o > 0 && one[o - 1] == ' ')
+		o--;
+	one[o] = '\0';
+	ht_err_set(err, "%s: %s: %s", s->path, what, one);
 	return -1;
 }
 
