@@ -17,6 +17,7 @@
 #include "healthtop/store/store.h"
 #include "healthtop/store/store_alert.h"
 #include "healthtop/store/store_lease.h"
+#include "healthtop/store/store_shard.h"
 
 #define HOUR_MS 3600000LL
 #define DAY_MS 86400000LL
@@ -310,6 +311,70 @@ static void test_both_lease_and_viewers(void **state)
 	store_close(s);
 }
 
+static uint64_t round_of(struct store *s, const char *me, int64_t lease_ms)
+{
+	struct ht_err err = { "" };
+	uint64_t held = 0;
+
+	if (store_shard_round(s, me, lease_ms, &held, &err) < 0)
+		fail_msg("%s", err.msg);
+	return held;
+}
+
+/* Three pollers end up with disjoint shards covering all of them, evenly (22, 22, 20). On SQLite
+ * (one poller per database) a round holds every shard. */
+static void test_both_shards_spread_evenly(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_store(f);
+	uint64_t a, b, c;
+
+	if (!getenv("HT_TEST_DB") || !*getenv("HT_TEST_DB")) {
+		assert_true(round_of(s, "a", 10000) == ~0ull);
+		store_close(s);
+		return;
+	}
+	assert_int_equal(__builtin_popcountll(round_of(s, "a", 10000)), 64);
+	assert_int_equal(round_of(s, "b", 10000), 0);   /* all held: a gives back at its next round */
+	for (int i = 0; i < 3; i++) {
+		a = round_of(s, "a", 10000);
+		b = round_of(s, "b", 10000);
+		c = round_of(s, "c", 10000);
+	}
+	assert_true((a & b) == 0 && (a & c) == 0 && (b & c) == 0);
+	assert_true((a | b | c) == ~0ull);
+	assert_true(__builtin_popcountll(a) <= 22 && __builtin_popcountll(b) <= 22 && __builtin_popcountll(c) <= 22);
+	struct ht_err err = { "" };
+	assert_int_equal(store_shard_leave(s, "c", &err), 0);   /* a clean exit: no wait */
+	for (int i = 0; i < 2; i++) {
+		a = round_of(s, "a", 10000);
+		b = round_of(s, "b", 10000);
+	}
+	assert_true((a & b) == 0 && (a | b) == ~0ull);
+	store_close(s);
+}
+
+/* A poller that stops renewing loses its shards to the others once its lease expired. */
+static void test_both_shards_of_a_dead_poller_are_taken_over(void **state)
+{
+	struct store *s = open_store(*state);
+	uint64_t x = 0;
+
+	if (!getenv("HT_TEST_DB") || !*getenv("HT_TEST_DB")) {
+		store_close(s);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		x = round_of(s, "x", 300);
+		round_of(s, "y", 300);
+	}
+	assert_int_equal(__builtin_popcountll(x), 32);
+	usleep(1000 * 1000);   /* y stops: its lease (300 ms) and liveness (600 ms) run out */
+	x = round_of(s, "x", 300);
+	assert_true(x == ~0ull);
+	store_close(s);
+}
+
 /* Which --db values are PostgreSQL, and how they are shown (no password, ever). */
 static void test_both_db_forms_and_masking(void **state)
 {
@@ -341,6 +406,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_both_mutes_and_notifications, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_lease_and_viewers, setup, teardown),
 		cmocka_unit_test(test_both_db_forms_and_masking),
+		cmocka_unit_test_setup_teardown(test_both_shards_spread_evenly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_both_shards_of_a_dead_poller_are_taken_over, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

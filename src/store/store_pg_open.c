@@ -70,6 +70,11 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 	"  host text NOT NULL, started bigint NOT NULL, heartbeat bigint NOT NULL, config text NOT NULL);"
 	"CREATE TABLE force_request(id bigserial PRIMARY KEY, target text NOT NULL,"
 	"  requested_at bigint NOT NULL, pid bigint NOT NULL, host text NOT NULL);",
+
+	/* 2: several pollers, one fleet (store_shard.h): who is alive, and who holds each shard */
+	"CREATE TABLE poller(id text PRIMARY KEY, heartbeat bigint NOT NULL);"   /* database ms */
+	"CREATE TABLE shard_lease(shard integer PRIMARY KEY, holder text, expires bigint NOT NULL DEFAULT 0);"
+	"INSERT INTO shard_lease(shard) SELECT generate_series(0, 63);",
 };
 
 bool store_is_postgres(const char *db)
