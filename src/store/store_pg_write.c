@@ -324,13 +324,18 @@ static int add_rollups(struct sbuf *b, const struct store_row *rows, const int64
 static int write_tx(struct store *s, const struct sbuf *res, const struct sbuf *roll, const struct sbuf *chg,
 		    struct ht_err *err)
 {
-	if (store_pg_run(s, "BEGIN", 0, NULL, "starting a write", err) < 0)
+	/* BEGIN rides with the first COPY: one round trip less per batch */
+	static const char results[] = "BEGIN; COPY result(target_id, checked_at, status, http_code, response_ms,"
+		" dns_ms, connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, error, url_id, up, bucket)"
+		" FROM STDIN (FORMAT binary)";
+
+	if (store_pg_ready(s, "starting a write", err) < 0)
 		return -1;
-	if (store_pg_copy_in(s, "COPY result(target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms,"
-		    " tls_ms, ttfb_ms, cert_expiry, reason, error, url_id, up, bucket) FROM STDIN (FORMAT binary)", res,
-		    "writing results", err) < 0 ||
-	    store_pg_copy_in(s, "COPY rollup_hour " ROLLUP_COLS " FROM STDIN (FORMAT binary)", &roll[0], "writing hourly rollups", err) < 0 ||
-	    store_pg_copy_in(s, "COPY rollup_day " ROLLUP_COLS " FROM STDIN (FORMAT binary)", &roll[1], "writing daily rollups", err) < 0 ||
+	if (store_pg_copy_in(s, results, res, "writing results", err) < 0 ||
+	    store_pg_copy_in(s, "COPY rollup_hour " ROLLUP_COLS " FROM STDIN (FORMAT binary)", &roll[0],
+			     "writing hourly rollups", err) < 0 ||
+	    store_pg_copy_in(s, "COPY rollup_day " ROLLUP_COLS " FROM STDIN (FORMAT binary)", &roll[1],
+			     "writing daily rollups", err) < 0 ||
 	    (chg->len && store_pg_copy_in(s, "COPY state_change FROM STDIN", chg, "writing state changes", err) < 0) ||
 	    store_pg_run(s, "COMMIT", 0, NULL, "writing results", err) < 0) {
 		PQclear(PQexec(s->pg->conn, "ROLLBACK"));
