@@ -133,6 +133,12 @@ def outage(pg, d):
                   f"every result checked while it was away is written once it is back "
                   f"({rows_of(pg, 'out')} rows, {back_at} requests answered before it returned)")
             check(wait_for(lambda: "storage recovered" in open(log).read(), CEILING), "and the recovery is logged")
+            # Between two rounds of checks every answered request is a stored row: counted, at a
+            # moment when none is in flight (a check cut short by SIGTERM would be one too many).
+            counts = []
+            check(wait_for(lambda: counts.append((rows_of(pg, "out"), seen(srv, "out"))) or
+                           counts[-1][0] == counts[-1][1], CEILING),
+                  f"rows stored = requests the server answered ({counts[-1][0]} / {counts[-1][1]})")
         finally:
             p.send_signal(signal.SIGTERM)
             rc = p.wait(CEILING)
@@ -142,9 +148,6 @@ def outage(pg, d):
         check(not changes, f"no target changed class for the outage ({changes[:3]})")
         check("dropped" not in text, "no result was dropped")
         check("s3cret" not in text and ":***@" in text, "the daemon's log never shows the password")
-        written = rows_of(pg, "out")
-        total = seen(srv, "out")
-        check(written == total, f"rows stored = requests the server answered ({written} / {total})")
 
 
 def store_suite(pg):
@@ -161,6 +164,39 @@ def store_suite(pg):
           + ("" if p.returncode == 0 else "\n" + out[-3000:]))
 
 
+def viewer(pg, d):
+    """The dashboard on the same PostgreSQL database as a polling daemon is its viewer: it says
+    so and shows the daemon's targets and classes. Needs tmux (skipped without)."""
+    import shutil
+    import time
+    if not shutil.which("tmux"):
+        print("SKIP the dashboard viewer check: no tmux")
+        return
+    sock = f"healthtop-pg-{os.getpid()}"
+    tmux = lambda *a: subprocess.run(["tmux", "-L", sock, *a], capture_output=True, text=True).stdout  # noqa: E731
+    with TestServer() as srv:
+        cfg = write_config(d, {"defaults": NO_TIMING, "targets": [
+            {"name": "seen-ok", "url": srv.url(), "path": "/ok", "interval_s": 1},
+            {"name": "seen-refused", "url": "http://127.0.0.1:9", "interval_s": 1}]}, "viewer.json")
+        with open(os.path.join(d, "viewer.log"), "w") as err:
+            p = subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", cfg, "--db", pg.url()], stderr=err)
+        try:
+            wait_for(lambda: rows_of(pg, "seen") >= 2, CEILING)
+            cmd = " ".join(WRAPPER + [BINARY, "-c", cfg, "--db", f"'{pg.url()}'"])
+            tmux("new-session", "-d", "-s", "v", "-x", "160", "-y", "20", f"TERM=xterm-256color {cmd}")
+            screen = lambda: tmux("capture-pane", "-p", "-t", "v")  # noqa: E731
+            ok = wait_for(lambda: f"viewer of pid {p.pid}" in screen() and "seen-ok" in screen()
+                          and "connection refused" in screen(), CEILING)
+            check(ok, "a dashboard on the same PostgreSQL database is the daemon's viewer and shows its targets"
+                  + ("" if ok else "\n" + screen()))
+            tmux("send-keys", "-t", "v", "q")
+            time.sleep(0.5)
+        finally:
+            tmux("kill-server")
+            p.send_signal(signal.SIGTERM)
+            p.wait(CEILING)
+
+
 def main():
     try:
         pg = PgServer()
@@ -171,6 +207,7 @@ def main():
         store_suite(pg)
         same_outputs(pg, d)
         conninfo_forms(pg, d)
+        viewer(pg, d)
         outage(pg, d)
     finish()
 
