@@ -262,8 +262,9 @@ static void tick_if_due(struct store_writer *w)
 	bool open = open_store(w, &err) == 0;
 	fn(user, open ? w->store : NULL);
 	pthread_mutex_lock(&w->mu);
-	if (!w->st.failing_since_ms)   /* a failed batch or op says more than an open connection */
-		w->st.connected = open;
+	/* a failed batch or op says more; else whether the tick's queries left the connection up */
+	if (!w->st.failing_since_ms)
+		w->st.connected = open && store_usable(w->store);
 }
 
 static void op_free(struct wr_op *op)
