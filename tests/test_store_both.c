@@ -395,6 +395,14 @@ static void test_both_db_forms_and_masking(void **state)
 	assert_string_equal(shown, "host=h password=*** dbname=d");
 	store_db_shown("host=h password = pw", shown, sizeof(shown));
 	assert_string_equal(shown, "host=h password = ***");
+	for (size_t n = 1; n < 20; n++) {   /* cut short anywhere: never past the buffer, never the secret */
+		char small[20];
+		memset(small, 'X', sizeof(small));
+		store_db_shown("password=Z", small, n);
+		assert_int_equal(strlen(small), n - 1 < 12 ? n - 1 : 12);
+		assert_null(strchr(small, 'Z'));
+		assert_int_equal(small[n < 19 ? n : 19], n < 19 ? 'X' : small[19]);
+	}
 }
 
 int main(void)

@@ -96,41 +96,42 @@ bool store_is_postgres(const char *db)
 	return p > k && *p == '=';
 }
 
+/* The end of a conninfo or URI-query value starting at v: quoted ('...', \ escapes) or up to a
+ * space or '&'. */
+static const char *value_end(const char *v)
+{
+	if (*v != '\'')
+		return v + strcspn(v, " &");
+	for (v++; *v && *v != '\''; v++)
+		if (*v == '\\' && v[1])
+			v++;
+	return *v ? v + 1 : v;
+}
+
 size_t store_db_shown(const char *db, char *out, size_t size)
 {
-	size_t n = sanitize_mask_password(db, out, size);
-	char *p = out;
+	char in[2048];
+	size_t o = 0;
 
+	if (size == 0)
+		return 0;
+	sanitize_mask_password(db, in, sizeof(in));   /* user:secret@ in a URI */
 	/* password=SECRET in a conninfo or in a URI's query: the value becomes *** */
-	while ((p = strstr(p, "password"))) {
-		char *v = p + 8;
-		while (*v == ' ')
+	for (const char *p = in; *p && o + 1 < size;) {
+		const char *v = p + 8;
+		if (strncmp(p, "password", 8) == 0 && *(v += strspn(v, " ")) == '=') {
 			v++;
-		if (*v != '=') {
-			p = v;
-			continue;
-		}
-		v++;
-		while (*v == ' ')
-			v++;
-		char *end = v;
-		if (*v == '\'') {
-			for (end = v + 1; *end && *end != '\''; end++)
-				if (*end == '\\' && end[1])
-					end++;
-			if (*end)
-				end++;
+			v += strspn(v, " ");
+			size_t keep = (size_t)(v - p);
+			for (size_t i = 0; i < keep + 3 && o + 1 < size; i++)
+				out[o++] = i < keep ? p[i] : '*';
+			p = value_end(v);
 		} else {
-			end = v + strcspn(v, " &");
+			out[o++] = *p++;
 		}
-		if (end - v < 3 && size - (size_t)(v - out) < 4)
-			break;
-		memmove(v + 3, end, strlen(end) + 1);
-		memcpy(v, "***", 3);
-		p = v + 3;
-		n = strlen(out);
 	}
-	return n;
+	out[o] = '\0';
+	return o;
 }
 
 int store_pg_fail(struct store *s, struct ht_err *err, const char *what)
