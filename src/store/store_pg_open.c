@@ -13,9 +13,11 @@
 
 /* A rollup is kept as deltas: each batch appends one row per (target, period) it touched (COPY,
  * no upsert: merging histograms row by row in SQL cost half the insert rate), readers add the
- * rows of a key up, and pruning's compaction folds them into one (store_pg_write.c). */
-#define ROLLUP_TABLE(name) \
-	"CREATE TABLE " name "(" \
+ * rows of a key up, and pruning's compaction folds them into one (store_pg_prune.c). Hourly and
+ * daily are the two partitions of one table, so one COPY (two round trips) writes both. */
+#define ROLLUP_TABLES \
+	"CREATE TABLE rollup(" \
+	"  kind smallint NOT NULL," /* 0 hourly, 1 daily: one COPY fills both partitions */ \
 	"  target_id bigint NOT NULL," \
 	"  period bigint NOT NULL," /* unix s of the hour's or the UTC day's start */ \
 	"  n_healthy integer NOT NULL, n_degraded integer NOT NULL, n_down integer NOT NULL," \
@@ -23,9 +25,14 @@
 	"  sum_ms double precision NOT NULL, min_ms double precision, max_ms double precision," \
 	"  hist jsonb NOT NULL," /* {"bucket": count}: sparse */ \
 	"  url_id bigint," \
-	"  last_at bigint NOT NULL);" /* the newest check in the delta: its url_id is the period's */ \
-	"CREATE INDEX " name "_key ON " name "(target_id, period);" \
-	"CREATE INDEX " name "_period ON " name "(period);"
+	"  last_at bigint NOT NULL" /* the newest check in the delta: its url_id is the period's */ \
+	") PARTITION BY LIST (kind);" \
+	"CREATE TABLE rollup_hour PARTITION OF rollup FOR VALUES IN (0);" \
+	"CREATE TABLE rollup_day PARTITION OF rollup FOR VALUES IN (1);" \
+	"ALTER TABLE rollup_hour ALTER COLUMN kind SET DEFAULT 0;" \
+	"ALTER TABLE rollup_day ALTER COLUMN kind SET DEFAULT 1;" \
+	"CREATE INDEX rollup_key ON rollup(target_id, period);" \
+	"CREATE INDEX rollup_period ON rollup(period);"
 
 /* Each entry takes the schema from version i to i+1; never edit one that has shipped. The
  * tables mean what SQLite's schema 6 means (store_open.c), with two differences: raw results are
@@ -53,8 +60,7 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 	"CREATE INDEX result_target_time ON result(target_id, checked_at);"
 	"CREATE INDEX result_time ON result USING brin(checked_at);"
 	"CREATE INDEX result_id_idx ON result(id);"
-	ROLLUP_TABLE("rollup_hour")
-	ROLLUP_TABLE("rollup_day")
+	ROLLUP_TABLES
 	"CREATE TABLE state_change(target_id bigint NOT NULL, at bigint NOT NULL,"
 	"  from_status smallint NOT NULL, to_status smallint NOT NULL);"
 	"CREATE INDEX state_change_target_at ON state_change(target_id, at);"

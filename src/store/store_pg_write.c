@@ -243,8 +243,8 @@ static int cmp_group(const void *a, const void *b)
 	return (x->first > y->first) - (x->first < y->first);
 }
 
-static void put_rollup(struct sbuf *b, const struct store_row *rows, const int64_t *urls, const struct group *g,
-		       size_t n)
+static void put_rollup(struct sbuf *b, int kind, const struct store_row *rows, const int64_t *urls,
+		       const struct group *g, size_t n)
 {
 	uint32_t cnt[HT_CLASS_COUNT] = { 0 }, up = 0, nl = 0;
 	double sum = 0, mn = -1, mx = -1;
@@ -274,7 +274,8 @@ static void put_rollup(struct sbuf *b, const struct store_row *rows, const int64
 		if (h.counts[k])
 			o += (size_t)snprintf(json + o, sizeof(json) - o, "%s\"%d\":%u", o > 2 ? "," : "", k, h.counts[k]);
 	json[o++] = '}';
-	sb_tuple(b, 13);
+	sb_tuple(b, 14);
+	sb_field_i16(b, (int16_t)kind);
 	sb_i64(b, g->target_id);
 	sb_i64(b, g->period);
 	for (int c = 0; c < HT_CLASS_COUNT; c++)
@@ -294,7 +295,7 @@ static void put_rollup(struct sbuf *b, const struct store_row *rows, const int64
 	sb_i64(b, rows[last].checked_at_ms);
 }
 
-/* The batch's rollup deltas, one line per (target, period): hourly into b[0], daily into b[1]. */
+/* The batch's rollup deltas, one tuple per (kind, target, period): kind 0 hourly, 1 daily. */
 static int add_rollups(struct sbuf *b, const struct store_row *rows, const int64_t *urls, size_t n)
 {
 	struct group *g = malloc(n * sizeof(*g));
@@ -303,22 +304,20 @@ static int add_rollups(struct sbuf *b, const struct store_row *rows, const int64
 		return -1;
 	for (int kind = 0; kind < 2; kind++) {
 		int64_t secs = kind ? 86400 : 3600;
-		sb_copy_begin(&b[kind]);
 		for (size_t i = 0; i < n; i++)
 			g[i] = (struct group){ rows[i].target_id, floor_div(rows[i].checked_at_ms, secs * 1000) * secs, i };
 		qsort(g, n, sizeof(*g), cmp_group);
 		for (size_t i = 0, j; i < n; i = j) {
 			for (j = i + 1; j < n && g[j].target_id == g[i].target_id && g[j].period == g[i].period; j++)
 				;
-			put_rollup(&b[kind], rows, urls, &g[i], j - i);
+			put_rollup(b, kind, rows, urls, &g[i], j - i);
 		}
-		sb_copy_end(&b[kind]);
 	}
 	free(g);
 	return 0;
 }
 
-#define ROLLUP_COLS "(target_id, period, n_healthy, n_degraded, n_down, n_up, n_latency, sum_ms, min_ms," \
+#define ROLLUP_COLS "(kind, target_id, period, n_healthy, n_degraded, n_down, n_up, n_latency, sum_ms, min_ms," \
 	" max_ms, hist, url_id, last_at)"
 
 static int write_tx(struct store *s, const struct sbuf *res, const struct sbuf *roll, const struct sbuf *chg,
@@ -332,10 +331,8 @@ static int write_tx(struct store *s, const struct sbuf *res, const struct sbuf *
 	if (store_pg_ready(s, "starting a write", err) < 0)
 		return -1;
 	if (store_pg_copy_in(s, results, res, "writing results", err) < 0 ||
-	    store_pg_copy_in(s, "COPY rollup_hour " ROLLUP_COLS " FROM STDIN (FORMAT binary)", &roll[0],
-			     "writing hourly rollups", err) < 0 ||
-	    store_pg_copy_in(s, "COPY rollup_day " ROLLUP_COLS " FROM STDIN (FORMAT binary)", &roll[1],
-			     "writing daily rollups", err) < 0 ||
+	    store_pg_copy_in(s, "COPY rollup " ROLLUP_COLS " FROM STDIN (FORMAT binary)", roll, "writing rollups",
+			     err) < 0 ||
 	    (chg->len && store_pg_copy_in(s, "COPY state_change FROM STDIN", chg, "writing state changes", err) < 0) ||
 	    store_pg_run(s, "COMMIT", 0, NULL, "writing results", err) < 0) {
 		PQclear(PQexec(s->pg->conn, "ROLLBACK"));
@@ -346,7 +343,7 @@ static int write_tx(struct store *s, const struct sbuf *res, const struct sbuf *
 
 int store_pg_append_batch(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err)
 {
-	struct sbuf res = { 0 }, roll[2] = { { 0 }, { 0 } }, chg = { 0 };
+	struct sbuf res = { 0 }, roll = { 0 }, chg = { 0 };
 	int64_t *urls;
 	int rc = -1;
 
@@ -364,18 +361,20 @@ int store_pg_append_batch(struct store *s, const struct store_row *rows, size_t 
 		add_result(&res, &rows[i], urls[i]);
 	}
 	sb_copy_end(&res);
-	if (add_rollups(roll, rows, urls, n) < 0 || res.oom || roll[0].oom || roll[1].oom || chg.oom) {
+	sb_copy_begin(&roll);
+	int grouped = add_rollups(&roll, rows, urls, n);
+	sb_copy_end(&roll);
+	if (grouped < 0 || res.oom || roll.oom || chg.oom) {
 		ht_err_set(err, "out of memory");
 		goto out;
 	}
-	rc = write_tx(s, &res, roll, &chg, err);
+	rc = write_tx(s, &res, &roll, &chg, err);
 out:
 	if (rc < 0)   /* a rolled-back batch leaves the class cache unsure */
 		memset(s->pg->last_cls, -2, s->pg->ncache);
 	free(urls);
 	free(res.p);
-	free(roll[0].p);
-	free(roll[1].p);
+	free(roll.p);
 	free(chg.p);
 	return rc;
 }
