@@ -103,7 +103,7 @@ int store_pg_export_step(struct store_cursor *c, int max_rows, store_result_fn f
 void store_pg_export_end(struct store_cursor *c);
 int store_pg_export_rollup(struct store *s, const struct store_query *q, int period_s, store_rollup_fn fn,
 			   void *user, struct ht_err *err);
-/* A histogram kept as a jsonb object {"bucket": count, ...} added into h. */
+/* A histogram kept as JSON text {"bucket": count, ...} added into h. */
 void store_pg_hist_add(struct hist *h, const char *json);
 
 /* alerts, mutes, lease (store_pg_alert.c) */

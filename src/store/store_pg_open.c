@@ -23,7 +23,7 @@
 	"  n_healthy integer NOT NULL, n_degraded integer NOT NULL, n_down integer NOT NULL," \
 	"  n_up integer NOT NULL, n_latency integer NOT NULL," \
 	"  sum_ms double precision NOT NULL, min_ms double precision, max_ms double precision," \
-	"  hist jsonb NOT NULL," /* {"bucket": count}: sparse */ \
+	"  hist text NOT NULL," /* JSON {"bucket": count}: sparse; text, not jsonb: parsed on read only */ \
 	"  url_id bigint," \
 	"  last_at bigint NOT NULL" /* the newest check in the delta: its url_id is the period's */ \
 	") PARTITION BY LIST (kind);" \

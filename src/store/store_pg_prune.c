@@ -88,11 +88,11 @@ static int compact(struct store *s, const char *table, int64_t since_s, struct h
 		 " (SELECT target_id, period FROM %1$s WHERE period >= $1::bigint GROUP BY 1, 2 HAVING count(*) > 1)"
 		 " RETURNING *),"
 		 " h AS (SELECT target_id, period, jsonb_object_agg(key, n) AS hist FROM (SELECT target_id, period, key,"
-		 " sum(value::bigint) AS n FROM d, jsonb_each_text(d.hist) GROUP BY 1, 2, 3) b GROUP BY 1, 2)"
+		 " sum(value::bigint) AS n FROM d, jsonb_each_text(d.hist::jsonb) GROUP BY 1, 2, 3) b GROUP BY 1, 2)"
 		 " INSERT INTO %1$s(target_id, period, n_healthy, n_degraded, n_down, n_up, n_latency, sum_ms, min_ms,"
 		 " max_ms, hist, url_id, last_at) SELECT d.target_id, d.period, sum(n_healthy), sum(n_degraded),"
 		 " sum(n_down), sum(n_up), sum(n_latency), sum(sum_ms), min(min_ms), max(max_ms),"
-		 " coalesce(min(h.hist::text), '{}')::jsonb, (array_agg(url_id ORDER BY last_at DESC))[1], max(last_at)"
+		 " coalesce(min(h.hist::text), '{}'), (array_agg(url_id ORDER BY last_at DESC))[1], max(last_at)"
 		 " FROM d LEFT JOIN h USING (target_id, period) GROUP BY 1, 2", table);
 	return store_pg_run(s, sql, 1, p, "compacting rollups", err);
 }

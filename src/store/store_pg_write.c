@@ -268,11 +268,10 @@ static void put_rollup(struct sbuf *b, int kind, const struct store_row *rows, c
 	}
 	char json[HIST_BUCKETS * 16 + 4];
 	size_t o = 0;
-	json[o++] = 1;   /* jsonb's binary form: a version byte, then the text */
 	json[o++] = '{';
 	for (int k = 0; k < HIST_BUCKETS; k++)
 		if (h.counts[k])
-			o += (size_t)snprintf(json + o, sizeof(json) - o, "%s\"%d\":%u", o > 2 ? "," : "", k, h.counts[k]);
+			o += (size_t)snprintf(json + o, sizeof(json) - o, "%s\"%d\":%u", o > 1 ? "," : "", k, h.counts[k]);
 	json[o++] = '}';
 	sb_tuple(b, 14);
 	sb_field_i16(b, (int16_t)kind);
