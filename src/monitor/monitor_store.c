@@ -181,11 +181,17 @@ static int learn_ids(struct monitor *m, struct ht_err *err)
 
 /* PostgreSQL: the loop never waits for a connect to a database that is away. It reads only
  * while the writer thread's own connection works (the thread finds out, and reconnects, off the
- * loop); a reader whose connection was lost is closed, and opened again once the writer is back. */
+ * loop); a reader whose connection was lost is closed, and opened again once the writer is back.
+ * The one exception is the read at start, before the loop runs and before any probe: history
+ * read back there (last classes, recent samples) keeps a restart seamless, as on SQLite. */
 static bool pg_reader_may_run(struct monitor *m)
 {
 	struct store_writer_status st;
 
+	if (!m->pg_opened_once) {
+		m->pg_opened_once = true;
+		return true;
+	}
 	if (m->store && !store_usable(m->store)) {
 		store_close(m->store);
 		m->store = NULL;

@@ -197,6 +197,29 @@ def viewer(pg, d):
             p.wait(CEILING)
 
 
+def restart_keeps_history(pg, d):
+    """A dashboard started on a database the outage's daemon filled reads its history back
+    before its first check, as on SQLite: out0's sparkline has the daemon's checks, not just the
+    one it makes itself (interval 1 h)."""
+    import shutil
+    if not shutil.which("tmux"):
+        print("SKIP the restart check: no tmux")
+        return
+    sock = f"healthtop-pgr-{os.getpid()}"
+    tmux = lambda *a: subprocess.run(["tmux", "-L", sock, *a], capture_output=True, text=True).stdout  # noqa: E731
+    cfg = write_config(d, {"defaults": NO_TIMING, "targets": [
+        {"name": "out0", "url": "http://127.0.0.1:9", "interval_s": 3600}]}, "restart.json")
+    cmd = " ".join(WRAPPER + [BINARY, "-c", cfg, "--db", f"'{pg.url()}'"])
+    bars = lambda: max([sum(line.count(c) for c in "▁▂▃▄▅▆▇█") for line in  # noqa: E731
+                        tmux("capture-pane", "-p", "-t", "r").splitlines() if " out0 " in line] or [0])
+    try:
+        tmux("new-session", "-d", "-s", "r", "-x", "160", "-y", "10", f"TERM=xterm-256color {cmd}")
+        check(wait_for(lambda: bars() >= 5, CEILING), f"a restart on PostgreSQL reads history back ({bars()} bars)")
+        tmux("send-keys", "-t", "r", "q")
+    finally:
+        tmux("kill-server")
+
+
 def main():
     try:
         pg = PgServer()
@@ -209,6 +232,7 @@ def main():
         conninfo_forms(pg, d)
         viewer(pg, d)
         outage(pg, d)
+        restart_keeps_history(pg, d)
     finish()
 
 
