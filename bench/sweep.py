@@ -7,7 +7,7 @@ the same run, median of --runs (one run at 100 000).
       10 000 and 100 000 targets; goal <= 1.0x
   reuse_connections: true vs plain `curl --parallel` (keep-alive): 10 000; goal <= 1.25x
 
-    python3 bench/sweep.py            # the full run: about 3 minutes on the 2-core machine
+    python3 bench/sweep.py            # the full run: 2 minutes on the quiet 2-core machine, 6 busy
     python3 bench/sweep.py --quick    # 2 000 targets, one run each: seconds
 
 Both sides do the whole job of a command line: start, read their list, fetch, write what they
