@@ -56,11 +56,60 @@ static void recycle_easy(struct probe *p, struct probe_job *j, bool detached)
 	j->easy = NULL;
 }
 
+/* A finished job is kept for the next check (up to one per concurrent slot): a sweep makes
+ * no malloc per check for its job. */
 static void job_free(struct probe_job *j)
 {
+	struct probe *p = j->p;
+
 	probe_job_release(j);
 	probe_result_fini(&j->res);
-	free(j);
+	if (p->nspare < p->concurrency) {
+		j->next = p->spare;
+		p->spare = j;
+		p->nspare++;
+	} else {
+		free(j);
+	}
+}
+
+static void free_spares(struct probe *p)
+{
+	struct probe_job *j;
+
+	while ((j = p->spare)) {
+		p->spare = j->next;
+		free(j);
+	}
+	p->nspare = 0;
+}
+
+static int queue_push(struct job_queue *q, struct queued e)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		struct queued *n = malloc(cap * sizeof(*n));
+		if (!n)
+			return -1;
+		for (size_t i = 0; i < q->n; i++)
+			n[i] = q->q[(q->head + i) % q->cap];
+		free(q->q);
+		q->q = n;
+		q->cap = cap;
+		q->head = 0;
+	}
+	q->q[(q->head + q->n) % q->cap] = e;
+	q->n++;
+	return 0;
+}
+
+static struct queued queue_pop(struct job_queue *q)
+{
+	struct queued e = q->q[q->head];
+
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+	return e;
 }
 
 static void finish_job(struct probe_job *j, CURLcode rc)
@@ -111,11 +160,33 @@ static void start_job(struct probe *p, struct probe_job *j)
 	}
 }
 
+static struct probe_job *job_new(struct probe *p, probe_done_fn done, void *user);
+
+/* A check that cannot even get a job still gets its one result. */
+static void fail_unstarted(const struct queued *e, const char *why)
+{
+	struct probe_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.total_ms = r.dns_ms = r.connect_ms = r.tls_ms = r.ttfb_ms = -1;
+	r.outcome = PROBE_ERROR;
+	snprintf(r.error, sizeof(r.error), "%s", why);
+	e->done(e->user, &r);
+}
+
 static void admit(struct probe *p)
 {
-	while (p->flying.n < p->concurrency && p->queue.head) {
-		struct probe_job *j = p->queue.head;
-		list_remove(&p->queue, j);
+	while (p->flying.n < p->concurrency && p->queue.n) {
+		struct queued e = queue_pop(&p->queue);
+		struct probe_job *j = e.job;
+		if (!j && !(j = job_new(p, e.done, e.user))) {
+			fail_unstarted(&e, "out of memory (probe job)");
+			continue;
+		}
+		if (e.t) {
+			j->t = e.t;
+			j->timeout_ms = e.t->probe.timeout_ms;
+		}
 		start_job(p, j);
 	}
 }
@@ -290,10 +361,15 @@ struct probe *probe_new(struct ev_loop *loop, unsigned concurrency, struct ht_er
 
 static struct probe_job *job_new(struct probe *p, probe_done_fn done, void *user)
 {
-	struct probe_job *j = calloc(1, sizeof(*j));
+	struct probe_job *j = p->spare;
 
-	if (!j)
+	if (j) {
+		p->spare = j->next;
+		p->nspare--;
+		memset(j, 0, sizeof(*j));
+	} else if (!(j = calloc(1, sizeof(*j)))) {
 		return NULL;
+	}
 	j->p = p;
 	j->done = done;
 	j->user = user;
@@ -303,13 +379,8 @@ static struct probe_job *job_new(struct probe *p, probe_done_fn done, void *user
 
 int probe_submit(struct probe *p, const struct ht_target *t, probe_done_fn done, void *user)
 {
-	struct probe_job *j = job_new(p, done, user);
-
-	if (!j)
+	if (queue_push(&p->queue, (struct queued){ t, done, user, NULL }) < 0)
 		return -1;
-	j->t = t;
-	j->timeout_ms = t->probe.timeout_ms;
-	list_push(&p->queue, j);
 	admit(p);
 	return 0;
 }
@@ -355,11 +426,10 @@ int probe_submit_post(struct probe *p, const struct probe_post *post, probe_done
 		return -1;
 	if (!(j = job_new(p, done, user)))
 		return -1;
-	if (post_copy(j, post) < 0) {
+	if (post_copy(j, post) < 0 || queue_push(&p->queue, (struct queued){ NULL, done, user, j }) < 0) {
 		job_free(j);
 		return -1;
 	}
-	list_push(&p->queue, j);
 	admit(p);
 	return 0;
 }
@@ -403,10 +473,13 @@ void probe_free(struct probe *p)
 		curl_easy_cleanup(j->easy);
 		job_free(j);
 	}
-	while ((j = p->queue.head)) {
-		list_remove(&p->queue, j);
-		job_free(j);
+	while (p->queue.n) {
+		struct queued e = queue_pop(&p->queue);
+		if (e.job)
+			job_free(e.job);
 	}
+	free(p->queue.q);
+	free_spares(p);
 	for (size_t i = 0; i < p->nidle; i++)
 		curl_easy_cleanup(p->idle[i]);
 	ev_timer_stop(p->loop, &p->timer);
