@@ -16,10 +16,13 @@ static void test_state_ring_keeps_newest_first_across_wraparound(void **state)
 	state_init(&s);
 	for (int i = 0; i < STATE_RING + 10; i++)
 		state_add_sample(&s, i * 1000, i, HT_HEALTHY);
+	struct state_sample smp;
 	assert_int_equal(s.ring_n, STATE_RING);
-	assert_int_equal(state_sample_at(&s, 0)->at_ms, (STATE_RING + 9) * 1000);
-	assert_int_equal(state_sample_at(&s, STATE_RING - 1)->at_ms, 10 * 1000);
-	assert_null(state_sample_at(&s, STATE_RING));
+	assert_true(state_sample_get(&s, 0, &smp));
+	assert_int_equal(smp.at_ms, (STATE_RING + 9) * 1000);
+	assert_true(state_sample_get(&s, STATE_RING - 1, &smp));
+	assert_int_equal(smp.at_ms, 10 * 1000);
+	assert_false(state_sample_get(&s, STATE_RING, &smp));
 	state_fini(&s);
 }
 
@@ -96,6 +99,103 @@ static void test_state_history_gives_the_displayed_class(void **state)
 	state_fini(&s);
 }
 
+/* The packed ring gives back exactly what it was given: times to the millisecond, the very
+ * float latency (none stays none) and the class, across wraparound. */
+static void test_state_packed_ring_round_trips_times_latencies_and_classes(void **state)
+{
+	struct target_state s;
+	struct state_sample smp;
+	const int64_t t0 = 1795000000123;   /* 2026, in ms */
+	const int n = STATE_RING * 2 + 7;
+
+	state_init(&s);
+	for (int i = 0; i < n; i++)
+		state_add_sample(&s, t0 + (int64_t)i * 60007 + i % 3, i % 5 == 0 ? -1 : 0.001 + i * 12.3456789,
+				 (enum ht_class)(i % 3));
+	for (unsigned k = 0; k < STATE_RING; k++) {
+		int i = n - 1 - (int)k;
+		assert_true(state_sample_get(&s, k, &smp));
+		assert_int_equal(smp.at_ms, t0 + (int64_t)i * 60007 + i % 3);
+		assert_true(smp.ms == (i % 5 == 0 ? -1.0f : (float)(0.001 + i * 12.3456789)));
+		assert_int_equal(smp.cls, i % 3);
+	}
+	state_fini(&s);
+}
+
+/* A target checked rarely (or a restart after months): samples more than 49 days apart keep
+ * their times; one further back than that before the newest is kept at that bound. Times that
+ * go backwards (the clock was set back) are kept too. */
+static void test_state_packed_ring_keeps_times_across_long_gaps_and_steps_back(void **state)
+{
+	struct target_state s;
+	struct state_sample smp;
+	const int64_t day = 86400000, t0 = 1795000000123;
+
+	state_init(&s);
+	state_add_sample(&s, t0, 5, HT_HEALTHY);
+	state_add_sample(&s, t0 + 30 * day, 6, HT_HEALTHY);
+	state_add_sample(&s, t0 + 60 * day, 7, HT_DOWN);
+	state_add_sample(&s, t0 + 60 * day - 5000, 8, HT_HEALTHY);   /* the clock stepped back */
+	assert_true(state_sample_get(&s, 0, &smp));
+	assert_int_equal(smp.at_ms, t0 + 60 * day - 5000);
+	assert_true(state_sample_get(&s, 1, &smp));
+	assert_int_equal(smp.at_ms, t0 + 60 * day);
+	assert_int_equal(smp.cls, HT_DOWN);
+	assert_true(state_sample_get(&s, 2, &smp));
+	assert_int_equal(smp.at_ms, t0 + 30 * day);
+	assert_true(smp.ms == 6.0f);
+	assert_true(state_sample_get(&s, 3, &smp));
+	assert_int_equal(smp.at_ms, t0 + 60 * day - (int64_t)UINT32_MAX);   /* 60 days back: at the bound */
+	assert_true(smp.ms == 5.0f);
+	state_fini(&s);
+}
+
+/* The reason is kept at its own length, in a buffer reused while the next one fits. */
+static void test_state_last_reason_buffer_is_reused(void **state)
+{
+	struct target_state s;
+	struct state_last last = { .at_ms = 5, .cls = HT_DEGRADED, .http_code = 503 };
+
+	state_init(&s);
+	assert_string_equal(s.last.reason, "");
+	snprintf(last.reason, sizeof(last.reason), "HTTP 503 Service Unavailable");
+	assert_int_equal(state_set_last(&s, &last, NULL, 0), 0);
+	const char *buf = s.last.reason;
+	assert_string_equal(buf, "HTTP 503 Service Unavailable");
+	assert_true(s.reason_cap >= 29 && s.reason_cap < 48);
+	snprintf(last.reason, sizeof(last.reason), "HTTP 200");
+	assert_int_equal(state_set_last(&s, &last, NULL, 0), 0);
+	assert_ptr_equal(s.last.reason, buf);
+	assert_string_equal(s.last.reason, "HTTP 200");
+	memset(last.reason, 'x', sizeof(last.reason) - 1);
+	last.reason[sizeof(last.reason) - 1] = '\0';
+	assert_int_equal(state_set_last(&s, &last, NULL, 0), 0);
+	assert_int_equal(strlen(s.last.reason), sizeof(last.reason) - 1);
+	last.reason[0] = '\0';
+	assert_int_equal(state_set_last(&s, &last, NULL, 0), 0);
+	assert_string_equal(s.last.reason, "");
+	state_fini(&s);
+}
+
+/* The window's p95 after a reset and refill is the same as a full histogram's. */
+static void test_state_window_p95_survives_reset_and_refill(void **state)
+{
+	struct target_state s;
+	struct hist full;
+
+	state_init(&s);
+	state_window_add(&s, HT_HEALTHY, hist_bucket(3), 5);
+	state_window_reset(&s);
+	memset(&full, 0, sizeof(full));
+	for (int i = 1; i <= 200; i++) {
+		double ms = 1000.0 / i;
+		state_window_add_check(&s, HT_HEALTHY, hist_bucket(ms), true);
+		hist_add(&full, ms);
+	}
+	assert_true(state_p95(&s) == hist_quantile(&full, 0.95));
+	state_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +204,10 @@ int main(void)
 		cmocka_unit_test(test_state_uptime_counts_checks_that_were_up),
 		cmocka_unit_test(test_state_history_gives_the_displayed_class),
 		cmocka_unit_test(test_state_last_copies_components),
+		cmocka_unit_test(test_state_packed_ring_round_trips_times_latencies_and_classes),
+		cmocka_unit_test(test_state_packed_ring_keeps_times_across_long_gaps_and_steps_back),
+		cmocka_unit_test(test_state_last_reason_buffer_is_reused),
+		cmocka_unit_test(test_state_window_p95_survives_reset_and_refill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

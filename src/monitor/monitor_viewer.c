@@ -66,12 +66,13 @@ static void draw_row(void *user, const struct store_read_row *row, bool up)
 		return;
 	struct target_state *s = &m->states[idx];
 	struct soft_state soft = s->soft;
-	const struct state_sample *newest = state_sample_at(s, 0);
+	struct state_sample newest;
+	bool have_newest = state_sample_get(s, 0, &newest);
 	int from = SOFT_STATE_UNKNOWN;
 	double ms = row->http_code > 0 ? row->response_ms : -1;
 
-	if (soft.shown == SOFT_STATE_UNKNOWN && newest)
-		soft.shown = (int8_t)newest->cls;
+	if (soft.shown == SOFT_STATE_UNKNOWN && have_newest)
+		soft.shown = (int8_t)newest.cls;
 	bool changed = soft_state_step(&soft, &m->cfg->targets[idx].soft, row->cls, &from) &&
 		       from != SOFT_STATE_UNKNOWN;
 	state_show(s, &soft, row->checked_at_ms);
