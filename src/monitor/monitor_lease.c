@@ -68,8 +68,20 @@ struct lease_agent {
 	char warning[256];
 };
 
+/* A copy of the config we publish, made only when it is written: it is as large as the fleet
+ * (23 MB of JSON at 100 000 targets), and the heartbeat each second needs none. */
+static char *config_copy(struct lease_agent *a)
+{
+	char *c;
+
+	pthread_mutex_lock(&a->mu);
+	c = a->config ? strdup(a->config) : NULL;
+	pthread_mutex_unlock(&a->mu);
+	return c;
+}
+
 /* The poller: keep the lease, publish a changed config, take viewers' forced checks. */
-static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s, const struct store_lease *me,
+static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s, struct store_lease *me,
 					  bool republish, struct names *forced)
 {
 	struct ht_err err = { "" };
@@ -79,6 +91,8 @@ static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s
 	if (rc == 0 || republish) {
 		/* no lease row of ours: we polled before the database could be opened, or were taken
 		 * for dead and replaced (then stop probing) */
+		if (!me->config)
+			me->config = config_copy(a);
 		rc = store_lease_take(s, me, clock_wall_ms(), &h, &err);
 		store_lease_fini(&h);
 		if (rc == 0)
@@ -124,7 +138,8 @@ static void lease_tick(void *user, struct store *s)
 	closing = a->closing;
 	republish = a->republish;
 	a->republish = false;
-	me.config = a->config ? strdup(a->config) : NULL;
+	/* the poller's heartbeat does not write the config: tick_poller copies it if it must */
+	me.config = a->config && (role != MONITOR_POLLER || republish) ? strdup(a->config) : NULL;
 	queue = a->to_queue;
 	a->to_queue.n = 0;
 	pthread_mutex_unlock(&a->mu);
