@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 #include <stdlib.h>
 #include <string.h>
+#include "healthtop/core/sample_pack.h"
 #include "healthtop/core/target_state.h"
 
 void state_init(struct target_state *s)
@@ -19,64 +20,51 @@ void state_fini(struct target_state *s)
 	s->last.reason = "";
 }
 
-#define RING_SPAN_MS UINT32_MAX
-
 static unsigned ring_slot(const struct target_state *s, unsigned i)
 {
 	return (s->ring_head + STATE_RING - 1 - i) % STATE_RING;
 }
 
-static int64_t ring_at(const struct state_ring *r, unsigned slot)
+static uint8_t ring_cls(const struct state_ring *r, unsigned k)
 {
-	return r->base_ms + r->off_ms[slot];
+	return (uint8_t)((r->cls[k / 4] >> ((k % 4) * 2)) & 3u);
 }
 
-/* Moves the base so that at_ms and the samples kept fit: the base becomes the oldest time that
- * is at most RING_SPAN_MS before the newest (at_ms or a kept one); older ones are kept as it. */
-static void ring_rebase(struct target_state *s, int64_t at_ms)
-{
-	struct state_ring *r = &s->ring;
-	int64_t newest = at_ms, base = at_ms;
-
-	for (unsigned i = 0; i < s->ring_n; i++)
-		if (ring_at(r, ring_slot(s, i)) > newest)
-			newest = ring_at(r, ring_slot(s, i));
-	for (unsigned i = 0; i < s->ring_n; i++)
-		if (ring_at(r, ring_slot(s, i)) < base)
-			base = ring_at(r, ring_slot(s, i));
-	if (base < newest - (int64_t)RING_SPAN_MS)
-		base = newest - (int64_t)RING_SPAN_MS;
-	for (unsigned i = 0; i < s->ring_n; i++) {
-		unsigned k = ring_slot(s, i);
-		int64_t t = ring_at(r, k);
-		r->off_ms[k] = (uint32_t)(t < base ? 0 : t - base);
-	}
-	r->base_ms = base;
-}
-
-static void ring_put(struct target_state *s, int64_t at_ms, float ms, enum ht_class cls)
+static void ring_put(struct target_state *s, int64_t at_ms, double ms, enum ht_class cls)
 {
 	struct state_ring *r = &s->ring;
 	unsigned k = s->ring_head, shift = (k % 4) * 2;
 
-	if (s->ring_n == 0)
-		r->base_ms = at_ms;
-	else if (at_ms < r->base_ms || at_ms - r->base_ms > (int64_t)RING_SPAN_MS)
-		ring_rebase(s, at_ms);
-	r->off_ms[k] = (uint32_t)(at_ms < r->base_ms ? 0 : at_ms - r->base_ms);
-	r->ms[k] = ms;
+	if (s->ring_n == 0) {
+		r->newest_gap_ms = at_ms;
+		r->gap[k] = 0;
+	} else {
+		/* from the time the ring holds for the newest, so that rounding never adds up */
+		r->gap[k] = sample_pack_gap(at_ms - r->newest_gap_ms);
+		r->newest_gap_ms += sample_unpack_gap(r->gap[k]);   /* slot k held the oldest, if full */
+	}
+	r->newest_ms = at_ms;
+	r->newest_lat = (float)ms;
+	r->lat[k] = sample_pack_ms(ms);
 	r->cls[k / 4] = (uint8_t)((r->cls[k / 4] & ~(3u << shift)) | (((unsigned)cls & 3u) << shift));
 }
 
 bool state_sample_get(const struct target_state *s, unsigned i, struct state_sample *out)
 {
+	const struct state_ring *r = &s->ring;
 	unsigned k;
 
 	if (i >= s->ring_n)
 		return false;
 	k = ring_slot(s, i);
-	*out = (struct state_sample){ ring_at(&s->ring, k), s->ring.ms[k],
-				      (uint8_t)((s->ring.cls[k / 4] >> ((k % 4) * 2)) & 3u) };
+	if (i == 0) {
+		*out = (struct state_sample){ r->newest_ms, r->newest_lat, ring_cls(r, k) };
+		return true;
+	}
+	int64_t at = r->newest_gap_ms;
+	for (unsigned j = 0; j < i; j++)
+		at -= sample_unpack_gap(r->gap[ring_slot(s, j)]);
+	*out = (struct state_sample){ at, sample_unpack_ms(r->lat[k]), ring_cls(r, k) };
 	return true;
 }
 
@@ -91,7 +79,7 @@ bool state_add_sample(struct target_state *s, int64_t at_ms, double ms, enum ht_
 		if (s->changes_n < STATE_CHANGES)
 			s->changes_n++;
 	}
-	ring_put(s, at_ms, (float)ms, cls);
+	ring_put(s, at_ms, ms, cls);
 	s->ring_head = (s->ring_head + 1) % STATE_RING;
 	if (s->ring_n < STATE_RING)
 		s->ring_n++;
