@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "healthtop/store/store.h"
 #include "healthtop/store/store_lease.h"
 #include "monitor/monitor_priv.h"
@@ -105,6 +107,41 @@ static void test_heartbeat_keeps_the_lease_and_says_when_it_was_lost(void **stat
 	assert_int_equal(take(f, who(200, "bastion-b"), NOW + 9000 + STORE_LEASE_STALE_MS, &holder), 0);
 	assert_int_equal(take(f, who(200, "bastion-b"), NOW + 9001 + STORE_LEASE_STALE_MS, &holder), 1);
 	assert_int_equal(store_lease_beat(f->s, 100, "bastion-a", NOW + 30000, &err), 0);
+}
+
+/* The heartbeat each second touches a few bytes, not the published targets again: with 2 MB
+ * of them (10 000 targets), each heartbeat had SQLite read and copy the whole row (twice the
+ * config's size in memory at once; 46 MB at 100 000 targets). Counted by SQLite's own memory
+ * high-water mark, and the write-ahead log stays short. */
+static void test_heartbeat_does_not_rewrite_the_published_targets(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct store_lease me = who(getpid(), "h1"), holder;
+	size_t big = 2u << 20;
+	char *config = malloc(big + 1), wal[160];
+	struct stat st;
+
+	assert_non_null(config);
+	memset(config, 'x', big);
+	config[big] = '\0';
+	me.config = config;
+	assert_int_equal(store_lease_take(f->s, &me, NOW, &holder, &err), 1);
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(stat(wal, &st), 0);
+	off_t before = st.st_size;
+	sqlite3_int64 used = sqlite3_memory_used();
+	sqlite3_memory_highwater(1);
+	for (int i = 1; i <= 20; i++)
+		assert_int_equal(store_lease_beat(f->s, me.pid, me.host, NOW + i * 1000, &err), 1);
+	assert_true(sqlite3_memory_highwater(0) - used < 512 * 1024);
+	assert_int_equal(stat(wal, &st), 0);
+	assert_true(st.st_size - before < 256 * 1024);
+	assert_int_equal(store_lease_read(f->s, &holder, &err), 1);
+	assert_int_equal(holder.heartbeat_ms, NOW + 20 * 1000);   /* readers see the fresh beat */
+	assert_int_equal(strlen(holder.config), big);
+	store_lease_fini(&holder);
+	free(config);
 }
 
 static void test_dead_pid_on_this_host_is_taken_over_at_once(void **state)
@@ -286,6 +323,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lease_of_another_host_holds_until_its_heartbeat_is_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_keeps_the_lease_and_says_when_it_was_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_does_not_rewrite_the_published_targets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_pid_on_this_host_is_taken_over_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_live_process_that_is_not_healthtop_holds_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_live_process_like_us_holds_it_until_killed, setup, teardown),
