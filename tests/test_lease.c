@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include "healthtop/store/store.h"
 #include "healthtop/store/store_lease.h"
@@ -292,6 +293,60 @@ static void parse(const char *text, struct ht_config *cfg)
 
 /* What the poller publishes for viewers: no header (no secret) in the database, and a viewer
  * that reads it publishes the same text again (so two equal configs compare equal). */
+/* What viewer_config_json printed through a cJSON tree before it wrote the text itself. */
+static char *published_by_cjson(const struct ht_config *cfg)
+{
+	cJSON *root = cJSON_CreateObject(), *targets = cJSON_AddArrayToObject(root, "targets");
+
+	cJSON_AddNumberToObject(root, "concurrency", cfg->concurrency);
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		const struct ht_target *t = &cfg->targets[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToArray(targets, o);
+		cJSON_AddStringToObject(o, "name", t->name);
+		if (t->project)
+			cJSON_AddStringToObject(o, "project", t->project);
+		cJSON_AddStringToObject(o, "url", t->display_url);
+		if (strncmp(t->display_url, "http://", 7) == 0 || strncmp(t->display_url, "https://", 8) == 0)
+			cJSON_AddStringToObject(o, "path", "");
+		cJSON_AddNumberToObject(o, "interval_s", t->interval_s);
+		if (t->probe.timeout_ms > 0)
+			cJSON_AddNumberToObject(o, "timeout_ms", t->probe.timeout_ms);
+		if (t->rules.degraded_ms > 0)
+			cJSON_AddNumberToObject(o, "degraded_ms", t->rules.degraded_ms);
+		cJSON_AddNumberToObject(o, "failures_before_down", t->soft.failures_before_down);
+		cJSON_AddNumberToObject(o, "successes_before_healthy", t->soft.successes_before_healthy);
+		if (t->retry_interval_s > 0)
+			cJSON_AddNumberToObject(o, "retry_interval_s", t->retry_interval_s);
+	}
+	char *text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+/* The published text is written without a cJSON tree (1.5 KB a target at once) and is byte for
+ * byte what the tree printed: quotes, backslashes, control bytes, UTF-8, every optional key. */
+static void test_published_targets_are_written_as_cjson_printed_them(void **state)
+{
+	/* made by hand: the config itself refuses control bytes in names */
+	struct ht_target t[3] = {
+		{ .name = (char *)"a\"b\\c\001\t\n\r\b\f\037\177 \xc3\xa9\xe2\x98\x83", .project = (char *)"p\"",
+		  .display_url = (char *)"https://h.example/x?q=\"1\"", .interval_s = 60,
+		  .probe = { .timeout_ms = 1234 }, .rules = { .degraded_ms = 99 }, .soft = { 1, 2 },
+		  .retry_interval_s = 5 },
+		{ .name = (char *)"web", .display_url = (char *)"tcp://w.example:5432", .interval_s = 1 },
+		{ .name = (char *)"", .project = (char *)"", .display_url = (char *)"grpc://g:1", .interval_s = 86400 },
+	};
+	struct ht_config a = { .concurrency = 7, .targets = t, .ntargets = 3 };
+	char *mine = viewer_config_json(&a), *theirs = published_by_cjson(&a);
+
+	assert_non_null(mine);
+	assert_non_null(theirs);
+	assert_string_equal(mine, theirs);
+	free(mine);
+	cJSON_free(theirs);
+}
+
 static void test_published_targets_hold_no_secret_and_read_back_the_same(void **state)
 {
 	struct ht_config a, b;
@@ -330,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_lets_the_next_one_take_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_checks_reach_the_poller_once_in_order, setup, teardown),
 		cmocka_unit_test(test_published_targets_hold_no_secret_and_read_back_the_same),
+		cmocka_unit_test(test_published_targets_are_written_as_cjson_printed_them),
 		cmocka_unit_test_setup_teardown(test_viewer_reads_only_the_rows_stored_since_it_last_looked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
