@@ -53,6 +53,7 @@ struct lease_agent {
 	int64_t pid;
 	/* guarded by mu */
 	char *config;                /* what we publish when we poll */
+	char *lent;                  /* config lent to the writer thread for this tick, or NULL */
 	bool republish, closing;
 	bool config_fixed;           /* the screen holds the targets: never swap the config now */
 	struct names to_queue;       /* a viewer's forced checks, for the database */
@@ -68,16 +69,22 @@ struct lease_agent {
 	char warning[256];
 };
 
-/* A copy of the config we publish, made only when it is written: it is as large as the fleet
- * (23 MB of JSON at 100 000 targets), and the heartbeat each second needs none. */
-static char *config_copy(struct lease_agent *a)
+/* The config we publish is lent to the writer thread for one tick, never copied: it is as large
+ * as the fleet (23 MB of JSON at 100 000 targets). A new one published meanwhile leaves the
+ * lent one to config_return. Called with mu held. */
+static char *config_lend(struct lease_agent *a)
 {
-	char *c;
+	a->lent = a->config;
+	return a->config;
+}
 
+static void config_return(struct lease_agent *a)
+{
 	pthread_mutex_lock(&a->mu);
-	c = a->config ? strdup(a->config) : NULL;
+	if (a->lent != a->config)
+		free(a->lent);
+	a->lent = NULL;
 	pthread_mutex_unlock(&a->mu);
-	return c;
 }
 
 /* The poller: keep the lease, publish a changed config, take viewers' forced checks. */
@@ -91,8 +98,11 @@ static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s
 	if (rc == 0 || republish) {
 		/* no lease row of ours: we polled before the database could be opened, or were taken
 		 * for dead and replaced (then stop probing) */
-		if (!me->config)
-			me->config = config_copy(a);
+		if (!me->config) {
+			pthread_mutex_lock(&a->mu);
+			me->config = config_lend(a);
+			pthread_mutex_unlock(&a->mu);
+		}
 		rc = store_lease_take(s, me, clock_wall_ms(), &h, &err);
 		store_lease_fini(&h);
 		if (rc == 0)
@@ -138,8 +148,8 @@ static void lease_tick(void *user, struct store *s)
 	closing = a->closing;
 	republish = a->republish;
 	a->republish = false;
-	/* the poller's heartbeat does not write the config: tick_poller copies it if it must */
-	me.config = a->config && (role != MONITOR_POLLER || republish) ? strdup(a->config) : NULL;
+	/* the poller's heartbeat does not write the config: tick_poller borrows it if it must */
+	me.config = role != MONITOR_POLLER || republish ? config_lend(a) : NULL;
 	queue = a->to_queue;
 	a->to_queue.n = 0;
 	pthread_mutex_unlock(&a->mu);
@@ -152,6 +162,8 @@ static void lease_tick(void *user, struct store *s)
 	else
 		next = tick_viewer(a, s, &me, &queue, &holder);
 	names_clear(&queue);
+	me.config = NULL;   /* lent, not ours */
+	config_return(a);
 	store_lease_fini(&me);
 	pthread_mutex_lock(&a->mu);
 	bool news = next != a->role || forced.n > 0 || (holder.pid && holder.pid != a->holder.pid) ||
@@ -317,7 +329,8 @@ void lease_publish(struct monitor *m)
 	if (!a || !(json = viewer_config_json(m->cfg)))
 		return;
 	pthread_mutex_lock(&a->mu);
-	free(a->config);
+	if (a->config != a->lent)
+		free(a->config);   /* else config_return frees it */
 	a->config = json;
 	a->republish = true;
 	pthread_mutex_unlock(&a->mu);

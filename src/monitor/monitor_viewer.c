@@ -266,5 +266,6 @@ char *viewer_config_json(const struct ht_config *cfg)
 		free(b.p);
 		return NULL;
 	}
-	return b.p;
+	char *fit = realloc(b.p, b.len + 1);   /* kept for the daemon's life: not a doubling's spare room */
+	return fit ? fit : b.p;
 }
