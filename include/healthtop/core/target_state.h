@@ -20,7 +20,8 @@ struct state_sample {
 	uint8_t cls;
 };
 
-struct state_change {
+/* Packed: 10 bytes, not 16 (eight per target). */
+struct __attribute__((packed)) state_change {
 	int64_t at_ms;
 	uint8_t from;
 	uint8_t to;
@@ -42,12 +43,12 @@ struct state_last {
  * buffer of its own length (reused while the next one fits) instead of 192 bytes each. */
 struct state_latest {
 	int64_t at_ms;
-	enum ht_class cls;
 	long http_code;
-	float total_ms, dns_ms, connect_ms, tls_ms, ttfb_ms;
 	int64_t cert_expiry;
 	const char *reason;             /* "" or reason_buf */
 	struct body_component *comps;   /* owned, may be NULL */
+	float total_ms, dns_ms, connect_ms, tls_ms, ttfb_ms;
+	enum ht_class cls;
 	size_t ncomps;
 };
 
