@@ -50,6 +50,8 @@ struct job_queue {
 	size_t head, n, cap;
 };
 
+struct sock_watch;
+
 struct probe {
 	struct ev_loop *loop;
 	CURLM *multi;
@@ -61,8 +63,19 @@ struct probe {
 	size_t nidle;
 	struct probe_job *spare;   /* finished jobs kept for reuse, at most concurrency */
 	size_t nspare;
+	struct sock_watch *spare_watch;   /* socket watchers kept for reuse, likewise */
+	size_t nspare_watch;
 	char user_agent[64];
 };
+
+/* probe_pool.c: the admission queue and reused jobs. */
+int probe_queue_push(struct job_queue *q, struct queued e);
+struct queued probe_queue_pop(struct job_queue *q);
+struct probe_job *probe_job_new(struct probe *p, probe_done_fn done, void *user);
+/* Its results and set-up freed; the job itself kept for the next check, or freed. */
+void probe_job_free(struct probe_job *j);
+/* Queued checks dropped (their callbacks not called), the queue and spare jobs freed. */
+void probe_pool_fini(struct probe *p);
 
 /* probe_http.c: the easy handle's options for the job's kind; 0 or -1 with j->res.error set. */
 int probe_setup_transfer(struct probe_job *j);
