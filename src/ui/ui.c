@@ -24,8 +24,8 @@ static void refresh_items(struct ui *ui)
 	for (size_t i = 0; i < ui->nitems; i++) {
 		const struct target_state *s = monitor_state(ui->m, i);
 		ui->items[i].cls = cells_shown_class(s);
-		const struct state_sample *newest = state_sample_at(s, 0);
-		ui->items[i].latency_ms = newest ? newest->ms : -1;   /* -1: nothing answered */
+		struct state_sample newest;
+		ui->items[i].latency_ms = state_sample_get(s, 0, &newest) ? newest.ms : -1;   /* -1: nothing answered */
 	}
 }
 
