@@ -33,6 +33,7 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 		m->last_result_ms = o.row.checked_at_ms;
 	queue_row(m, idx, &o);
 	metrics_count(m, idx, o.verdict.cls, o.changed, o.latency_ms);
+	metrics_lag(m, r);
 	alerts_result(m, idx, t, &o, since);
 	if (m->hooks.on_result)
 		m->hooks.on_result(m->hooks.user, idx, o.changed, o.from);
