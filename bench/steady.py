@@ -154,7 +154,7 @@ def match(requests, rows, t0, t1, slack=1.0):
 
 def run_perf(pid, seconds, outdir):
     data = os.path.join(outdir, "perf.data")
-    subprocess.run(["perf", "record", "-q", "-g", "-p", str(pid), "-o", data, "--", "sleep", str(seconds)],
+    subprocess.run(["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F", "499", "-p", str(pid), "-o", data, "--", "sleep", str(seconds)],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rep = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--percent-limit", "1.5",
                           "-g", "none", "--sort", "dso,sym"], capture_output=True, text=True)

@@ -362,6 +362,7 @@ static void swap_targets(struct monitor *m, const struct ht_config *cfg, struct 
 	free(m->live);
 	m->states = ts->states;
 	m->keys = ts->keys;
+	m->ids_known = false;   /* new targets' ids are learned at the next read */
 	m->live = ts->live;
 	m->n = ts->n;
 }

@@ -62,6 +62,7 @@ struct monitor {
 	size_t nretired;
 	struct target_state *states;
 	struct target_key **keys;
+	bool ids_known;          /* every key has its store id: no need to read them again */
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;
 	struct store *store;     /* reads only: history, windows; the writer thread writes */
