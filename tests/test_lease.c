@@ -14,6 +14,7 @@
 #include "healthtop/store/store.h"
 #include "healthtop/store/store_lease.h"
 #include "monitor/monitor_priv.h"
+#include "store/store_priv.h"
 
 #define NOW 1700000000000LL
 
@@ -105,6 +106,40 @@ static void test_heartbeat_keeps_the_lease_and_says_when_it_was_lost(void **stat
 	assert_int_equal(take(f, who(200, "bastion-b"), NOW + 9000 + STORE_LEASE_STALE_MS, &holder), 0);
 	assert_int_equal(take(f, who(200, "bastion-b"), NOW + 9001 + STORE_LEASE_STALE_MS, &holder), 1);
 	assert_int_equal(store_lease_beat(f->s, 100, "bastion-a", NOW + 30000, &err), 0);
+}
+
+/* Pages the database connection touched (cache hits and misses) so far. */
+static int pages_touched(struct store *s)
+{
+	int hit = 0, miss = 0, high;
+
+	assert_int_equal(sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_HIT, &hit, &high, 0), SQLITE_OK);
+	assert_int_equal(sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_MISS, &miss, &high, 0), SQLITE_OK);
+	return hit + miss;
+}
+
+/* The beat, once a second, touches a few pages, not the published targets (2 MB here, 15 MB at
+ * 100 000 targets): it read and rewrote the whole lease row, a sixth of a poller's CPU. */
+static void test_heartbeat_does_not_read_the_published_targets(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct store_lease me = who(100, "bastion-a");
+	size_t len = 2u << 20;
+	char *targets = malloc(len + 1);
+	int64_t holder;
+
+	assert_non_null(targets);
+	memset(targets, 'x', len);
+	targets[len] = '\0';
+	me.config = targets;
+	assert_int_equal(take(f, me, NOW, &holder), 1);
+	int before = pages_touched(f->s);
+	assert_int_equal(store_lease_beat(f->s, 100, "bastion-a", NOW + 1000, &err), 1);
+	int touched = pages_touched(f->s) - before;
+	if (touched > 32)
+		fail_msg("one heartbeat touched %d pages of a %zu-byte lease row", touched, len);
+	free(targets);
 }
 
 static void test_dead_pid_on_this_host_is_taken_over_at_once(void **state)
@@ -286,6 +321,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lease_of_another_host_holds_until_its_heartbeat_is_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_keeps_the_lease_and_says_when_it_was_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_does_not_read_the_published_targets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_pid_on_this_host_is_taken_over_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_live_process_that_is_not_healthtop_holds_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_live_process_like_us_holds_it_until_killed, setup, teardown),
