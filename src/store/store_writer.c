@@ -25,8 +25,9 @@
 #define TICK_EVERY_S 1.0
 
 struct wr_item {
-	struct store_row row;
-	char *blob;   /* name, project, url, reason, error: NUL-separated, one allocation */
+	struct store_row row;   /* its strings are the blob's: the caller's may be gone by the write */
+	char *blob;   /* name, project, url, reason, error, the URL checked: NUL-separated, one allocation */
+	bool checked_url;       /* the row named the URL it checked (else the target's current one) */
 };
 
 struct wr_op {
@@ -104,16 +105,16 @@ static const char *blob_field(const char *blob, int k)
 
 static char *blob_new(const struct store_writer_target *t, const struct store_row *r)
 {
-	const char *f[5] = { t->name, t->project ? t->project : "", t->url ? t->url : "",
-			     r->reason ? r->reason : "", r->error ? r->error : "" };
-	size_t len[5], total = 0;
+	const char *f[6] = { t->name, t->project ? t->project : "", t->url ? t->url : "",
+			     r->reason ? r->reason : "", r->error ? r->error : "", r->url ? r->url : "" };
+	size_t len[6], total = 0;
 	char *blob, *p;
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		total += (len[i] = strlen(f[i])) + 1;
 	if (!(blob = p = malloc(total)))
 		return NULL;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		memcpy(p, f[i], len[i] + 1);
 		p += len[i] + 1;
 	}
@@ -151,9 +152,11 @@ static void drop_oldest(struct store_writer *w)
 int store_writer_push(struct store_writer *w, const struct store_writer_target *t,
 		      const struct store_row *row)
 {
-	struct wr_item it = { .row = *row, .blob = blob_new(t, row) };
+	struct wr_item it = { .row = *row, .blob = blob_new(t, row), .checked_url = row->url != NULL };
 	int rc = 0;
 
+	/* The row's URL pointed into the caller's config, which a reload may free before the write. */
+	it.row.url = it.row.reason = it.row.error = NULL;
 	pthread_mutex_lock(&w->mu);
 	if (!it.blob) {
 		w->st.dropped++;
@@ -220,6 +223,7 @@ static int write_batch(struct store_writer *w, struct ht_err *err)
 		w->rows[i].target_id = id;
 		w->rows[i].reason = blob_field(b, 3);
 		w->rows[i].error = blob_field(b, 4);
+		w->rows[i].url = w->batch[i].checked_url ? blob_field(b, 5) : NULL;
 	}
 	return store_append_batch(w->store, w->rows, w->nbatch, err);
 }
