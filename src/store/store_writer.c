@@ -9,12 +9,12 @@
 
 #include "healthtop/core/clock.h"
 #include "healthtop/store/store_writer.h"
+#include "store/writer_blob.h"
 #include "store/writer_ids.h"
 
 #define BATCH_MAX 512
-/* A result waits this long for others to share its transaction: at 1 700 results a second, one
- * commit per 400 rows instead of one per row (each commit is WAL writes and a thread wake-up).
- * Well within the "about a second" that a kill -9 may cost (docs/reliability.md). */
+/* A result waits this long for others to share its transaction (at 1 700 a second: a commit per
+ * 400 rows, not per row); within the "about a second" a kill -9 may cost (docs/reliability.md). */
 #define COALESCE_S 0.25
 #define IDLE_WAIT_S 1.0
 #define RETRY_WAIT_S 0.25
@@ -26,7 +26,7 @@
 
 struct wr_item {
 	struct store_row row;   /* its strings are the blob's: the caller's may be gone by the write */
-	char *blob;   /* name, project, url, reason, error, the URL checked: NUL-separated, one allocation */
+	char *blob;             /* writer_blob.h */
 	bool checked_url;       /* the row named the URL it checked (else the target's current one) */
 };
 
@@ -96,31 +96,6 @@ static void item_free(struct wr_item *it)
 	it->blob = NULL;
 }
 
-static const char *blob_field(const char *blob, int k)
-{
-	while (k-- > 0)
-		blob += strlen(blob) + 1;
-	return blob;
-}
-
-static char *blob_new(const struct store_writer_target *t, const struct store_row *r)
-{
-	const char *f[6] = { t->name, t->project ? t->project : "", t->url ? t->url : "",
-			     r->reason ? r->reason : "", r->error ? r->error : "", r->url ? r->url : "" };
-	size_t len[6], total = 0;
-	char *blob, *p;
-
-	for (int i = 0; i < 6; i++)
-		total += (len[i] = strlen(f[i])) + 1;
-	if (!(blob = p = malloc(total)))
-		return NULL;
-	for (int i = 0; i < 6; i++) {
-		memcpy(p, f[i], len[i] + 1);
-		p += len[i] + 1;
-	}
-	return blob;
-}
-
 static int ring_grow(struct store_writer *w)
 {
 	size_t cap = w->cap ? w->cap * 2 : 1024;
@@ -152,7 +127,7 @@ static void drop_oldest(struct store_writer *w)
 int store_writer_push(struct store_writer *w, const struct store_writer_target *t,
 		      const struct store_row *row)
 {
-	struct wr_item it = { .row = *row, .blob = blob_new(t, row), .checked_url = row->url != NULL };
+	struct wr_item it = { .row = *row, .blob = writer_blob_new(t, row), .checked_url = row->url != NULL };
 	int rc = 0;
 
 	/* The row's URL pointed into the caller's config, which a reload may free before the write. */
@@ -215,15 +190,16 @@ static int write_batch(struct store_writer *w, struct ht_err *err)
 		return -1;
 	for (size_t i = 0; i < w->nbatch; i++) {
 		const char *b = w->batch[i].blob;
-		struct store_writer_target t = { b, blob_field(b, 1), blob_field(b, 2) };
+		struct store_writer_target t = { b, writer_blob_field(b, BLOB_PROJECT),
+						 writer_blob_field(b, BLOB_TARGET_URL) };
 		int64_t id;
 		if (writer_ids_get(&w->ids, w->store, t.name, t.project, t.url, &id, err) < 0)
 			return -1;
 		w->rows[i] = w->batch[i].row;
 		w->rows[i].target_id = id;
-		w->rows[i].reason = blob_field(b, 3);
-		w->rows[i].error = blob_field(b, 4);
-		w->rows[i].url = w->batch[i].checked_url ? blob_field(b, 5) : NULL;
+		w->rows[i].reason = writer_blob_field(b, BLOB_REASON);
+		w->rows[i].error = writer_blob_field(b, BLOB_ERROR);
+		w->rows[i].url = w->batch[i].checked_url ? writer_blob_field(b, BLOB_CHECKED_URL) : NULL;
 	}
 	return store_append_batch(w->store, w->rows, w->nbatch, err);
 }
@@ -243,6 +219,20 @@ static void prune_if_due(struct store_writer *w, struct store_retention r)
 			break;
 }
 
+/* Called with mu held: the status after an attempt, a batch's or an op's. */
+static void attempt_done(struct store_writer *w, int rc, const struct ht_err *err)
+{
+	if (rc == 0) {
+		w->st.last_error[0] = '\0';
+		w->st.failing_since_ms = 0;
+		return;
+	}
+	w->st.errors++;
+	snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", err->msg);
+	if (!w->st.failing_since_ms)
+		w->st.failing_since_ms = clock_wall_ms();
+}
+
 static void batch_done(struct store_writer *w, int rc, const struct ht_err *err)
 {
 	if (rc == 0) {
@@ -250,14 +240,8 @@ static void batch_done(struct store_writer *w, int rc, const struct ht_err *err)
 		for (size_t i = 0; i < w->nbatch; i++)
 			item_free(&w->batch[i]);
 		w->nbatch = w->in_batch = 0;
-		w->st.last_error[0] = '\0';
-		w->st.failing_since_ms = 0;
-	} else {
-		w->st.errors++;
-		snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", err->msg);
-		if (!w->st.failing_since_ms)
-			w->st.failing_since_ms = clock_wall_ms();
 	}
+	attempt_done(w, rc, err);
 }
 
 /* Called with mu held; runs the tick outside it (it may wait for another process's lock). */
@@ -299,14 +283,8 @@ static void run_op(struct store_writer *w)
 			w->ops_tail = NULL;
 		w->ops_done++;
 		op_free(op);
-		w->st.last_error[0] = '\0';
-		w->st.failing_since_ms = 0;
-	} else {
-		w->st.errors++;
-		snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", err.msg);
-		if (!w->st.failing_since_ms)
-			w->st.failing_since_ms = clock_wall_ms();
 	}
+	attempt_done(w, rc, &err);
 	ev_async_send(w->loop, &w->async);
 	if (rc < 0 && !(w->closing && mono_s() >= w->deadline))
 		wait_for(w, RETRY_WAIT_S);
@@ -344,13 +322,12 @@ uint64_t store_writer_ops_done(struct store_writer *w)
 	return n;
 }
 
-/* Called with mu held: true after waiting while a partial batch is younger than COALESCE_S. */
+/* Called with mu held: waits while a partial batch is younger than COALESCE_S (true: it waited). */
 static bool coalescing(struct store_writer *w)
 {
-	if (w->count == 0 || w->count >= BATCH_MAX || w->closing || w->stop)
-		return false;
 	double left = w->oldest_s + COALESCE_S - mono_s();
-	if (left <= 0)
+
+	if (w->count == 0 || w->count >= BATCH_MAX || w->closing || w->stop || left <= 0)
 		return false;
 	wait_for(w, left);
 	return true;
@@ -451,9 +428,8 @@ void store_writer_set_tick(struct store_writer *w, store_writer_tick_fn fn, void
 	pthread_mutex_lock(&w->mu);
 	w->tick = fn;
 	w->tick_user = user;
-	w->poked = true;
-	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	store_writer_poke(w);
 }
 
 void store_writer_poke(struct store_writer *w)
