@@ -363,6 +363,7 @@ static void swap_targets(struct monitor *m, const struct ht_config *cfg, struct 
 	m->states = ts->states;
 	m->keys = ts->keys;
 	m->ids_known = false;   /* new targets' ids are learned at the next read */
+	m->ids_tried_at = 0;
 	m->live = ts->live;
 	m->n = ts->n;
 }

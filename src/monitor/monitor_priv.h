@@ -63,6 +63,7 @@ struct monitor {
 	struct target_state *states;
 	struct target_key **keys;
 	bool ids_known;          /* every key has its store id: no need to read them again */
+	double ids_tried_at;     /* ev_now of the last look for missing ids; 0: look now */
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;
 	struct store *store;     /* reads only: history, windows; the writer thread writes */
