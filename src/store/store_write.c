@@ -226,8 +226,9 @@ static int step_rollup(sqlite3_stmt *st, const struct store_row *r, int64_t peri
 }
 
 /* Adds r to its period's row: an UPDATE, or the upsert when the period has no row yet. */
-static int upsert_rollup(struct store *s, sqlite3_stmt *update, sqlite3_stmt *upsert, const struct store_row *r,
-			 int64_t period_s, int64_t url, bool has_latency, const struct one_hist *blob)
+static int upsert_rollup(struct store *s, sqlite3_stmt *update, sqlite3_stmt *upsert,
+			 const struct store_row *r, int64_t period_s, int64_t url, bool has_latency,
+			 const struct one_hist *blob)
 {
 	if (step_rollup(update, r, period_s, url, has_latency, blob) < 0)
 		return -1;
