@@ -33,6 +33,7 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 		m->last_result_ms = o.row.checked_at_ms;
 	queue_row(m, idx, &o);
 	metrics_count(m, idx, o.verdict.cls, o.changed, o.latency_ms);
+	metrics_lag(m, r);
 	alerts_result(m, idx, t, &o, since);
 	if (m->hooks.on_result)
 		m->hooks.on_result(m->hooks.user, idx, o.changed, o.from);
@@ -361,6 +362,8 @@ static void swap_targets(struct monitor *m, const struct ht_config *cfg, struct 
 	free(m->live);
 	m->states = ts->states;
 	m->keys = ts->keys;
+	m->ids_known = false;   /* new targets' ids are learned at the next read */
+	m->ids_tried_at = 0;
 	m->live = ts->live;
 	m->n = ts->n;
 }

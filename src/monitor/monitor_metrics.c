@@ -44,6 +44,12 @@ void metrics_count(struct monitor *m, size_t idx, enum ht_class cls, bool change
 		metrics_observe_latency(c, latency_ms);
 }
 
+void metrics_lag(struct monitor *m, const struct probe_result *r)
+{
+	if (r->planned_ms > 0 && r->started_ms > 0)
+		metrics_observe_lag(&m->lag, (double)(r->started_ms - r->planned_ms) / 1000.0);
+}
+
 void metrics_remap(struct monitor *m, const size_t *to, size_t old_n, size_t new_n)
 {
 	struct metrics_target *c;
@@ -109,7 +115,7 @@ char *monitor_metrics_text(void *user, size_t *len)
 {
 	struct monitor *m = user;
 	struct metrics_target *t = calloc(m->n ? m->n : 1, sizeof(*t));
-	struct metrics_process p = { 0, m->dropped, m->last_result_ms };
+	struct metrics_process p = { 0, m->dropped, m->last_result_ms, m->lag };
 	struct store_writer_status st;
 	int64_t now = clock_wall_ms();
 	char *text;

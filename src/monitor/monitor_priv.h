@@ -8,6 +8,7 @@
 #include "healthtop/monitor/monitor.h"
 #include "healthtop/probe/probe.h"
 #include "healthtop/sched/sched.h"
+#include "healthtop/serve/metrics_text.h"
 #include "healthtop/store/store_writer.h"
 
 #define RETIRED_MAX 8
@@ -61,6 +62,8 @@ struct monitor {
 	size_t nretired;
 	struct target_state *states;
 	struct target_key **keys;
+	bool ids_known;          /* every key has its store id: no need to read them again */
+	double ids_tried_at;     /* ev_now of the last look for missing ids; 0: look now */
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;
 	struct store *store;     /* reads only: history, windows; the writer thread writes */
@@ -89,6 +92,7 @@ struct monitor {
 	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
 	bool metrics_on;                   /* counters kept: someone serves /metrics */
 	size_t ncounters;
+	struct metrics_lag lag;            /* start lag of every check this process made */
 };
 
 /* monitor_store.c: between the monitor and the database */
@@ -143,10 +147,11 @@ void viewer_stop(struct monitor *m);
 char *viewer_config_json(const struct ht_config *cfg);
 
 /* monitor_metrics.c: counters since start for /metrics */
-struct metrics_target;
 /* One result of target idx: its raw class, whether the displayed class changed, its latency
  * (< 0: none). A viewer counts what it draws from the database. */
 void metrics_count(struct monitor *m, size_t idx, enum ht_class cls, bool changed, double latency_ms);
+/* How late a scheduled check started (results without a plan, like a check's, are not counted). */
+void metrics_lag(struct monitor *m, const struct probe_result *r);
 /* After a reload: old target j's counters go to to[j] (SIZE_MAX: removed). */
 void metrics_remap(struct monitor *m, const size_t *to, size_t old_n, size_t new_n);
 void metrics_fini(struct monitor *m);
