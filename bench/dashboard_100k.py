@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""The dashboard on 100 000 targets: time from exec to the first frame on a year of history, and
+the time each keystroke (filter, sort, scroll) takes to reach the screen.
+
+The history (bench/gen_history.py --bulk, cached in BENCH_DIR): a year of daily rollups, hourly
+rollups for the last 2 days and raw results for the last 2 hours (120 checks per target at 60 s:
+a full sample ring each, and the 1 h window's 6 M rows). A year of raw or hourly rows for 100 000
+targets would be 52 billion or 876 million rows; the dashboard's start reads neither (it reads the
+rings and the 1 h window), so their absence changes only the file's size. See docs/performance.md.
+
+The targets point at a closed loopback port with a 3600 s interval: no check is due for the
+first 30 minutes, so the checks are not what is measured. The dashboard runs on a pseudo-terminal
+(200x50). Each figure is the median of --runs; the reference is the same fleet on an empty
+database (the open) and a 1 000-target fleet (the keys).
+
+    python3 bench/dashboard_100k.py [--quick] [--runs 3]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
+from first_frame import Dashboard  # noqa: E402
+
+URL = "http://127.0.0.1:9/health"   # closed: nothing is checked in the window anyway
+KEYS = [("filter /", b"/"), ("filter s", b"s"), ("filter v", b"v"), ("filter c", b"c"), ("filter -", b"-"),
+        ("filter 4", b"4"), ("filter 2", b"2"), ("filter Enter", b"\r"), ("clear Esc", b"\x1b"),
+        ("sort s (name)", b"s"), ("sort s (latency)", b"s"), ("sort s (status)", b"s"), ("reverse S", b"S"),
+        ("reverse S back", b"S"), ("PgDn", b"\x1b[6~"), ("PgDn", b"\x1b[6~"), ("End", b"\x1b[F"),
+        ("Home", b"\x1b[H"), ("j", b"j")]
+
+
+def history(path, targets, quick):
+    if os.path.exists(path):
+        return
+    args = ["--bulk", "--targets", str(targets), "--url", URL] + \
+        (["--days", "7", "--raw-hours", "2", "--hourly-days", "1"] if quick else
+         ["--days", "365", "--raw-hours", "2", "--hourly-days", "2"])
+    subprocess.run([sys.executable, os.path.join(HERE, "gen_history.py"), path + ".tmp"] + args, check=True)
+    os.rename(path + ".tmp", path)
+
+
+def settle(dash, quiet=0.3, timeout=120):
+    """Reads until the screen has been quiet for `quiet` seconds (the history has landed)."""
+    end = time.monotonic() + timeout
+    last = time.monotonic()
+    while time.monotonic() < end and time.monotonic() - last < quiet:
+        if dash.read(0.05):
+            last = time.monotonic()
+
+
+def answer_ms(dash, key, gap=0.12, timeout=10):
+    """Key written → the last byte of the redraw it causes (curses writes a frame in one go; a
+    frame ends when the terminal has been silent for `gap`)."""
+    t0 = dash.key(key)
+    end, last = t0 + timeout, None
+    while time.monotonic() < end:
+        if dash.read(0.01):
+            last = dash.last_byte
+        elif last is not None and time.monotonic() - last >= gap:
+            break
+    return (last - t0) * 1000 if last is not None else float("nan")
+
+
+def open_ms(cfg, db):
+    dash = Dashboard(cfg, db, cols=200)
+    t = dash.wait_for(b"last result", timeout=120)
+    settle(dash)
+    full = dash.last_byte
+    dash.close()
+    return (t - dash.t0) * 1000, (full - dash.t0) * 1000
+
+
+def keys_ms(cfg, db):
+    dash = Dashboard(cfg, db, cols=200)
+    dash.wait_for(b"last result", timeout=120)
+    settle(dash, quiet=1.0)
+    got = [(label, answer_ms(dash, k)) for label, k in KEYS]
+    dash.close()
+    return got
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="10 000 targets, a week of history")
+    ap.add_argument("--targets", type=int)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    n = args.targets or (10000 if args.quick else 100000)
+    bench_dir = os.environ.get("BENCH_DIR", "/tmp/healthtop-bench")
+    os.makedirs(bench_dir, exist_ok=True)
+    cached = os.path.join(bench_dir, f"dash{n}{'-quick' if args.quick else ''}.db")
+    t = time.monotonic()
+    history(cached, n, args.quick)
+    print(f"history: {cached} ({os.path.getsize(cached) / 2**20:.0f} MiB, {time.monotonic() - t:.0f} s)")
+    d = tempfile.mkdtemp(prefix="healthtop-d100k-")
+    try:
+        run(args, n, cached, d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def run(args, n, cached, d):
+    db = os.path.join(d, "big.db")
+    shutil.copy(cached, db)   # the dashboard writes (its lease); keep the cached file as it was
+    cfg = benchlib.write_fleet(os.path.join(d, "fleet.json"), n, URL, interval_s=3600)
+    small = benchlib.write_fleet(os.path.join(d, "small.json"), 1000, URL, interval_s=3600)
+    opened, full, ref = [], [], []
+    for i in range(args.runs):   # interleaved, so both see the same machine
+        ref.append(open_ms(cfg, os.path.join(d, f"empty{i}.db"))[0])
+        first, whole = open_ms(cfg, db)
+        opened.append(first)
+        full.append(whole)
+    keys, keys_ref = {}, {}
+    for i in range(args.runs):
+        for label, ms in keys_ms(cfg, db):
+            keys.setdefault(label, []).append(ms)
+        for label, ms in keys_ms(small, os.path.join(d, f"small{i}.db")):
+            keys_ref.setdefault(label, []).append(ms)
+    size = f"{n} targets, {os.path.getsize(cached) / 2**20:.0f} MiB of history"
+    cmd = f"python3 bench/dashboard_100k.py{' --quick' if args.quick else ''} --runs {args.runs}"
+    med, med_ref = statistics.median(opened), statistics.median(ref)
+    benchlib.record(f"dashboard open, exec to first frame ({size})", f"{med:.0f} ms", "< 1000 ms",
+                    f"{med_ref:.0f} ms (empty database)", f"{med / med_ref:.2f}", med < 1000, cmd)
+    benchlib.record(f"dashboard open, exec to history on screen ({size})", f"{statistics.median(full):.0f} ms",
+                    "", "", "", None, cmd)
+    worst, worst_label = 0, ""
+    for label in keys:
+        k, r = statistics.median(keys[label]), statistics.median(keys_ref[label])
+        print(f"  {label:18} {k:7.1f} ms   (1 000 targets: {r:5.1f} ms)")
+        if k > worst:
+            worst, worst_label = k, label
+    worst_ref = statistics.median(keys_ref[worst_label])
+    benchlib.record(f"dashboard slowest key, {worst_label} ({n} targets)", f"{worst:.0f} ms", "< 50 ms",
+                    f"{worst_ref:.0f} ms (1 000 targets)", f"{worst / worst_ref:.1f}", worst < 50, cmd)
+
+
+if __name__ == "__main__":
+    main()
