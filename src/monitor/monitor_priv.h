@@ -86,6 +86,7 @@ struct monitor {
 	struct lease_agent *lease;         /* NULL: always polls (check, tests) */
 	struct viewer viewer;              /* drawing from the database while another polls */
 	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
+	struct history *history;           /* monitor_history.c: the past, read in slices */
 	size_t ncounters;
 };
 
@@ -104,6 +105,15 @@ void queue_row(struct monitor *m, size_t idx, const struct observation *o);
 void drop_results(struct monitor *m, uint64_t count, const char *why);
 /* Reads target i's newest results back into its state (the screen shows the past at once). */
 void load_history(struct monitor *m, size_t i);
+
+/* monitor_history.c: (re)reads every target's window since m->window_s ago, and with rings the
+ * newest results of targets that show none, a slice of targets now and the rest a slice per
+ * loop turn. */
+int history_read(struct monitor *m, bool rings, struct ht_err *err);
+/* Before target idx's first live result: its ring, if a read under way has not reached it yet
+ * (the result must find the past in place, as notifications and anti-flap do). */
+void history_ring_due(struct monitor *m, size_t idx);
+void history_free(struct monitor *m);
 
 /* monitor_notify.c: notifications and durable mutes */
 /* Starts notifications and mutes at the first call; later calls (a reload) hand what is waiting

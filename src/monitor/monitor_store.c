@@ -257,10 +257,7 @@ static void open_history(struct monitor *m)
 
 	if (ensure_store(m) < 0)
 		return;
-	for (size_t i = 0; i < m->n; i++)
-		if (m->states[i].ring_n == 0)
-			load_history(m, i);
-	monitor_set_window(m, m->window_s, &err);
+	history_read(m, true, &err);
 }
 
 /* On the loop, after each batch the writer wrote or failed. */

@@ -64,6 +64,7 @@ static void draw_row(void *user, const struct store_read_row *row, bool up)
 
 	if (idx < 0)
 		return;
+	history_ring_due(m, (size_t)idx);
 	struct target_state *s = &m->states[idx];
 	struct soft_state soft = s->soft;
 	const struct state_sample *newest = state_sample_at(s, 0);

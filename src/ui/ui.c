@@ -297,6 +297,19 @@ static void on_result(void *user, size_t idx, bool changed, enum ht_class from)
 		ev_timer_start(ui->loop, &ui->settle);
 }
 
+/* A large fleet's history arrives in slices: the screen follows once a second, like results,
+ * and at once when the last slice is in. */
+static void on_history(void *user, bool done)
+{
+	struct ui *ui = user;
+
+	ui->rebuild = true;
+	if (done)
+		ui->dirty = true;
+	else if (!ev_is_active(&ui->settle))
+		ev_timer_start(ui->loop, &ui->settle);
+}
+
 static void on_storage(void *user, const char *msg)
 {
 	struct ui *ui = user;
@@ -433,6 +446,7 @@ int ui_run(struct ev_loop *loop, struct monitor *m, const struct theme *theme, b
 	view_set_time(&ui.view, clock_wall_ms(), sweep_ms(m));
 	monitor_set_hooks(m, &hooks);
 	monitor_set_alert_log(m, on_alert_log, &ui);
+	monitor_set_history_hook(m, on_history, &ui);
 	relayout(&ui);
 	ui.rebuild = ui.dirty = true;
 	watch(&ui);
@@ -442,6 +456,7 @@ int ui_run(struct ev_loop *loop, struct monitor *m, const struct theme *theme, b
 	export_job_cancel(ui.export);   /* quitting: no half file is left behind */
 	monitor_set_hooks(m, NULL);
 	monitor_set_alert_log(m, NULL, NULL);
+	monitor_set_history_hook(m, NULL, NULL);
 	endwin();
 	view_fini(&ui.view);
 	free(ui.items);

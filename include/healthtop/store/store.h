@@ -91,6 +91,10 @@ typedef void (*store_window_fn)(void *user, int64_t target_id, enum ht_class cls
 				uint32_t count);
 int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window_fn fn, void *user,
 		 struct ht_err *err);
+/* The same for the targets ids (sorted, unique) only, each read by its own index seeks: what a
+ * slice of a large fleet costs is its own rows, however many other targets there are. */
+int store_window_ids(struct store *s, int64_t since_ms, const int64_t *ids, size_t nids, store_window_fn fn,
+		     void *user, struct ht_err *err);
 
 /* Which stored results an export reads; NULL lists mean "all". */
 struct store_query {
