@@ -193,6 +193,24 @@ static void test_layout_latency_and_ago(void **state)
 	assert_string_equal(b, "never");
 }
 
+/* Every change of a CHECKED cell is bytes sent for each row on screen (issue 12: <= 20 KB a
+ * minute at 1000 targets): within a check's first minute the text takes six values, not twelve. */
+static void test_layout_ago_changes_six_times_a_minute(void **state)
+{
+	char prev[32] = "", b[32];
+	int changes = 0;
+
+	for (int64_t ms = 0; ms < 60000; ms += 100) {
+		layout_ago(1000, 1000 + ms, b, sizeof(b));
+		if (strcmp(b, prev) != 0)
+			changes++;
+		snprintf(prev, sizeof(prev), "%s", b);
+	}
+	assert_int_equal(changes, 6);   /* now, 10s ... 50s ago */
+	layout_ago(1000, 1000 + 9999, b, sizeof(b));
+	assert_string_equal(b, "now");
+}
+
 static void test_spark_scales_to_the_slowest_and_pads_left(void **state)
 {
 	const float ms[4] = { 10, 80, -1, 40 };
@@ -986,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_layout_columns_never_overlap),
 		cmocka_unit_test(test_layout_fit_cuts_by_display_width),
 		cmocka_unit_test(test_layout_latency_and_ago),
+		cmocka_unit_test(test_layout_ago_changes_six_times_a_minute),
 		cmocka_unit_test(test_spark_scales_to_the_slowest_and_pads_left),
 		cmocka_unit_test(test_spark_shows_only_the_newest_that_fit),
 		cmocka_unit_test(test_view_groups_by_project_worst_first),

@@ -379,6 +379,7 @@ static int start_curses(struct ui *ui, const struct theme *theme, bool color, st
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	leaveok(stdscr, TRUE);   /* the cursor is hidden: no move back to it after every frame */
 	mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED, NULL);
 	mouseinterval(0);
 	color = color && has_colors();
