@@ -270,6 +270,54 @@ static void test_view_groups_by_project_worst_first(void **state)
 	view_fini(&v);
 }
 
+/* A large fleet for the counting tests: n targets in 64 projects, names out of order. */
+static struct view_item *big_fleet(size_t n, char (**names)[16], char (**projects)[16])
+{
+	struct view_item *it = calloc(n, sizeof(*it));
+
+	*names = calloc(n, sizeof(**names));
+	*projects = calloc(n, sizeof(**projects));
+	assert_non_null(it);
+	assert_non_null(*names);
+	assert_non_null(*projects);
+	for (size_t i = 0; i < n; i++) {
+		snprintf((*names)[i], 16, "svc-%05zu", (i * 7919) % n);
+		snprintf((*projects)[i], 16, "team-%02zu", i % 64);
+		it[i] = (struct view_item){ (*names)[i], (*projects)[i], (int)(i % 3), (double)(i % 97) };
+	}
+	return it;
+}
+
+/* Issue 12: 100 000 targets re-sorted on each change of class. One sort of n log2 n comparisons
+ * per rebuild (the groups are tagged without a second sort), names and projects ranked once for
+ * the config, not per rebuild. */
+static void test_view_rebuild_sorts_once_in_n_log_n(void **state)
+{
+	enum { N = 4096, LOG2N = 12 };
+	char (*names)[16], (*projects)[16];
+	struct view_item *it = big_fleet(N, &names, &projects);
+	struct view v;
+
+	view_init(&v);
+	view_rebuild(&v, it, N);
+	assert_int_equal(v.nrows, N + 64);   /* every target, and a title for each project */
+	assert_true(v.comparisons <= (uint64_t)N * LOG2N);
+	for (int sort = 0; sort < 3; sort++) {
+		uint64_t before = v.comparisons;
+		view_key(&v, 's');
+		view_rebuild(&v, it, N);
+		assert_true(v.comparisons - before <= (uint64_t)N * LOG2N);
+	}
+	assert_int_equal(v.ranks.computed, 1);
+	it[5].name = "renamed";   /* a reload points the names elsewhere: ranked again */
+	view_rebuild(&v, it, N);
+	assert_int_equal(v.ranks.computed, 2);
+	view_fini(&v);
+	free(it);
+	free(names);
+	free(projects);
+}
+
 static void test_view_sort_cycles_name_then_latency(void **state)
 {
 	struct view v;
@@ -1005,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(test_layout_fit_cuts_by_display_width),
 		cmocka_unit_test(test_layout_latency_and_ago),
 		cmocka_unit_test(test_layout_ago_changes_six_times_a_minute),
+		cmocka_unit_test(test_view_rebuild_sorts_once_in_n_log_n),
 		cmocka_unit_test(test_spark_scales_to_the_slowest_and_pads_left),
 		cmocka_unit_test(test_spark_shows_only_the_newest_that_fit),
 		cmocka_unit_test(test_view_groups_by_project_worst_first),

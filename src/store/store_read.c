@@ -353,6 +353,24 @@ int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err
 	return stop ? stop : rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "listing targets");
 }
 
+int store_targets_after(struct store *s, int64_t after_id, store_target_fn fn, void *user, struct ht_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, stop = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, name, project, url FROM target WHERE id > ?1 ORDER BY id", -1, &st,
+			       NULL) != SQLITE_OK)
+		return store_db_fail(s, err, "listing targets");
+	sqlite3_bind_int64(st, 1, after_id);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_target t = { sqlite3_column_int64(st, 0), store_column_str(st, 1),
+					  store_column_str(st, 2), store_column_str(st, 3) };
+		stop = fn(user, &t);
+	}
+	sqlite3_finalize(st);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "listing targets");
+}
+
 int store_changes(struct store *s, int64_t until_ms, store_change_fn fn, void *user, struct ht_err *err)
 {
 	sqlite3_stmt *st;

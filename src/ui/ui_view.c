@@ -13,15 +13,18 @@ const size_t view_nwindows = sizeof(view_windows) / sizeof(view_windows[0]);
 const char *const view_sort_names[SORT_COUNT] = { "status", "name", "latency" };
 
 struct sort_entry {
-	size_t idx;
+	uint32_t idx;
+	uint32_t project;     /* the project's rank */
 	int group_worst;
 	double group_latency;
 };
 
 struct sort_ctx {
 	const struct view_item *items;
+	const uint32_t *name;   /* ranks */
 	enum view_sort sort;
 	bool reverse;
+	uint64_t *comparisons;
 };
 
 void view_init(struct view *v)
@@ -30,12 +33,26 @@ void view_init(struct view *v)
 	v->page = 1;
 }
 
+static void free_groups(struct view *v)
+{
+	free(v->memo_of);
+	free(v->group_worst);
+	free(v->group_latency);
+	free(v->group_count);
+	v->memo_of = NULL;
+	v->group_worst = NULL;
+	v->group_latency = NULL;
+	v->group_count = NULL;
+}
+
 void view_fini(struct view *v)
 {
 	free(v->rows);
 	for (size_t i = 0; i < v->nmemo; i++)
 		free(v->memo[i].project);
 	free(v->memo);
+	free_groups(v);
+	ranks_fini(&v->ranks);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -50,25 +67,30 @@ static int severity(int cls)
 	return cls < 0 ? -1 : cls;
 }
 
-static int cmp_in_group(const struct sort_ctx *c, const struct view_item *a, const struct view_item *b)
+static int cmp_rank(uint32_t a, uint32_t b)
 {
-	if (c->sort == SORT_STATUS && severity(a->cls) != severity(b->cls))
-		return severity(b->cls) - severity(a->cls);
-	if (c->sort == SORT_LATENCY && a->latency_ms != b->latency_ms)
-		return a->latency_ms < b->latency_ms ? 1 : -1;
-	return strcmp(a->name, b->name);
+	return (a > b) - (a < b);
+}
+
+static int cmp_in_group(const struct sort_ctx *c, uint32_t a, uint32_t b)
+{
+	const struct view_item *ia = &c->items[a], *ib = &c->items[b];
+
+	if (c->sort == SORT_STATUS && severity(ia->cls) != severity(ib->cls))
+		return severity(ib->cls) - severity(ia->cls);
+	if (c->sort == SORT_LATENCY && ia->latency_ms != ib->latency_ms)
+		return ia->latency_ms < ib->latency_ms ? 1 : -1;
+	return cmp_rank(c->name[a], c->name[b]);
 }
 
 static int cmp_forward(const struct sort_ctx *c, const struct sort_entry *a, const struct sort_entry *b)
 {
-	const struct view_item *ia = &c->items[a->idx], *ib = &c->items[b->idx];
-
 	if (c->sort == SORT_STATUS && a->group_worst != b->group_worst)
 		return b->group_worst - a->group_worst;
 	if (c->sort == SORT_LATENCY && a->group_latency != b->group_latency)
 		return a->group_latency < b->group_latency ? 1 : -1;
-	int p = strcmp(ia->project, ib->project);
-	return p ? p : cmp_in_group(c, ia, ib);
+	int p = cmp_rank(a->project, b->project);
+	return p ? p : cmp_in_group(c, a->idx, b->idx);
 }
 
 /* Reversed, the whole order turns around: groups and the targets within them (a group's rows
@@ -78,21 +100,15 @@ static int cmp_entries(const void *x, const void *y, void *arg)
 	const struct sort_ctx *c = arg;
 	int r = cmp_forward(c, x, y);
 
+	(*c->comparisons)++;
 	return c->reverse ? -r : r;
 }
 
-static int cmp_project(const void *x, const void *y, void *arg)
+/* The memo of the project of rank r, made when missing (NULL: out of memory). */
+static struct view_group_memo *memo_for(struct view *v, uint32_t r, int worst)
 {
-	const struct sort_ctx *c = arg;
-	const struct sort_entry *a = x, *b = y;
-	return strcmp(c->items[a->idx].project, c->items[b->idx].project);
-}
-
-static struct view_group_memo *find_memo(struct view *v, const char *project)
-{
-	for (size_t i = 0; i < v->nmemo; i++)
-		if (strcmp(v->memo[i].project, project) == 0)
-			return &v->memo[i];
+	if (v->memo_of[r] != SIZE_MAX)
+		return &v->memo[v->memo_of[r]];
 	if (v->nmemo == v->capmemo) {
 		size_t cap = v->capmemo ? v->capmemo * 2 : 16;
 		struct view_group_memo *nm = realloc(v->memo, cap * sizeof(*nm));
@@ -101,23 +117,25 @@ static struct view_group_memo *find_memo(struct view *v, const char *project)
 		v->memo = nm;
 		v->capmemo = cap;
 	}
-	return NULL;
+	char *copy = strdup(v->ranks.projects[r]);   /* outlives a config */
+	if (!copy)
+		return NULL;
+	v->memo[v->nmemo] = (struct view_group_memo){ copy, worst, worst, v->now_ms };
+	v->memo_of[r] = v->nmemo;
+	return &v->memo[v->nmemo++];
 }
 
 /* The worst class a group sorts by: a new worst class counts once it has lasted longer than
  * hold_ms, so one flapping target does not swap whole groups back and forth. */
-static int steady_worst(struct view *v, const char *project, int worst)
+static int steady_worst(struct view *v, uint32_t r, int worst)
 {
-	struct view_group_memo *m = find_memo(v, project);
+	bool known = v->memo_of[r] != SIZE_MAX;
+	struct view_group_memo *m;
 
 	if (v->hold_ms <= 0)
 		return worst;
-	if (!m) {
-		char *copy = v->nmemo < v->capmemo ? strdup(project) : NULL;   /* outlives a config */
-		if (copy)
-			v->memo[v->nmemo++] = (struct view_group_memo){ copy, worst, worst, v->now_ms };
+	if (!(m = memo_for(v, r, worst)) || !known)
 		return worst;   /* new, or out of memory: sorted by the live class */
-	}
 	if (worst == m->shown) {
 		m->candidate = worst;
 		return worst;
@@ -133,28 +151,64 @@ static int steady_worst(struct view *v, const char *project, int worst)
 	return m->shown;
 }
 
-/* Each entry learns its group's worst class (held steady) and slowest latency. */
-static void tag_groups(struct view *v, const struct view_item *items, struct sort_entry *e, size_t n,
-		       struct sort_ctx *c)
+static int cmp_text(const void *a, const void *b)
 {
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* New ranks: per-group arrays sized for them, and each kept memo found by its project's name
+ * (memos outlive configs). */
+static int regroup(struct view *v)
+{
+	size_t p = v->ranks.nprojects ? v->ranks.nprojects : 1;
+
+	free_groups(v);
+	v->memo_of = malloc(p * sizeof(*v->memo_of));
+	v->group_worst = malloc(p * sizeof(*v->group_worst));
+	v->group_latency = malloc(p * sizeof(*v->group_latency));
+	v->group_count = malloc(p * sizeof(*v->group_count));
+	if (!v->memo_of || !v->group_worst || !v->group_latency || !v->group_count) {
+		free_groups(v);
+		ranks_fini(&v->ranks);   /* computed again next time */
+		return -1;
+	}
+	for (size_t r = 0; r < p; r++)
+		v->memo_of[r] = SIZE_MAX;
+	for (size_t k = 0; k < v->nmemo; k++) {
+		const char **hit = bsearch(&v->memo[k].project, v->ranks.projects, v->ranks.nprojects,
+					   sizeof(*hit), cmp_text);
+		if (hit)
+			v->memo_of[hit - v->ranks.projects] = k;
+	}
+	return 0;
+}
+
+/* Each entry learns its group's worst class (held steady) and slowest latency: one pass over
+ * the entries, one over the groups (no sort). */
+static void tag_groups(struct view *v, const struct view_item *items, struct sort_entry *e, size_t n)
+{
+	size_t p = v->ranks.nprojects;
+
 	v->regroup_at_ms = 0;
-	qsort_r(e, n, sizeof(*e), cmp_project, c);
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		int worst = -1;
-		double lat = -1;
-		for (; j < n && strcmp(items[e[j].idx].project, items[e[i].idx].project) == 0; j++) {
-			if (severity(items[e[j].idx].cls) > worst)
-				worst = severity(items[e[j].idx].cls);
-			if (items[e[j].idx].latency_ms > lat)
-				lat = items[e[j].idx].latency_ms;
-		}
-		worst = steady_worst(v, items[e[i].idx].project, worst);
-		for (size_t k = i; k < j; k++) {
-			e[k].group_worst = worst;
-			e[k].group_latency = lat;
-		}
-		i = j;
+	for (size_t r = 0; r < p; r++) {
+		v->group_worst[r] = -1;
+		v->group_latency[r] = -1;
+		v->group_count[r] = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = e[i].project;
+		if (severity(items[e[i].idx].cls) > v->group_worst[r])
+			v->group_worst[r] = severity(items[e[i].idx].cls);
+		if (items[e[i].idx].latency_ms > v->group_latency[r])
+			v->group_latency[r] = items[e[i].idx].latency_ms;
+		v->group_count[r]++;
+	}
+	for (size_t r = 0; r < p; r++)
+		if (v->group_count[r] > 0)
+			v->group_worst[r] = steady_worst(v, (uint32_t)r, v->group_worst[r]);
+	for (size_t i = 0; i < n; i++) {
+		e[i].group_worst = v->group_worst[e[i].project];
+		e[i].group_latency = v->group_latency[e[i].project];
 	}
 }
 
@@ -200,27 +254,25 @@ static void select_target(struct view *v, bool have, size_t target)
 
 int view_rebuild(struct view *v, const struct view_item *items, size_t n)
 {
-	struct sort_ctx c = { items, v->sort, v->reverse };
-	struct sort_entry *e = malloc((n ? n : 1) * sizeof(*e));
+	struct sort_ctx c = { items, NULL, v->sort, v->reverse, &v->comparisons };
+	struct sort_entry *e;
 	size_t m = 0, target = 0;
 	bool had = v->moved && view_selected(v, &target);
+	int fresh = ranks_update(&v->ranks, items, n);
 
-	if (!e)
+	if (fresh < 0 || (fresh > 0 && regroup(v) < 0) || !(e = malloc((n ? n : 1) * sizeof(*e))))
 		return -1;
+	c.name = v->ranks.name;
 	for (size_t i = 0; i < n; i++)
 		if (view_matches(v, &items[i]))
-			e[m++] = (struct sort_entry){ .idx = i };
-	tag_groups(v, items, e, m, &c);
+			e[m++] = (struct sort_entry){ .idx = (uint32_t)i, .project = v->ranks.project[i] };
+	tag_groups(v, items, e, m);
 	qsort_r(e, m, sizeof(*e), cmp_entries, &c);
 	v->nrows = 0;
 	for (size_t i = 0; i < m; i++) {
-		if (i == 0 || strcmp(items[e[i].idx].project, items[e[i - 1].idx].project) != 0) {
-			size_t count = 0;
-			while (i + count < m && strcmp(items[e[i + count].idx].project, items[e[i].idx].project) == 0)
-				count++;
-			if (push_row(v, (struct view_row){ true, e[i].idx, count, e[i].group_worst }) < 0)
+		if (i == 0 || e[i].project != e[i - 1].project)
+			if (push_row(v, (struct view_row){ true, e[i].idx, v->group_count[e[i].project], e[i].group_worst }) < 0)
 				break;
-		}
 		if (push_row(v, (struct view_row){ false, e[i].idx, 0, 0 }) < 0)
 			break;
 	}

@@ -160,6 +160,8 @@ struct store_target {
 };
 typedef int (*store_target_fn)(void *user, const struct store_target *t);
 int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err *err);
+/* Only the targets stored after after_id (ids only grow), by id: what is new since a read. */
+int store_targets_after(struct store *s, int64_t after_id, store_target_fn fn, void *user, struct ht_err *err);
 
 typedef void (*store_change_fn)(void *user, int64_t target_id, int64_t at_ms, int from, int to);
 /* Every state change before until_ms, by target then time. */

@@ -53,6 +53,18 @@ struct view_group_memo {
 	int64_t since_ms;
 };
 
+/* Names and projects as ranks in strcmp order, computed once per set of items (ui_rank.c). */
+struct view_ranks {
+	size_t n;
+	uintptr_t sum;        /* the items' text pointers when computed: a change recomputes */
+	bool valid;
+	uint32_t *name;       /* by item */
+	uint32_t *project;    /* by item */
+	const char **projects;   /* the distinct projects, by rank */
+	size_t nprojects;
+	uint64_t computed;    /* times computed (a count for tests) */
+};
+
 struct view {
 	enum view_mode mode;
 	enum view_mode before_help;
@@ -74,6 +86,13 @@ struct view {
 	int64_t regroup_at_ms;   /* a held change becomes due then (0: none) */
 	struct view_group_memo *memo;
 	size_t nmemo, capmemo;
+	struct view_ranks ranks;
+	/* by project rank: its memo (SIZE_MAX: none yet), and a rebuild's per-group figures */
+	size_t *memo_of;
+	int *group_worst;
+	double *group_latency;
+	size_t *group_count;
+	uint64_t comparisons;   /* made by the sorts of every rebuild (a count for tests) */
 	/* The mute prompt ('m' a target, 'M' its project): what it mutes and what was typed. */
 	enum view_mode before_prompt;
 	bool prompt_project;
@@ -84,6 +103,9 @@ struct view {
 #define VIEW_MUTE_DEFAULT_MS (3600 * 1000)
 
 void view_init(struct view *v);
+/* Ranks for items (recomputed only when their texts changed): 1 recomputed, 0 kept, -1 no memory. */
+int ranks_update(struct view_ranks *r, const struct view_item *items, size_t n);
+void ranks_fini(struct view_ranks *r);
 void view_fini(struct view *v);
 int view_rebuild(struct view *v, const struct view_item *items, size_t n);
 enum view_action view_key(struct view *v, int key);
