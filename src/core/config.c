@@ -129,7 +129,9 @@ static int check_keys(struct pctx *c, const cJSON *obj, const char *path, const 
 		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
 			if (strcmp(prev->string, it->string) == 0)
 				return config_fail(c, sub, "key appears twice");
-		for (size_t i = 0; allowed[i]; i++) {
+		for (size_t i = 0; allowed[i] && !known; i++)   /* edit distances only for a typo */
+			known = strcmp(it->string, allowed[i]) == 0;
+		for (size_t i = 0; allowed[i] && !known; i++) {
 			size_t d = key_distance(it->string, allowed[i]);
 			if (d == 0)
 				known = true;

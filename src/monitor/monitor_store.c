@@ -186,7 +186,7 @@ static int learn_ids(struct monitor *m, struct ht_err *err)
 	qsort(c.by_name, m->n, sizeof(*c.by_name), cmp_name);
 	if (all)
 		m->max_id = 0;
-	rc = all ? store_targets(m->store, learn_id, &c, err) : store_targets_after(m->store, m->max_id, learn_id, &c, err);
+	rc = store_targets_after(m->store, all ? 0 : m->max_id, learn_id, &c, err);   /* by id: no sort */
 	free(c.by_name);
 	if (rc < 0)
 		return -1;
