@@ -197,14 +197,18 @@ struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const c
 		monitor_free(m);
 		return NULL;
 	}
-	return m;   /* the history is read from monitor_start: in slices, for a large fleet */
+	struct ht_err later = { "" };   /* a storage error is told by the status hooks, as results are */
+
+	history_read(m, true, &later);   /* the first slice now, the rest a slice per loop turn */
+	return m;
 }
 
 void monitor_start(struct monitor *m)
 {
 	struct ht_err err = { "" };
 
-	history_read(m, true, &err);   /* empty rings too: new targets after a reload */
+	if (!history_current(m))   /* a reload: the new targets' rings, every window */
+		history_read(m, true, &err);
 	ev_timer_start(m->loop, &m->window_timer);
 	alerts_start(m);   /* after the history is read: a restart does not announce the past */
 	if (lease_polling(m))   /* a viewer (or one still deciding) never probes */

@@ -18,6 +18,7 @@
 struct history {
 	ev_timer timer;          /* 0 s, re-armed: one slice per loop turn */
 	struct monitor *m;
+	struct target_key **keys;   /* the config read for (m->keys then) */
 	size_t next;             /* first target (config order) of the next slice */
 	int64_t since_ms;
 	bool rings;              /* also read the rings of targets that have none yet */
@@ -158,6 +159,7 @@ int history_read(struct monitor *m, bool rings, struct ht_err *err)
 	h->rings = rings || (h->running && h->rings);   /* a window switch mid-way still reads rings */
 	h->since_ms = clock_wall_ms() - m->window_s * 1000;
 	h->next = 0;
+	h->keys = m->keys;
 	if (ensure_store(m) < 0)
 		h->rings = false;   /* nothing to read yet: the windows hold what is pending */
 	for (size_t i = 0; i < m->n; i++)   /* no window shows another window's counts meanwhile */
@@ -168,6 +170,11 @@ int history_read(struct monitor *m, bool rings, struct ht_err *err)
 	else if (!h->running && ev_is_active(&h->timer))
 		ev_timer_stop(m->loop, &h->timer);
 	return rc;
+}
+
+bool history_current(const struct monitor *m)
+{
+	return m->history && m->history->keys == m->keys;
 }
 
 void history_ring_due(struct monitor *m, size_t idx)

@@ -122,6 +122,8 @@ int history_read(struct monitor *m, bool rings, struct ht_err *err);
  * (the result must find the past in place, as notifications and anti-flap do). */
 void history_ring_due(struct monitor *m, size_t idx);
 void history_free(struct monitor *m);
+/* A read was started for the current config (monitor_new's goes on through monitor_start). */
+bool history_current(const struct monitor *m);
 
 /* monitor_notify.c: notifications and durable mutes */
 /* Starts notifications and mutes at the first call; later calls (a reload) hand what is waiting
