@@ -318,6 +318,39 @@ static void test_view_rebuild_sorts_once_in_n_log_n(void **state)
 	free(projects);
 }
 
+/* The rebuild's filter (parsed once, projects looked at once each) shows exactly the targets
+ * view_matches() accepts, one by one. */
+static void test_view_rebuild_filters_as_view_matches(void **state)
+{
+	enum { N = 2048 };
+	static const char *const filters[] = { "team-0", "svc-01 !down", "down team-1", "pending", "TEAM-63 healthy",
+					       "!team" };
+	char (*names)[16], (*projects)[16];
+	struct view_item *it = big_fleet(N, &names, &projects);
+	struct view v;
+
+	it[7].cls = -1;
+	view_init(&v);
+	for (size_t k = 0; k < sizeof(filters) / sizeof(filters[0]); k++) {
+		size_t want = 0, got = 0;
+		snprintf(v.filter, sizeof(v.filter), "%s", filters[k]);
+		v.hide_healthy = k == 5;
+		for (size_t i = 0; i < N; i++)
+			want += view_matches(&v, &it[i]);
+		view_rebuild(&v, it, N);
+		for (size_t r = 0; r < v.nrows; r++)
+			if (!v.rows[r].header) {
+				assert_true(view_matches(&v, &it[v.rows[r].target]));
+				got++;
+			}
+		assert_int_equal(got, want);
+	}
+	view_fini(&v);
+	free(it);
+	free(names);
+	free(projects);
+}
+
 static void test_view_sort_cycles_name_then_latency(void **state)
 {
 	struct view v;
@@ -1054,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_layout_latency_and_ago),
 		cmocka_unit_test(test_layout_ago_changes_six_times_a_minute),
 		cmocka_unit_test(test_view_rebuild_sorts_once_in_n_log_n),
+		cmocka_unit_test(test_view_rebuild_filters_as_view_matches),
 		cmocka_unit_test(test_spark_scales_to_the_slowest_and_pads_left),
 		cmocka_unit_test(test_spark_shows_only_the_newest_that_fit),
 		cmocka_unit_test(test_view_groups_by_project_worst_first),

@@ -39,6 +39,8 @@ static void free_groups(struct view *v)
 	free(v->group_worst);
 	free(v->group_latency);
 	free(v->group_count);
+	free(v->project_hits);
+	v->project_hits = NULL;
 	v->memo_of = NULL;
 	v->group_worst = NULL;
 	v->group_latency = NULL;
@@ -167,7 +169,8 @@ static int regroup(struct view *v)
 	v->group_worst = malloc(p * sizeof(*v->group_worst));
 	v->group_latency = malloc(p * sizeof(*v->group_latency));
 	v->group_count = malloc(p * sizeof(*v->group_count));
-	if (!v->memo_of || !v->group_worst || !v->group_latency || !v->group_count) {
+	v->project_hits = malloc(p * sizeof(*v->project_hits));
+	if (!v->memo_of || !v->group_worst || !v->group_latency || !v->group_count || !v->project_hits) {
 		free_groups(v);
 		ranks_fini(&v->ranks);   /* computed again next time */
 		return -1;
@@ -252,6 +255,21 @@ static void select_target(struct view *v, bool have, size_t target)
 	keep_visible(v);
 }
 
+/* The items the filter shows: parsed once, each project's words looked for once. */
+static void filter_entries(struct view *v, const struct view_item *items, size_t n, struct sort_entry *e, size_t *m)
+{
+	struct view_filter f;
+
+	view_filter_parse(v, &f);
+	for (size_t r = 0; r < v->ranks.nprojects; r++)
+		v->project_hits[r] = view_project_hits(&f, v->ranks.projects[r]);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = v->ranks.project[i];
+		if ((f.n == 0 && !f.hide_healthy) || view_filter_match(&f, &items[i], &v->project_hits[r]))
+			e[(*m)++] = (struct sort_entry){ .idx = (uint32_t)i, .project = r };
+	}
+}
+
 int view_rebuild(struct view *v, const struct view_item *items, size_t n)
 {
 	struct sort_ctx c = { items, NULL, v->sort, v->reverse, &v->comparisons };
@@ -263,9 +281,7 @@ int view_rebuild(struct view *v, const struct view_item *items, size_t n)
 	if (fresh < 0 || (fresh > 0 && regroup(v) < 0) || !(e = malloc((n ? n : 1) * sizeof(*e))))
 		return -1;
 	c.name = v->ranks.name;
-	for (size_t i = 0; i < n; i++)
-		if (view_matches(v, &items[i]))
-			e[m++] = (struct sort_entry){ .idx = (uint32_t)i, .project = v->ranks.project[i] };
+	filter_entries(v, items, n, e, &m);
 	tag_groups(v, items, e, m);
 	qsort_r(e, m, sizeof(*e), cmp_entries, &c);
 	v->nrows = 0;

@@ -92,6 +92,7 @@ struct view {
 	int *group_worst;
 	double *group_latency;
 	size_t *group_count;
+	unsigned *project_hits;   /* a rebuild's filter words found in each project */
 	uint64_t comparisons;   /* made by the sorts of every rebuild (a count for tests) */
 	/* The mute prompt ('m' a target, 'M' its project): what it mutes and what was typed. */
 	enum view_mode before_prompt;
@@ -126,6 +127,20 @@ bool view_regroup_due(const struct view *v);
  * and any other word a part of the name or the project (any case). Healthy targets are left
  * out while hide_healthy is on. */
 bool view_matches(const struct view *v, const struct view_item *item);
+/* The same, with the filter parsed once for a whole rebuild, and each project's matches of the
+ * words found once per project (bit k: word k) rather than once per target. */
+#define VIEW_FILTER_WORDS 32
+struct view_filter {
+	char text[64];
+	const char *word[VIEW_FILTER_WORDS];
+	int cls[VIEW_FILTER_WORDS];   /* the class a word names, -1 pending, -2 none */
+	bool negated[VIEW_FILTER_WORDS];
+	int n;
+	bool hide_healthy;
+};
+void view_filter_parse(const struct view *v, struct view_filter *f);
+unsigned view_project_hits(const struct view_filter *f, const char *project);
+bool view_filter_match(const struct view_filter *f, const struct view_item *it, const unsigned *project_hits);
 
 /* The sort as the hint line says it: "status", or "status rev" when reversed. */
 void view_sort_label(const struct view *v, char *buf, size_t size);
