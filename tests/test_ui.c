@@ -288,12 +288,12 @@ static struct view_item *big_fleet(size_t n, char (**names)[16], char (**project
 	return it;
 }
 
-/* Issue 12: 100 000 targets re-sorted on each change of class. One sort of n log2 n comparisons
- * per rebuild (the groups are tagged without a second sort), names and projects ranked once for
- * the config, not per rebuild. */
+/* Issue 12: 100 000 targets re-sorted on each change of class. One radix sort per rebuild, a few
+ * passes over the rows whatever their number (the groups are tagged without a second sort),
+ * names and projects ranked once for the config, not per rebuild. */
 static void test_view_rebuild_sorts_once_in_n_log_n(void **state)
 {
-	enum { N = 4096, LOG2N = 12 };
+	enum { N = 4096 };
 	char (*names)[16], (*projects)[16];
 	struct view_item *it = big_fleet(N, &names, &projects);
 	struct view v;
@@ -301,12 +301,12 @@ static void test_view_rebuild_sorts_once_in_n_log_n(void **state)
 	view_init(&v);
 	view_rebuild(&v, it, N);
 	assert_int_equal(v.nrows, N + 64);   /* every target, and a title for each project */
-	assert_true(v.comparisons <= (uint64_t)N * LOG2N);
+	assert_true(v.sort_passes <= 6);   /* worst class, project, class, 12-bit name rank: 2 */
 	for (int sort = 0; sort < 3; sort++) {
-		uint64_t before = v.comparisons;
+		uint64_t before = v.sort_passes;
 		view_key(&v, 's');
 		view_rebuild(&v, it, N);
-		assert_true(v.comparisons - before <= (uint64_t)N * LOG2N);
+		assert_true(v.sort_passes - before <= 8);   /* whole ms here: the doubles' low digits are skipped */
 	}
 	assert_int_equal(v.ranks.computed, 1);
 	it[5].name = "renamed";   /* a reload points the names elsewhere: ranked again */

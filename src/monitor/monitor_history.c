@@ -169,6 +169,8 @@ int history_read(struct monitor *m, bool rings, struct ht_err *err)
 		ev_timer_start(m->loop, &h->timer);
 	else if (!h->running && ev_is_active(&h->timer))
 		ev_timer_stop(m->loop, &h->timer);
+	if (h->fn)   /* the first slice too: the screen shows what it read */
+		h->fn(h->user, !h->running);
 	return rc;
 }
 

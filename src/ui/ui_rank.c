@@ -100,3 +100,43 @@ int ranks_update(struct view_ranks *r, const struct view_item *items, size_t n)
 	*r = next;
 	return 1;
 }
+
+#define DIGIT_BITS 11
+#define DIGITS (1u << DIGIT_BITS)
+
+/* One stable pass on bits [shift, shift + DIGIT_BITS) of word w, from *src into *dst; skipped
+ * (false) when every entry has the same digit there. */
+static bool radix_pass(struct view_key **src, struct view_key **dst, size_t n, int w, unsigned shift, size_t *count)
+{
+	memset(count, 0, DIGITS * sizeof(*count));
+	for (size_t i = 0; i < n; i++)
+		count[((*src)[i].word[w] >> shift) & (DIGITS - 1)]++;
+	for (size_t d = 0; d < DIGITS; d++)
+		if (count[d] == n)
+			return false;
+	for (size_t d = 0, sum = 0; d < DIGITS; d++) {
+		size_t c = count[d];
+		count[d] = sum;
+		sum += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		(*dst)[count[((*src)[i].word[w] >> shift) & (DIGITS - 1)]++] = (*src)[i];
+	struct view_key *t = *src;
+	*src = *dst;
+	*dst = t;
+	return true;
+}
+
+unsigned view_keys_sort(struct view_key *keys, struct view_key *tmp, size_t n)
+{
+	size_t count[DIGITS];
+	struct view_key *src = keys, *dst = tmp;
+	unsigned passes = 0;
+
+	for (int w = VIEW_KEY_WORDS - 1; w >= 0 && n > 1; w--)   /* least significant word first */
+		for (unsigned shift = 0; shift < 64; shift += DIGIT_BITS)
+			passes += radix_pass(&src, &dst, n, w, shift, count);
+	if (src != keys)
+		memcpy(keys, src, n * sizeof(*keys));
+	return passes;
+}

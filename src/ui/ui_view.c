@@ -19,14 +19,6 @@ struct sort_entry {
 	double group_latency;
 };
 
-struct sort_ctx {
-	const struct view_item *items;
-	const uint32_t *name;   /* ranks */
-	enum view_sort sort;
-	bool reverse;
-	uint64_t *comparisons;
-};
-
 void view_init(struct view *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -69,41 +61,41 @@ static int severity(int cls)
 	return cls < 0 ? -1 : cls;
 }
 
-static int cmp_rank(uint32_t a, uint32_t b)
+/* Sort keys: the smaller word first, so "worst first" and "slowest first" are stored turned
+ * around. A class: down 0, degraded 1, healthy 2, not checked yet 3. */
+static uint64_t worst_first(int cls)
 {
-	return (a > b) - (a < b);
+	return (uint64_t)(2 - severity(cls));
 }
 
-static int cmp_in_group(const struct sort_ctx *c, uint32_t a, uint32_t b)
+/* Slowest first, no latency (< 0) last. A double's bits order non-negative values. */
+static uint64_t slowest_first(double ms)
 {
-	const struct view_item *ia = &c->items[a], *ib = &c->items[b];
+	uint64_t bits;
 
-	if (c->sort == SORT_STATUS && severity(ia->cls) != severity(ib->cls))
-		return severity(ib->cls) - severity(ia->cls);
-	if (c->sort == SORT_LATENCY && ia->latency_ms != ib->latency_ms)
-		return ia->latency_ms < ib->latency_ms ? 1 : -1;
-	return cmp_rank(c->name[a], c->name[b]);
-}
-
-static int cmp_forward(const struct sort_ctx *c, const struct sort_entry *a, const struct sort_entry *b)
-{
-	if (c->sort == SORT_STATUS && a->group_worst != b->group_worst)
-		return b->group_worst - a->group_worst;
-	if (c->sort == SORT_LATENCY && a->group_latency != b->group_latency)
-		return a->group_latency < b->group_latency ? 1 : -1;
-	int p = cmp_rank(a->project, b->project);
-	return p ? p : cmp_in_group(c, a->idx, b->idx);
+	if (!(ms >= 0))
+		return UINT64_MAX;
+	ms += 0.0;   /* -0.0 is 0 */
+	memcpy(&bits, &ms, sizeof(bits));
+	return ~bits - 1;
 }
 
 /* Reversed, the whole order turns around: groups and the targets within them (a group's rows
- * stay together, since the project is part of every comparison). */
-static int cmp_entries(const void *x, const void *y, void *arg)
+ * stay together, since the project is part of every key). */
+static struct view_key sort_key(const struct view *v, const struct view_item *it, const struct sort_entry *e)
 {
-	const struct sort_ctx *c = arg;
-	int r = cmp_forward(c, x, y);
+	struct view_key k = { { 0, e->project, 0, v->ranks.name[e->idx] }, e->idx };
 
-	(*c->comparisons)++;
-	return c->reverse ? -r : r;
+	if (v->sort == SORT_STATUS) {
+		k.word[0] = worst_first(e->group_worst);
+		k.word[2] = worst_first(it->cls);
+	} else if (v->sort == SORT_LATENCY) {
+		k.word[0] = slowest_first(e->group_latency);
+		k.word[2] = slowest_first(it->latency_ms);
+	}
+	for (int w = 0; v->reverse && w < VIEW_KEY_WORDS; w++)
+		k.word[w] = ~k.word[w];
+	return k;
 }
 
 /* The memo of the project of rank r, made when missing (NULL: out of memory). */
@@ -270,29 +262,44 @@ static void filter_entries(struct view *v, const struct view_item *items, size_t
 	}
 }
 
+/* The sorted entries as rows, a title above each project's first. */
+static void make_rows(struct view *v, const struct view_key *k, size_t m)
+{
+	v->nrows = 0;
+	for (size_t i = 0; i < m; i++) {
+		uint32_t idx = k[i].idx, r = v->ranks.project[idx];
+		if (i == 0 || r != v->ranks.project[k[i - 1].idx])
+			if (push_row(v, (struct view_row){ true, idx, v->group_count[r], v->group_worst[r] }) < 0)
+				break;
+		if (push_row(v, (struct view_row){ false, idx, 0, 0 }) < 0)
+			break;
+	}
+}
+
 int view_rebuild(struct view *v, const struct view_item *items, size_t n)
 {
-	struct sort_ctx c = { items, NULL, v->sort, v->reverse, &v->comparisons };
-	struct sort_entry *e;
+	struct sort_entry *e = NULL;
+	struct view_key *k = NULL, *tmp = NULL;
 	size_t m = 0, target = 0;
 	bool had = v->moved && view_selected(v, &target);
 	int fresh = ranks_update(&v->ranks, items, n);
+	size_t room = n ? n : 1;
 
-	if (fresh < 0 || (fresh > 0 && regroup(v) < 0) || !(e = malloc((n ? n : 1) * sizeof(*e))))
+	if (fresh < 0 || (fresh > 0 && regroup(v) < 0) || !(e = malloc(room * sizeof(*e))) ||
+	    !(k = malloc(room * sizeof(*k))) || !(tmp = malloc(room * sizeof(*tmp)))) {
+		free(e);
+		free(k);
 		return -1;
-	c.name = v->ranks.name;
+	}
 	filter_entries(v, items, n, e, &m);
 	tag_groups(v, items, e, m);
-	qsort_r(e, m, sizeof(*e), cmp_entries, &c);
-	v->nrows = 0;
-	for (size_t i = 0; i < m; i++) {
-		if (i == 0 || e[i].project != e[i - 1].project)
-			if (push_row(v, (struct view_row){ true, e[i].idx, v->group_count[e[i].project], e[i].group_worst }) < 0)
-				break;
-		if (push_row(v, (struct view_row){ false, e[i].idx, 0, 0 }) < 0)
-			break;
-	}
+	for (size_t i = 0; i < m; i++)
+		k[i] = sort_key(v, &items[e[i].idx], &e[i]);
+	v->sort_passes += view_keys_sort(k, tmp, m);
+	make_rows(v, k, m);
 	free(e);
+	free(k);
+	free(tmp);
 	select_target(v, had, target);
 	return 0;
 }

@@ -93,7 +93,7 @@ struct view {
 	double *group_latency;
 	size_t *group_count;
 	unsigned *project_hits;   /* a rebuild's filter words found in each project */
-	uint64_t comparisons;   /* made by the sorts of every rebuild (a count for tests) */
+	uint64_t sort_passes;   /* radix passes over the rows, every rebuild (a count for tests) */
 	/* The mute prompt ('m' a target, 'M' its project): what it mutes and what was typed. */
 	enum view_mode before_prompt;
 	bool prompt_project;
@@ -104,6 +104,15 @@ struct view {
 #define VIEW_MUTE_DEFAULT_MS (3600 * 1000)
 
 void view_init(struct view *v);
+/* A row's place in the sort: words compared in order (word[0] first), and its item. */
+#define VIEW_KEY_WORDS 4
+struct view_key {
+	uint64_t word[VIEW_KEY_WORDS];
+	uint32_t idx;
+};
+/* Sorts keys (stable LSD radix, 11 bits a pass, passes over digits all keys share skipped) with
+ * tmp as room for n more; returns the passes made: at most 24, whatever n is. */
+unsigned view_keys_sort(struct view_key *keys, struct view_key *tmp, size_t n);
 /* Ranks for items (recomputed only when their texts changed): 1 recomputed, 0 kept, -1 no memory. */
 int ranks_update(struct view_ranks *r, const struct view_item *items, size_t n);
 void ranks_fini(struct view_ranks *r);
