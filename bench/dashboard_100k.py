@@ -108,11 +108,13 @@ def answer_ms(dash, key, gap=0.12, timeout=10):
 
 
 def open_ms(cfg, db):
-    """exec → the first frame (its header) on screen."""
+    """exec → the first frame (its header) on screen, and the CPU time the dashboard had used by
+    then (the machine is shared: the wall time waits for other processes too)."""
     dash = Dashboard(cfg, db, cols=200)
     t = dash.wait_for(b"last result", timeout=120)
+    cpu = benchlib.cpu_seconds(dash.pid)
     dash.close()
-    return (t - dash.t0) * 1000
+    return (t - dash.t0) * 1000, cpu * 1000
 
 
 def keys_ms(cfg, db, rounds):
@@ -157,17 +159,23 @@ def run(args, n, cached, d, poller):
     poller.hold(db)
     cfg = benchlib.write_fleet(os.path.join(d, "fleet.json"), n, URL, interval_s=3600)
     small = benchlib.write_fleet(os.path.join(d, "small.json"), 1000, URL, interval_s=3600)
-    opened, ref = [], []
+    opened, ref, cpu, cpu_ref = [], [], [], []
     for i in range(args.runs):   # interleaved, so both see the same machine
-        ref.append(open_ms(cfg, poller.empty(os.path.join(d, f"empty{i}.db"))))
-        opened.append(open_ms(cfg, db))
+        wall, used = open_ms(cfg, poller.empty(os.path.join(d, f"empty{i}.db")))
+        ref.append(wall)
+        cpu_ref.append(used)
+        wall, used = open_ms(cfg, db)
+        opened.append(wall)
+        cpu.append(used)
     full, keys = keys_ms(cfg, db, args.runs)
     _, keys_ref = keys_ms(small, poller.empty(os.path.join(d, "small.db")), args.runs)
     size = f"{n} targets, {os.path.getsize(cached) / 2**20:.0f} MiB of history"
     cmd = f"python3 bench/dashboard_100k.py{' --quick' if args.quick else ''} --runs {args.runs}"
     med, med_ref = statistics.median(opened), statistics.median(ref)
-    benchlib.record(f"dashboard open, exec to first frame ({size})", f"{med:.0f} ms", "< 1000 ms",
-                    f"{med_ref:.0f} ms (empty database)", f"{med / med_ref:.2f}", med < 1000, cmd)
+    benchlib.record(f"dashboard open, exec to first frame ({size})",
+                    f"{med:.0f} ms (CPU {statistics.median(cpu):.0f} ms)", "< 1000 ms",
+                    f"{med_ref:.0f} ms, CPU {statistics.median(cpu_ref):.0f} ms (empty database)",
+                    f"{med / med_ref:.2f}", med < 1000, cmd)
     benchlib.record(f"dashboard open, exec to every target's history on screen ({size})", f"{full:.0f} ms",
                     "", "", "", None, cmd)
     worst, worst_label = 0, ""
