@@ -80,18 +80,24 @@ class StandIn:
         self.proc.wait()
 
 
-def settle(dash, quiet=1.0, timeout=600):
-    """Reads until the dashboard has been idle (under 5 % of a core) for `quiet` seconds: the
-    history has landed. The time of the last byte before that is when it was all on screen."""
+def rchar(pid):
+    with open(f"/proc/{pid}/io") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("rchar:"))
+
+
+def settle(dash, quiet=2.0, timeout=900):
+    """Reads until the dashboard has been idle for `quiet` seconds: under 5 % of a core and under
+    512 KiB read from the database (reading history is both CPU and I/O: a shared machine may
+    starve either). The last byte before that is when the history was all on screen."""
     end = time.monotonic() + timeout
-    cpu, since = benchlib.cpu_seconds(dash.pid), time.monotonic()
+    mark = (benchlib.cpu_seconds(dash.pid), rchar(dash.pid), time.monotonic())
     while time.monotonic() < end:
         dash.read(0.05)
-        if time.monotonic() - since >= quiet:
-            now_cpu = benchlib.cpu_seconds(dash.pid)
-            if now_cpu - cpu < 0.05 * quiet:
+        if time.monotonic() - mark[2] >= quiet:
+            now = (benchlib.cpu_seconds(dash.pid), rchar(dash.pid), time.monotonic())
+            if now[0] - mark[0] < 0.05 * quiet and now[1] - mark[1] < 512 * 1024:
                 return
-            cpu, since = now_cpu, time.monotonic()
+            mark = now
 
 
 def answer_ms(dash, key, gap=0.12, timeout=10):
