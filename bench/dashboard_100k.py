@@ -100,9 +100,16 @@ def settle(dash, quiet=2.0, timeout=900):
             mark = now
 
 
+def loop_cpu_ms(pid):
+    """CPU time of the dashboard's loop thread (ns in schedstat: finer than /proc's ticks)."""
+    with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e6
+
+
 def answer_ms(dash, key, gap=0.12, timeout=10):
     """Key written → the last byte of the redraw it causes (curses writes a frame in one go; a
-    frame ends when the terminal has been silent for `gap`)."""
+    frame ends when the terminal has been silent for `gap`); and the loop's CPU time meanwhile."""
+    cpu0 = loop_cpu_ms(dash.pid)
     t0 = dash.key(key)
     end, last = t0 + timeout, None
     while time.monotonic() < end:
@@ -110,7 +117,7 @@ def answer_ms(dash, key, gap=0.12, timeout=10):
             last = dash.last_byte
         elif last is not None and time.monotonic() - last >= gap:
             break
-    return (last - t0) * 1000 if last is not None else float("nan")
+    return ((last - t0) * 1000 if last is not None else float("nan")), loop_cpu_ms(dash.pid) - cpu0
 
 
 def open_ms(cfg, db):
@@ -186,12 +193,14 @@ def run(args, n, cached, d, poller):
                     "", "", "", None, cmd)
     worst, worst_label = 0, ""
     for label in keys:
-        k, r = statistics.median(keys[label]), statistics.median(keys_ref[label])
-        print(f"  {label:18} {k:7.1f} ms   (1 000 targets: {r:5.1f} ms)")
+        k, r = statistics.median(w for w, _ in keys[label]), statistics.median(w for w, _ in keys_ref[label])
+        c = statistics.median(c for _, c in keys[label])
+        print(f"  {label:18} {k:7.1f} ms, loop CPU {c:6.1f} ms   (1 000 targets: {r:5.1f} ms)")
         if k > worst:
-            worst, worst_label = k, label
-    worst_ref = statistics.median(keys_ref[worst_label])
-    benchlib.record(f"dashboard slowest key, {worst_label} ({n} targets)", f"{worst:.0f} ms", "< 50 ms",
+            worst, worst_label, worst_cpu = k, label, c
+    worst_ref = statistics.median(w for w, _ in keys_ref[worst_label])
+    benchlib.record(f"dashboard slowest key, {worst_label} ({n} targets)",
+                    f"{worst:.0f} ms (loop CPU {worst_cpu:.0f} ms)", "< 50 ms",
                     f"{worst_ref:.0f} ms (1 000 targets)", f"{worst / worst_ref:.1f}", worst < 50, cmd)
 
 

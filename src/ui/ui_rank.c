@@ -131,11 +131,18 @@ unsigned view_keys_sort(struct view_key *keys, struct view_key *tmp, size_t n)
 {
 	size_t count[DIGITS];
 	struct view_key *src = keys, *dst = tmp;
+	uint64_t differ[VIEW_KEY_WORDS] = { 0 };
 	unsigned passes = 0;
 
+	/* One look at every key first: the bits some keys differ in. A digit where none do costs
+	 * nothing (a status sort of 100 000 targets varies in 5 of its 24 digits). */
+	for (size_t i = 1; i < n; i++)
+		for (int w = 0; w < VIEW_KEY_WORDS; w++)
+			differ[w] |= keys[i].word[w] ^ keys[0].word[w];
 	for (int w = VIEW_KEY_WORDS - 1; w >= 0 && n > 1; w--)   /* least significant word first */
 		for (unsigned shift = 0; shift < 64; shift += DIGIT_BITS)
-			passes += radix_pass(&src, &dst, n, w, shift, count);
+			if ((differ[w] >> shift) & (DIGITS - 1))
+				passes += radix_pass(&src, &dst, n, w, shift, count);
 	if (src != keys)
 		memcpy(keys, src, n * sizeof(*keys));
 	return passes;
