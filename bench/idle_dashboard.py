@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,15 @@ def child_pid(pid, name):
                             return int(kid)
         time.sleep(0.1)
     raise SystemExit(f"bench: no {name} under pid {pid}")
+
+
+def stop(pid):
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not os.path.exists(f"/proc/{pid}"):
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
 
 
 def main():
@@ -74,6 +84,7 @@ def main():
         time.sleep(args.seconds)
         ui1, dm1, t1, b1 = cpu_seconds(ui_pid), cpu_seconds(daemon.pid), time.monotonic(), os.path.getsize(out)
         ui_rss, dm_rss = rss_kib(ui_pid), rss_kib(daemon.pid)
+        stop(ui_pid)   # while its terminal is there: script and the dashboard outlive kill-server
         subprocess.run(["tmux", "-L", sock, "kill-server"])
         daemon.terminate()
         daemon.wait(10)

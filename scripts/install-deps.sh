@@ -1,12 +1,15 @@
 #!/bin/sh
 # Installs what healthtop needs to build and test on Debian/Ubuntu; does nothing that is already there.
 set -eu
+# libpq-dev builds the PostgreSQL store; postgresql (the server) is for the tests, which initdb a
+# throwaway server of their own (tests/integration/pgserver.py) and never touch the package's.
 # clang and its sanitizer/libFuzzer runtime are for 'make fuzz' (the runtime is only recommended
 # by libclang-common, so it is named here); Debian 12's clang is 14: CLANG_RT=libclang-rt-NN-dev for others.
 PKGS="build-essential autoconf automake pkg-config \
- libncurses-dev libcurl4-openssl-dev libcjson-dev libev-dev libsqlite3-dev \
+ libncurses-dev libcurl4-openssl-dev libcjson-dev libev-dev libsqlite3-dev libpq-dev \
  libmicrohttpd-dev libcmocka-dev \
  openssl python3 sqlite3 tmux valgrind \
+ postgresql postgresql-client \
  clang ${CLANG_RT:-libclang-rt-14-dev}"
 # node and npm run the gRPC test server; a machine may already have them from elsewhere (a
 # nodesource build bundles npm and conflicts with Debian's npm package), so ask for the commands.

@@ -181,7 +181,7 @@ int cmd_daemon(int argc, char **argv)
 	struct metrics_http *metrics = NULL;
 	struct ht_err err = { "" };
 	struct monitor_hooks hooks = { on_result, on_storage, &d };
-	char dbbuf[1024];
+	char dbbuf[1024], shown[1024];
 	const char *db;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -215,7 +215,8 @@ int cmd_daemon(int argc, char **argv)
 		return HT_EXIT_USAGE;
 	}
 	watch_signals(&d);
-	logf_("started: %zu targets, database %s", n, db);
+	store_db_shown(db, shown, sizeof(shown));   /* a PostgreSQL conninfo's password is never logged */
+	logf_("started: %zu targets, database %s", n, shown);
 	if (metrics)
 		logf_("serving /metrics on %s (port %u)", d.metrics_listen, metrics_http_port(metrics));
 	if (monitor_concurrency(d.m) < want)
@@ -229,7 +230,7 @@ int cmd_daemon(int argc, char **argv)
 	if (d.lost)
 		return HT_EXIT_FAILED;
 	if (unwritten > 0) {
-		logf_("stopped: %zu results could not be written to %s within %.0f s", unwritten, db, STOP_WAIT_S);
+		logf_("stopped: %zu results could not be written to %s within %.0f s", unwritten, shown, STOP_WAIT_S);
 		return HT_EXIT_FAILED;
 	}
 	logf_("stopped");

@@ -26,6 +26,7 @@ struct history {
 	bool *in_slice;          /* by target: its unwritten results count in this slice */
 	size_t nflags;
 	int64_t *ids;            /* a slice's store ids, sorted */
+	size_t nslice;           /* room in ids and map */
 	struct slice_id { int64_t id; size_t idx; } *map;
 	uint64_t slices;
 	monitor_history_fn fn;
@@ -89,10 +90,17 @@ static int read_slice(struct monitor *m, size_t from, size_t to, struct ht_err *
 	return rc;
 }
 
+/* PostgreSQL reads a window for the whole fleet (store_window_ids): once, not per slice. */
+static size_t slice_size(const struct monitor *m)
+{
+	return store_is_postgres(m->db_path) && m->n > HISTORY_SLICE ? m->n : HISTORY_SLICE;
+}
+
 static int next_slice(struct monitor *m, struct ht_err *err)
 {
 	struct history *h = m->history;
-	size_t to = h->next + HISTORY_SLICE < m->n ? h->next + HISTORY_SLICE : m->n;
+	size_t slice = slice_size(m);
+	size_t to = h->next + slice < m->n ? h->next + slice : m->n;
 	int rc = read_slice(m, h->next, to, err);
 
 	h->running = h->next < m->n;
@@ -125,11 +133,11 @@ static int history_fit(struct monitor *m)
 		ev_timer_init(&h->timer, on_slice, 0.0, 0.0);
 		h->timer.data = m;
 	}
-	if (h->nflags >= m->n && h->ids)
+	if (h->nflags >= m->n && h->nslice >= slice_size(m))
 		return 0;
 	bool *flags = calloc(m->n ? m->n : 1, sizeof(*flags));
-	int64_t *ids = malloc(HISTORY_SLICE * sizeof(*ids));
-	struct slice_id *map = malloc(HISTORY_SLICE * sizeof(*map));
+	int64_t *ids = malloc(slice_size(m) * sizeof(*ids));
+	struct slice_id *map = malloc(slice_size(m) * sizeof(*map));
 	if (!flags || !ids || !map) {
 		free(flags);
 		free(ids);
@@ -143,6 +151,7 @@ static int history_fit(struct monitor *m)
 	h->nflags = m->n;
 	h->ids = ids;
 	h->map = map;
+	h->nslice = slice_size(m);
 	return 0;
 }
 

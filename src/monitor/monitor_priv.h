@@ -64,6 +64,7 @@ struct monitor {
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;
 	struct store *store;     /* reads only: history, windows; the writer thread writes */
+	bool pg_opened_once;     /* PostgreSQL: the read at start, before the first probe, is done */
 	struct store_writer *writer;
 	uint64_t confirmed;      /* results the writer has written or dropped, as last seen */
 	uint64_t writer_dropped; /* of those, dropped: already told */

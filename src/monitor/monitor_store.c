@@ -199,11 +199,36 @@ static int learn_ids(struct monitor *m, struct ht_err *err)
 	return 0;
 }
 
+/* PostgreSQL: the loop never waits for a connect to a database that is away. It reads only
+ * while the writer thread's own connection works (the thread finds out, and reconnects, off the
+ * loop); a reader whose connection was lost is closed, and opened again once the writer is back.
+ * The one exception is the read at start, before the loop runs and before any probe: history
+ * read back there (last classes, recent samples) keeps a restart seamless, as on SQLite. */
+static bool pg_reader_may_run(struct monitor *m)
+{
+	struct store_writer_status st;
+
+	if (!m->pg_opened_once) {
+		m->pg_opened_once = true;
+		return true;
+	}
+	if (m->store && !store_usable(m->store)) {
+		store_close(m->store);
+		m->store = NULL;
+	}
+	if (!m->writer)
+		return true;
+	store_writer_status(m->writer, &st);
+	return st.connected;
+}
+
 /* Opens the reading connection if needed and learns every current target's id. */
 int ensure_store(struct monitor *m)
 {
 	struct ht_err err = { "" };
 
+	if (store_is_postgres(m->db_path) && !pg_reader_may_run(m))
+		return -1;
 	if (!m->store) {
 		/* Reading only, never creating or migrating: that is the writer thread's, so the loop
 		 * never waits for another process's lock (a WAL reader is never blocked by a writer). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store_priv.h"
+#include "store_pg.h"
 
 #define SELECTION_SQL \
 	" AND (?3 IS NULL OR t.name IN (SELECT value FROM json_each(?3)))" \
@@ -63,11 +64,6 @@ static sqlite3_stmt *prepare_query(struct store *s, const char *sql, const struc
 	return st;
 }
 
-struct store_cursor {
-	struct store *s;
-	sqlite3_stmt *st;
-};
-
 struct store_cursor *store_export_begin(struct store *s, const struct store_query *q, struct ht_err *err)
 {
 	static const char sql[] =
@@ -76,9 +72,11 @@ struct store_cursor *store_export_begin(struct store *s, const struct store_quer
 		" FROM result r JOIN target t ON t.id = r.target_id LEFT JOIN checked_url u ON u.id = r.url_id"
 		" WHERE r.checked_at >= ?1 AND r.checked_at < ?2" SELECTION_SQL
 		" ORDER BY r.checked_at, t.name";
-	struct store_cursor *c = calloc(1, sizeof(*c));
+	struct store_cursor *c;
 
-	if (!c) {
+	if (s->pg)
+		return store_pg_export_begin(s, q, err);
+	if (!(c = calloc(1, sizeof(*c)))) {
 		ht_err_set(err, "out of memory");
 		return NULL;
 	}
@@ -96,6 +94,8 @@ int store_export_step(struct store_cursor *c, int max_rows, store_result_fn fn, 
 	sqlite3_stmt *st = c->st;
 	int rc = SQLITE_ROW, stop = 0;
 
+	if (c->s->pg)
+		return store_pg_export_step(c, max_rows, fn, user, err);
 	for (int n = 0; !stop && n < max_rows && (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
 		struct store_result row = {
 			.checked_at_ms = sqlite3_column_int64(st, 0),
@@ -122,6 +122,10 @@ void store_export_end(struct store_cursor *c)
 {
 	if (!c)
 		return;
+	if (c->s->pg) {
+		store_pg_export_end(c);
+		return;
+	}
 	sqlite3_finalize(c->st);
 	free(c);
 }
@@ -164,6 +168,8 @@ int store_export_rollup(struct store *s, const struct store_query *q, int period
 	int rc = SQLITE_DONE, stop = 0;
 	struct store_rollup row;
 
+	if (s->pg)
+		return store_pg_export_rollup(s, q, period_s, fn, user, err);
 	snprintf(sql, sizeof(sql),
 		 "SELECT r.period, t.project, t.name, " STORE_URL_SQL ", r.n_healthy, r.n_degraded, r.n_down,"
 		 " r.n_latency, r.sum_ms, r.min_ms, r.max_ms, r.hist, r.n_up FROM %s r JOIN target t ON t.id = r.target_id"

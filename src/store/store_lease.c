@@ -8,6 +8,7 @@
 #include <string.h>
 #include "healthtop/store/store_lease.h"
 #include "store_priv.h"
+#include "store_pg.h"
 
 /* Requests kept for viewers arriving late; older ones go as new ones come. */
 #define FORCE_KEEP 1000
@@ -85,6 +86,8 @@ int store_lease_read(struct store *s, struct store_lease *out, struct ht_err *er
 	sqlite3_stmt *st;
 	int rc;
 
+	if (s->pg)
+		return store_pg_lease_read(s, out, err);
 	memset(out, 0, sizeof(*out));
 	if (prepare(s, "SELECT pid, host, started, heartbeat, config FROM poller_lease WHERE id = 1", &st, err) < 0)
 		return -1;
@@ -142,8 +145,11 @@ static int take_locked(struct store *s, const struct store_lease *me, int64_t no
 int store_lease_take(struct store *s, const struct store_lease *me, int64_t now_ms,
 		     struct store_lease *holder, struct ht_err *err)
 {
-	int found = store_lease_read(s, holder, err), rc;
+	int found, rc;
 
+	if (s->pg)
+		return store_pg_lease_take(s, me, now_ms, holder, err);
+	found = store_lease_read(s, holder, err);
 	if (found < 0)
 		return -1;
 	if (found && !is_me(holder, me) && store_lease_alive(holder, me->host, now_ms))
@@ -163,6 +169,8 @@ int store_lease_beat(struct store *s, int64_t pid, const char *host, int64_t now
 {
 	sqlite3_stmt *st;
 
+	if (s->pg)
+		return store_pg_lease_beat(s, pid, host, now_ms, err);
 	if (prepare(s, "UPDATE poller_lease SET heartbeat = ?3 WHERE id = 1 AND pid = ?1 AND host = ?2", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, pid);
@@ -176,6 +184,8 @@ int store_lease_release(struct store *s, int64_t pid, const char *host, struct h
 {
 	sqlite3_stmt *st;
 
+	if (s->pg)
+		return store_pg_lease_release(s, pid, host, err);
 	if (prepare(s, "DELETE FROM poller_lease WHERE id = 1 AND pid = ?1 AND host = ?2", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, pid);
@@ -188,6 +198,8 @@ int store_force_request(struct store *s, const char *name, int64_t pid, const ch
 {
 	sqlite3_stmt *st;
 
+	if (s->pg)
+		return store_pg_force_request(s, name, pid, host, now_ms, err);
 	if (prepare(s, "INSERT INTO force_request(target, requested_at, pid, host) VALUES (?1, ?2, ?3, ?4)", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -218,12 +230,14 @@ static int last_id(struct store *s, const char *sql, int64_t *id, struct ht_err 
 
 int store_force_last(struct store *s, int64_t *id, struct ht_err *err)
 {
-	return last_id(s, "SELECT coalesce(max(id), 0) FROM force_request", id, err);
+	return s->pg ? store_pg_last_id(s, "force_request", id, err)
+		     : last_id(s, "SELECT coalesce(max(id), 0) FROM force_request", id, err);
 }
 
 int store_results_last(struct store *s, int64_t *id, struct ht_err *err)
 {
-	return last_id(s, "SELECT coalesce(max(id), 0) FROM result", id, err);
+	return s->pg ? store_pg_last_id(s, "result", id, err)
+		     : last_id(s, "SELECT coalesce(max(id), 0) FROM result", id, err);
 }
 
 int store_force_since(struct store *s, int64_t *after, store_force_fn fn, void *user, struct ht_err *err)
@@ -231,6 +245,8 @@ int store_force_since(struct store *s, int64_t *after, store_force_fn fn, void *
 	sqlite3_stmt *st;
 	int rc;
 
+	if (s->pg)
+		return store_pg_force_since(s, after, fn, user, err);
 	if (prepare(s, "SELECT id, target FROM force_request WHERE id > ?1 ORDER BY id", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, *after);
@@ -248,6 +264,8 @@ int store_results_since(struct store *s, int64_t *after, int limit, store_new_ro
 	sqlite3_stmt *st;
 	int rc;
 
+	if (s->pg)
+		return store_pg_results_since(s, after, limit, fn, user, err);
 	if (prepare(s, "SELECT id, target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms,"
 		    " tls_ms, ttfb_ms, cert_expiry, reason, up FROM result WHERE id > ?1 ORDER BY id LIMIT ?2", &st, err) < 0)
 		return -1;

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 #include "healthtop/store/store_alert.h"
 #include "store_priv.h"
+#include "store_pg.h"
 
 int store_mute_set(struct store *s, const struct store_mute_row *r, struct ht_err *err)
 {
@@ -10,6 +11,8 @@ int store_mute_set(struct store *s, const struct store_mute_row *r, struct ht_er
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (s->pg)
+		return store_pg_mute_set(s, r, err);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return store_db_fail(s, err, "muting");
 	sqlite3_bind_text(st, 1, r->scope, -1, SQLITE_STATIC);
@@ -26,6 +29,8 @@ int store_mute_clear(struct store *s, const char *scope, int64_t now_ms, bool *r
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (s->pg)
+		return store_pg_mute_clear(s, scope, now_ms, removed, err);
 	*removed = false;
 	/* RETURNING tells whether a mute still in force went, in the same statement */
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM mute WHERE scope = ?1 RETURNING until_ms", -1, &st, NULL) != SQLITE_OK)
@@ -45,6 +50,8 @@ int store_mute_each(struct store *s, int64_t now_ms, store_mute_fn fn, void *use
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (s->pg)
+		return store_pg_mute_each(s, now_ms, fn, user, err);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return store_db_fail(s, err, "reading mutes");
 	sqlite3_bind_int64(st, 1, now_ms);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "healthtop/core/paths.h"
 #include "store_priv.h"
+#include "store_pg.h"
 
 #define ROLLUP_TABLE(name) \
 	"CREATE TABLE " name "(" \
@@ -313,6 +314,8 @@ static struct store *store_new(const char *path, struct ht_err *err)
 
 int store_open(const char *path, struct store **out, struct ht_err *err)
 {
+	if (store_is_postgres(path))
+		return store_pg_open(path, false, out, err);
 	struct store *s = store_new(path, err);
 	int fd;
 
@@ -387,6 +390,8 @@ static int open_reader(struct store *s, const char *name, int flags)
 
 int store_open_readonly(const char *path, struct store **out, struct ht_err *err)
 {
+	if (store_is_postgres(path))
+		return store_pg_open(path, true, out, err);
 	struct store *s = store_new(path, err);
 	struct stat sb;
 	int version, rc = -1;
@@ -433,6 +438,10 @@ void store_close(struct store *s)
 
 	if (!s)
 		return;
+	if (s->pg) {
+		store_pg_close(s);
+		return;
+	}
 	while (s->db && (st = sqlite3_next_stmt(s->db, NULL)))
 		sqlite3_finalize(st);
 	free(s->last_cls);
@@ -440,8 +449,17 @@ void store_close(struct store *s)
 	free(s);
 }
 
+bool store_usable(const struct store *s)
+{
+	return !s->pg || (s->pg->conn && PQstatus(s->pg->conn) == CONNECTION_OK);
+}
+
 void store_set_busy_timeout(struct store *s, int ms)
 {
+	if (s->pg) {
+		store_pg_set_busy_timeout(s, ms);
+		return;
+	}
 	sqlite3_busy_timeout(s->db, ms);
 }
 

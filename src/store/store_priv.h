@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include "healthtop/store/store.h"
 
+struct store_pg;
+
 struct store {
+	struct store_pg *pg;    /* non-NULL: the PostgreSQL room (store_pg.h) serves every call */
 	sqlite3 *db;
 	/* write path (store_write.c); NULL in a read-only store */
 	sqlite3_stmt *upsert_target;
@@ -27,7 +30,14 @@ struct store {
 	sqlite3_stmt *window_raw_id, *window_hour_id, *window_day_id;   /* one target's (?3) */
 	signed char *last_cls;   /* by target id: -2 unknown yet, -1 no result, else the class */
 	size_t nlast;
-	char path[1024];
+	char path[1024];        /* as shown in messages: a conninfo's password masked */
+};
+
+/* An export in progress: a statement (SQLite) or a server-side cursor (PostgreSQL). */
+struct store_cursor {
+	struct store *s;
+	sqlite3_stmt *st;
+	bool done;
 };
 
 /* The latency a result counts with: only a check that got an HTTP answer has one. */

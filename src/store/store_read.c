@@ -6,6 +6,7 @@
 #include <string.h>
 #include "healthtop/core/clock.h"
 #include "store_priv.h"
+#include "store_pg.h"
 
 #define HOUR_MS 3600000LL
 #define DAY_MS 86400000LL
@@ -56,6 +57,8 @@ int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn,
 	sqlite3_stmt *st = s->recent;
 	int rc;
 
+	if (s->pg)
+		return store_pg_recent(s, target_id, limit, fn, user, err);
 	sqlite3_bind_int64(st, 1, target_id);
 	sqlite3_bind_int(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -91,7 +94,7 @@ const char *store_window_source(int64_t since_ms, int64_t now_ms)
  * targets, each read by its own seeks. */
 struct tally {
 	struct store_totals *t;
-	size_t n;
+	size_t n, cap;
 	int64_t complete[LEVEL_COUNT];
 	bool by_id;
 };
@@ -116,31 +119,47 @@ static void add_latency(struct store_totals *t, double min_ms, double max_ms)
 		t->max_ms = max_ms;
 }
 
+/* Ids arrive in order, so the tally stays sorted; out of memory marks it with cap (size_t)-1. */
+static void tally_add(void *user, int64_t id)
+{
+	struct tally *t = user;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct store_totals *nt = t->cap == (size_t)-1 ? NULL : realloc(t->t, cap * sizeof(*nt));
+		if (!nt) {
+			t->cap = (size_t)-1;
+			return;
+		}
+		t->t = nt;
+		t->cap = cap;
+	}
+	memset(&t->t[t->n], 0, sizeof(t->t[t->n]));
+	t->t[t->n].target_id = id;
+	t->t[t->n].min_ms = t->t[t->n].max_ms = -1;
+	t->n++;
+}
+
 static int tally_init(struct store *s, struct tally *t, struct ht_err *err)
 {
 	sqlite3_stmt *st;
-	size_t cap = 0;
-	int rc;
+	int rc = SQLITE_DONE;
 
 	memset(t, 0, sizeof(*t));
-	if (sqlite3_prepare_v2(s->db, "SELECT id FROM target ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-		return store_db_fail(s, err, "listing targets");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (t->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct store_totals *nt = realloc(t->t, cap * sizeof(*nt));
-			if (!nt) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			t->t = nt;
-		}
-		memset(&t->t[t->n], 0, sizeof(t->t[t->n]));
-		t->t[t->n].target_id = sqlite3_column_int64(st, 0);
-		t->t[t->n].min_ms = t->t[t->n].max_ms = -1;
-		t->n++;
+	if (s->pg) {
+		if (store_pg_target_ids(s, tally_add, t, err) < 0)
+			return -1;
+	} else {
+		if (sqlite3_prepare_v2(s->db, "SELECT id FROM target ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+			return store_db_fail(s, err, "listing targets");
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			tally_add(t, sqlite3_column_int64(st, 0));
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
+	if (t->cap == (size_t)-1) {
+		ht_err_set(err, "out of memory");
+		return -1;
+	}
 	for (int l = 0; l < LEVEL_COUNT; l++)
 		t->complete[l] = store_complete_since(s, levels[l].table);
 	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "listing targets");
@@ -180,11 +199,42 @@ static int add_raw(struct tally *t, sqlite3_stmt *st)
 	return 0;
 }
 
+static void raw_group(void *user, int64_t target_id, int cls, int bucket, uint32_t n, double min_ms, double max_ms,
+		      uint32_t up)
+{
+	struct store_totals *x = tally_find(user, target_id);
+
+	if (!x)
+		return;
+	if (cls >= 0 && cls < HT_CLASS_COUNT)
+		x->counts[cls] += n;
+	x->up += up;
+	if (bucket >= 0)
+		hist_add_bucket(&x->latency, bucket, n);
+	add_latency(x, min_ms, max_ms);
+}
+
+static void rollup_group(void *user, int64_t target_id, const uint32_t *counts, uint32_t up, const struct hist *h,
+			 double min_ms, double max_ms)
+{
+	struct store_totals *x = tally_find(user, target_id);
+
+	if (!x)
+		return;
+	for (int c = 0; c < HT_CLASS_COUNT; c++)
+		x->counts[c] += counts[c];
+	x->up += up;
+	hist_merge(&x->latency, h);
+	add_latency(x, min_ms, max_ms);
+}
+
 /* Raw results in [a, b). */
 static int read_raw(struct store *s, struct tally *t, int64_t a, int64_t b, struct ht_err *err)
 {
 	sqlite3_stmt *st = t->by_id ? s->window_raw_id : s->window_raw;
 
+	if (s->pg)
+		return store_pg_window_raw(s, a, b, raw_group, t, err);
 	sqlite3_bind_int64(st, 1, a);
 	sqlite3_bind_int64(st, 2, b);
 	return run_read(s, t, st, add_raw, err);
@@ -212,11 +262,13 @@ static int read_rollup(struct store *s, struct tally *t, enum level l, int64_t a
 	sqlite3_stmt *st = l == LEVEL_HOUR ? (t->by_id ? s->window_hour_id : s->window_hour)
 					   : (t->by_id ? s->window_day_id : s->window_day);
 
+	if (s->pg)
+		return store_pg_window_rollup(s, levels[l].table, a / 1000, b == INT64_MAX ? INT64_MAX : b / 1000,
+					      rollup_group, t, err);
 	sqlite3_bind_int64(st, 1, a / 1000);
 	sqlite3_bind_int64(st, 2, b == INT64_MAX ? INT64_MAX : b / 1000);
 	return run_read(s, t, st, add_rollup, err);
 }
-
 
 static int64_t floor_to(int64_t v, int64_t p)
 {
@@ -305,7 +357,9 @@ int store_window_ids(struct store *s, int64_t since_ms, const int64_t *ids, size
 		     void *user, struct ht_err *err)
 {
 	struct window_adapter w = { fn, user };
-	struct tally t = { calloc(nids ? nids : 1, sizeof(*t.t)), nids, { 0 }, true };
+	/* PostgreSQL reads the whole fleet's window and keeps these targets' rows: a caller there
+	 * asks for every target at once (monitor_history.c) */
+	struct tally t = { .t = calloc(nids ? nids : 1, sizeof(*t.t)), .n = nids, .cap = nids, .by_id = true };
 	const char *source;
 
 	if (!t.t) {
@@ -327,6 +381,8 @@ int64_t store_complete_since(struct store *s, const char *table)
 	sqlite3_stmt *st;
 	int64_t v = 0;
 
+	if (s->pg)
+		return store_pg_complete_since(s, table);
 	snprintf(key, sizeof(key), "complete_since.%s", table);
 	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
 		return INT64_MAX;
@@ -342,6 +398,8 @@ int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err
 	sqlite3_stmt *st;
 	int rc, stop = 0;
 
+	if (s->pg)
+		return store_pg_targets(s, fn, user, err);
 	if (sqlite3_prepare_v2(s->db, "SELECT id, name, project, url FROM target ORDER BY project, name", -1, &st, NULL) != SQLITE_OK)
 		return store_db_fail(s, err, "listing targets");
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -353,11 +411,27 @@ int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err
 	return stop ? stop : rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "listing targets");
 }
 
+struct after_ctx {
+	int64_t after_id;
+	store_target_fn fn;
+	void *user;
+};
+
+static int target_after(void *user, const struct store_target *t)
+{
+	const struct after_ctx *c = user;
+
+	return t->id > c->after_id ? c->fn(c->user, t) : 0;
+}
+
 int store_targets_after(struct store *s, int64_t after_id, store_target_fn fn, void *user, struct ht_err *err)
 {
+	struct after_ctx c = { after_id, fn, user };
 	sqlite3_stmt *st;
 	int rc, stop = 0;
 
+	if (s->pg)   /* the whole listing, filtered: PostgreSQL fleets are read once per config anyway */
+		return store_pg_targets(s, target_after, &c, err);
 	if (sqlite3_prepare_v2(s->db, "SELECT id, name, project, url FROM target WHERE id > ?1 ORDER BY id", -1, &st,
 			       NULL) != SQLITE_OK)
 		return store_db_fail(s, err, "listing targets");
@@ -376,6 +450,8 @@ int store_changes(struct store *s, int64_t until_ms, store_change_fn fn, void *u
 	sqlite3_stmt *st;
 	int rc;
 
+	if (s->pg)
+		return store_pg_changes(s, until_ms, fn, user, err);
 	if (sqlite3_prepare_v2(s->db, "SELECT target_id, at, from_status, to_status FROM state_change"
 			       " WHERE at < ?1 ORDER BY target_id, at", -1, &st, NULL) != SQLITE_OK)
 		return store_db_fail(s, err, "reading state changes");
@@ -392,6 +468,8 @@ static int64_t query_i64(struct store *s, const char *sql, int64_t arg, int64_t 
 	sqlite3_stmt *st;
 	int64_t v = fallback;
 
+	if (s->pg)
+		return store_pg_query_i64(s, sql, arg, fallback);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return fallback;
 	sqlite3_bind_int64(st, 1, arg);

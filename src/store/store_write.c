@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store_priv.h"
+#include "store_pg.h"
 
 int store_prepare_write(struct store *s, struct ht_err *err)
 {
@@ -51,6 +52,8 @@ int store_target_id(struct store *s, const char *name, const char *project, cons
 	sqlite3_stmt *st = s->upsert_target;
 	int rc;
 
+	if (s->pg)
+		return store_pg_target_id(s, name, project, url, id, err);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, project, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, url, -1, SQLITE_STATIC);
@@ -225,6 +228,8 @@ static int append_one(struct store *s, const struct store_row *r)
 
 int store_append_batch(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err)
 {
+	if (s->pg)
+		return store_pg_append_batch(s, rows, n, err);
 	if (n == 0)
 		return 0;
 	if (store_tx_begin(s, "starting a write", err) < 0)
@@ -289,6 +294,8 @@ int store_prune_step(struct store *s, const struct store_retention *r, int64_t n
 		" (SELECT rowid FROM state_change WHERE at < ?1 LIMIT ?2)";
 	int64_t day_ms = 86400000;
 
+	if (s->pg)
+		return store_pg_prune_step(s, r, now_ms, limit, deleted, err);
 	*deleted = 0;
 	if (store_tx_begin(s, "starting to prune", err) < 0)
 		return -1;

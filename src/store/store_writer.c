@@ -231,6 +231,7 @@ static void prune_if_due(struct store_writer *w, struct store_retention r)
 
 static void batch_done(struct store_writer *w, int rc, const struct ht_err *err)
 {
+	w->st.connected = rc == 0;
 	if (rc == 0) {
 		w->st.written += w->nbatch;
 		for (size_t i = 0; i < w->nbatch; i++)
@@ -258,8 +259,12 @@ static void tick_if_due(struct store_writer *w)
 	w->poked = false;
 	w->next_tick = mono_s() + TICK_EVERY_S;
 	pthread_mutex_unlock(&w->mu);
-	fn(user, open_store(w, &err) == 0 ? w->store : NULL);
+	bool open = open_store(w, &err) == 0;
+	fn(user, open ? w->store : NULL);
 	pthread_mutex_lock(&w->mu);
+	/* a failed batch or op says more; else whether the tick's queries left the connection up */
+	if (!w->st.failing_since_ms)
+		w->st.connected = open && store_usable(w->store);
 }
 
 static void op_free(struct wr_op *op)
@@ -279,6 +284,7 @@ static void run_op(struct store_writer *w)
 	pthread_mutex_unlock(&w->mu);
 	int rc = open_store(w, &err) < 0 ? -1 : op->fn(w->store, op->arg, &err);
 	pthread_mutex_lock(&w->mu);
+	w->st.connected = rc == 0;
 	if (rc == 0) {
 		w->ops = op->next;
 		if (!w->ops)

@@ -22,7 +22,16 @@ struct store_retention {
 	int daily_days;
 };
 
-/* Opens (creating the directories 0700 and the file 0600) and migrates the database. */
+/* Whether --db names a PostgreSQL database rather than a SQLite file: a URI starting
+ * "postgresql://" or "postgres://", or a libpq key=value conninfo, i.e. text that starts with a
+ * keyword (letters and '_', after optional spaces) followed by '=' ("host=db dbname=ht"). Any other
+ * text is a SQLite path: "./a=b.db" or "/x/a=b.db" stay files. */
+bool store_is_postgres(const char *db);
+/* db as messages show it: a password in a URI's user info or a password= parameter is "***". */
+size_t store_db_shown(const char *db, char *out, size_t size);
+
+/* Opens (creating the directories 0700 and the file 0600) and migrates the database; a
+ * PostgreSQL database (store_is_postgres) is connected to and its schema created or migrated. */
 int store_open(const char *path, struct store **out, struct ht_err *err);
 /* For readers (export, stats) beside a running writer: never creates or migrates. Reads a
  * database in a directory it cannot write to as well. -ENOENT when there is no such file,
@@ -30,6 +39,10 @@ int store_open(const char *path, struct store **out, struct ht_err *err);
  * doing so one version per transaction right now, starting from a new empty file), -1 otherwise. */
 int store_open_readonly(const char *path, struct store **out, struct ht_err *err);
 void store_close(struct store *s);
+/* False once a PostgreSQL store's connection is lost. A read-only PostgreSQL store never
+ * reconnects by itself (its owner may be the event loop, which must not wait for a connect):
+ * close it and open another when the database is back. SQLite: always true. */
+bool store_usable(const struct store *s);
 
 /* The id of the target called name, creating or updating its row. */
 int store_target_id(struct store *s, const char *name, const char *project, const char *url,

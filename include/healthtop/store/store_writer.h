@@ -31,6 +31,7 @@ struct store_writer_status {
 	size_t pending;            /* results not yet committed */
 	int64_t failing_since_ms;  /* wall time of the first failure in the current run, 0 if none */
 	char last_error[256];      /* empty when the last attempt succeeded */
+	bool connected;            /* the thread's connection is open and its last attempt succeeded */
 };
 
 /* Called on the loop (through an ev_async) after each batch written or failed. */

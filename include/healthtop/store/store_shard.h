@@ -1,0 +1,33 @@
+/* Several pollers, one fleet (issue 13): the targets fall into STORE_SHARDS shards by name, and
+ * each shard is leased in the database to one live poller at a time, spread evenly over the
+ * live pollers. PostgreSQL's transactions are the only coordination, and every time compared is
+ * the database's clock, so pollers on hosts with skewed clocks agree. SQLite has one poller per
+ * database (store_lease.h): there, a round holds every shard. */
+#ifndef HEALTHTOP_STORE_SHARD_H
+#define HEALTHTOP_STORE_SHARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "healthtop/core/err.h"
+#include "healthtop/store/store.h"
+
+#define STORE_SHARDS 64
+#define STORE_SHARD_LEASE_MS 10000
+
+/* The shard of the target called name: FNV-1a of the name, modulo STORE_SHARDS. */
+unsigned store_shard_of(const char *name);
+
+/* One round of the protocol; each poller runs it every lease_ms / 3 (on its writer thread):
+ * marks poller `me` alive, renews the shards it holds, gives back those beyond its fair share
+ * (ceil(STORE_SHARDS / live pollers)) and takes free or expired ones up to it. *held: the shards
+ * held after the round, bit i for shard i. A poller alive is one whose round ran within two
+ * lease periods; a shard held by a poller that stopped is free once its lease expired, so the
+ * others take it over within two lease periods. Returns 0, or -1 (err): then nothing was
+ * renewed, and the caller stops checking its shards once lease_ms has passed since its last
+ * successful round, before another poller may take them. */
+int store_shard_round(struct store *s, const char *me, int64_t lease_ms, uint64_t *held, struct ht_err *err);
+
+/* A clean exit: my shards and my liveness go at once, so the others need not wait. */
+int store_shard_leave(struct store *s, const char *me, struct ht_err *err);
+
+#endif
