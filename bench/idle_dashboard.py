@@ -85,7 +85,7 @@ def main():
         ui1, dm1, t1, b1 = cpu_seconds(ui_pid), cpu_seconds(daemon.pid), time.monotonic(), os.path.getsize(out)
         ui_rss, dm_rss = rss_kib(ui_pid), rss_kib(daemon.pid)
         stop(ui_pid)   # while its terminal is there: script and the dashboard outlive kill-server
-        subprocess.run(["tmux", "-L", sock, "kill-server"])
+        subprocess.run(["tmux", "-L", sock, "kill-server"], stderr=subprocess.DEVNULL)   # gone with its pane
         daemon.terminate()
         daemon.wait(10)
     wall = t1 - t0
