@@ -24,11 +24,16 @@ static int ensure_counters(struct monitor *m)
 	return 0;
 }
 
+void monitor_metrics_enable(struct monitor *m)
+{
+	m->metrics_on = true;
+}
+
 void metrics_count(struct monitor *m, size_t idx, enum ht_class cls, bool changed, double latency_ms)
 {
 	struct metrics_target *c;
 
-	if (ensure_counters(m) < 0)
+	if (!m->metrics_on || ensure_counters(m) < 0)
 		return;   /* no memory: the scrape misses one check, probing goes on */
 	c = &m->counters[idx];
 	if (cls >= 0 && cls < 3)

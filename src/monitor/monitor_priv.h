@@ -87,6 +87,7 @@ struct monitor {
 	struct lease_agent *lease;         /* NULL: always polls (check, tests) */
 	struct viewer viewer;              /* drawing from the database while another polls */
 	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
+	bool metrics_on;                   /* counters kept: someone serves /metrics */
 	struct history *history;           /* monitor_history.c: the past, read in slices */
 	/* Which stored ids are known (ensure_store): every key's after a reload, then only the
 	 * targets stored since, while some key still has none. */
