@@ -149,6 +149,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="10 000 targets, a week of history")
     ap.add_argument("--targets", type=int)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--prepare", action="store_true",
+                    help="only generate (and cache) the history; make bench does it beside the memory bench, which no CPU load disturbs")
     args = ap.parse_args()
     n = args.targets or (10000 if args.quick else 100000)
     bench_dir = os.environ.get("BENCH_DIR", "/tmp/healthtop-bench")
@@ -157,6 +159,8 @@ def main():
     t = time.monotonic()
     history(cached, n, args.quick)
     print(f"history: {cached} ({os.path.getsize(cached) / 2**20:.0f} MiB, {time.monotonic() - t:.0f} s)")
+    if args.prepare:
+        return
     d = tempfile.mkdtemp(prefix="healthtop-d100k-")
     poller = StandIn(d)
     try:
