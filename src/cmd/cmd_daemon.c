@@ -14,6 +14,8 @@
 #include "healthtop/cmd/cmd.h"
 #include "healthtop/monitor/monitor.h"
 #include "healthtop/monitor/monitor_metrics.h"
+#include "healthtop/monitor/monitor_shard.h"
+#include "healthtop/store/store_shard.h"
 #include "healthtop/monitor/monitor_viewer.h"
 #include "healthtop/serve/metrics_http.h"
 #include "healthtop/cmd/check_report.h"
@@ -90,6 +92,21 @@ static void on_role(void *user)
 	else if (r.kind == MONITOR_VIEWER)
 		logf_("viewer of pid %lld on %s: standing by, taking over if it stops%s%s", (long long)r.pid, r.host,
 		      r.warning ? "; " : "", r.warning ? r.warning : "");
+}
+
+/* PostgreSQL: every daemon polls the targets of the shards it leases. */
+static void on_shards(void *user)
+{
+	struct daemon_ctx *d = user;
+	struct monitor_shards sh;
+
+	if (monitor_shards(d->m, &sh) < 0)
+		return;
+	if (sh.error)
+		logf_("shards: %d of %d held (%zu targets) as %s; the last round failed: %s", sh.held, STORE_SHARDS,
+		      sh.targets, sh.id, sh.error);
+	else
+		logf_("shards: %d of %d held (%zu targets) as %s", sh.held, STORE_SHARDS, sh.targets, sh.id);
 }
 
 static void on_alert_log(void *user, const char *line)
@@ -202,7 +219,8 @@ int cmd_daemon(int argc, char **argv)
 	}
 	monitor_set_drop_hook(d.m, on_dropped, &d);
 	monitor_set_alert_log(d.m, on_alert_log, &d);
-	if (monitor_enable_lease(d.m, on_role, &d, &err) < 0) {
+	if ((store_is_postgres(db) ? monitor_enable_shards(d.m, NULL, on_shards, &d, &err)
+				   : monitor_enable_lease(d.m, on_role, &d, &err)) < 0) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
 		monitor_free(d.m);
 		demo_stop(demo);

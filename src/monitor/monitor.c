@@ -267,7 +267,9 @@ void monitor_start(struct monitor *m)
 	monitor_set_window(m, m->window_s, &err);
 	ev_timer_start(m->loop, &m->window_timer);
 	alerts_start(m);   /* after the history is read: a restart does not announce the past */
-	if (lease_polling(m))   /* a viewer (or one still deciding) never probes */
+	if (m->shards)
+		shards_start(m);
+	else if (lease_polling(m))   /* a viewer (or one still deciding) never probes */
 		sched_start(m->sched);
 }
 
@@ -432,6 +434,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 		retired_free(m->retired[i]);
 	sched_free(m->sched);
 	lease_end(m);
+	shards_end(m);
 	if (m->writer) {
 		writer_event(m);
 		unwritten = store_writer_close(m->writer, wait_s);
@@ -444,6 +447,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 		key_free(m->keys ? m->keys[i] : NULL);
 	}
 	lease_free(m);
+	shards_free(m);
 	store_close(m->store);
 	config_free(m->cfg);
 	free(m->cfg);

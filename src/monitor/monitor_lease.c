@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "healthtop/core/clock.h"
+#include "healthtop/monitor/monitor_shard.h"
 #include "healthtop/monitor/monitor_viewer.h"
+#include "healthtop/store/store_shard.h"
 #include "healthtop/store/store_lease.h"
 #include "monitor/monitor_priv.h"
 
@@ -55,6 +57,7 @@ struct lease_agent {
 	char *config;                /* what we publish when we poll */
 	bool republish, closing;
 	bool config_fixed;           /* the screen holds the targets: never swap the config now */
+	bool yielded;                /* polled alone, then daemons polling by shards came */
 	struct names to_queue;       /* a viewer's forced checks, for the database */
 	struct names to_force;       /* the poller's, from the database */
 	enum monitor_role_kind role;
@@ -74,8 +77,14 @@ static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s
 {
 	struct ht_err err = { "" };
 	struct store_lease h = { 0 };
-	int rc = store_lease_beat(s, me->pid, me->host, clock_wall_ms(), &err);
+	int rc;
 
+	if (store_shard_live(s, monitor_shard_lease_ms(), &err) > 0 &&
+	    store_lease_release(s, me->pid, me->host, &err) == 0) {
+		a->yielded = true;   /* daemons polling by shards came: they poll, we view */
+		return MONITOR_VIEWER;
+	}
+	rc = store_lease_beat(s, me->pid, me->host, clock_wall_ms(), &err);
 	if (rc == 0 || republish) {
 		/* no lease row of ours: we polled before the database could be opened, or were taken
 		 * for dead and replaced (then stop probing) */
@@ -95,8 +104,13 @@ static enum monitor_role_kind tick_viewer(struct lease_agent *a, struct store *s
 					  struct names *queue, struct store_lease *holder)
 {
 	struct ht_err err = { "" };
-	int rc = store_lease_take(s, me, clock_wall_ms(), holder, &err);
+	int live = store_shard_live(s, monitor_shard_lease_ms(), &err);
+	int rc = live > 0 ? 0 : store_lease_take(s, me, clock_wall_ms(), holder, &err);
 
+	if (live > 0) {   /* PostgreSQL with daemons polling by shards: we view the whole fleet */
+		holder->pid = 0;
+		snprintf(holder->host, sizeof(holder->host), "%d poller%s", live, live == 1 ? "" : "s");
+	}
 	if (rc < 0)
 		return ++a->failed_ticks >= DECIDE_TRIES && a->role == MONITOR_DECIDING ? MONITOR_POLLER : a->role;
 	if (rc == 1) {
@@ -140,9 +154,10 @@ static void lease_tick(void *user, struct store *s)
 	store_lease_fini(&me);
 	pthread_mutex_lock(&a->mu);
 	bool news = next != a->role || forced.n > 0 || (holder.pid && holder.pid != a->holder.pid) ||
+		    (!holder.pid && holder.host[0] && strcmp(holder.host, a->holder.host) != 0) ||
 		    (holder.config && (!a->holder.config || strcmp(holder.config, a->holder.config) != 0));
 	a->role = next;
-	if (holder.pid) {
+	if (holder.pid || holder.host[0]) {
 		store_lease_fini(&a->holder);
 		a->holder = holder;
 	}
@@ -174,6 +189,11 @@ static void role_changed(struct lease_agent *a, enum monitor_role_kind prev, con
 		viewer_stop(m);   /* what it drew so far stays; from now on results are our own */
 		alerts_took_over(m);
 		sched_start(m->sched);
+	} else if (a->seen == MONITOR_VIEWER && prev == MONITOR_POLLER && a->yielded) {
+		for (size_t i = 0; i < m->n; i++)   /* the daemons poll now; what runs still reports */
+			sched_stop_one(m->sched, i);
+		a->yielded = false;
+		viewer_begin(m, NULL, a->warning, sizeof(a->warning));
 	} else if (a->seen == MONITOR_VIEWER && prev == MONITOR_POLLER) {
 		/* Only after this process stalled past the stale time (another host took it for dead):
 		 * the command decides what to do (the daemon exits, so that one process probes). */

@@ -85,6 +85,7 @@ struct monitor {
 	monitor_log_fn alert_log;
 	void *alert_log_user;
 	struct lease_agent *lease;         /* NULL: always polls (check, tests) */
+	struct shard_agent *shards;        /* non-NULL: polls only the shards it leases */
 	struct viewer viewer;              /* drawing from the database while another polls */
 	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
 	size_t ncounters;
@@ -132,6 +133,14 @@ void lease_publish(struct monitor *m);
 /* Before the writer closes (its last tick gives the lease up), and after. */
 void lease_end(struct monitor *m);
 void lease_free(struct monitor *m);
+
+/* monitor_shard.c: several pollers by shards (monitor_shard.h) */
+struct shard_agent;
+/* Starts the targets of the shards held on a new scheduler (start, reload). */
+void shards_start(struct monitor *m);
+/* Before the writer closes (its last tick gives the shards back), and after. */
+void shards_end(struct monitor *m);
+void shards_free(struct monitor *m);
 
 /* monitor_viewer.c: drawing what the poller stores */
 /* Starts drawing from the database; shows the poller's targets when its config (NULL: keep

@@ -156,3 +156,24 @@ void sched_free(struct sched *s)
 	if (s)
 		free_now(s);
 }
+
+void sched_start_one(struct sched *s, size_t idx, double first_s)
+{
+	struct sched_slot *slot;
+
+	if (idx >= s->cfg->ntargets)
+		return;
+	slot = &s->slots[idx];
+	ev_timer_stop(s->loop, &slot->timer);
+	if (first_s <= 0)
+		submit(slot);
+	ev_timer_set(&slot->timer, first_s > 0 ? first_s : s->cfg->targets[idx].interval_s,
+		     s->cfg->targets[idx].interval_s);
+	ev_timer_start(s->loop, &slot->timer);
+}
+
+void sched_stop_one(struct sched *s, size_t idx)
+{
+	if (idx < s->cfg->ntargets)
+		ev_timer_stop(s->loop, &s->slots[idx].timer);   /* a check running still reports */
+}

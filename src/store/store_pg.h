@@ -13,7 +13,7 @@
 #include "healthtop/store/store_lease.h"
 
 /* PostgreSQL's own schema versions, kept in its schema_version table (SQLite's is user_version). */
-#define STORE_PG_SCHEMA_VERSION 2
+#define STORE_PG_SCHEMA_VERSION 3
 
 struct store_pg {
 	PGconn *conn;
@@ -28,6 +28,7 @@ struct store_pg {
 	size_t ndays, days_cap;
 	uint64_t version;        /* store_data_version's counter */
 	int lock_timeout_ms;     /* store_set_busy_timeout's, set again on each new connection */
+	char *poller;            /* store_set_poller's: stored with each result, NULL none */
 };
 
 /* Connects (connect_timeout 5 s unless the conninfo says otherwise) and, unless readonly,

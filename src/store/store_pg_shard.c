@@ -120,3 +120,52 @@ int store_shard_leave(struct store *s, const char *me, struct ht_err *err)
 			    "giving shards back", err) < 0 ||
 	       store_pg_run(s, "DELETE FROM poller WHERE id = $1", 1, p, "giving shards back", err) < 0 ? -1 : 0;
 }
+
+void store_set_poller(struct store *s, const char *id)
+{
+	char *c = NULL;
+
+	if (!s || !s->pg || (s->pg->poller && id && strcmp(s->pg->poller, id) == 0))
+		return;
+	if (id && !(c = strdup(id)))
+		return;   /* out of memory: results keep the old name (or none) */
+	free(s->pg->poller);
+	s->pg->poller = id ? c : NULL;
+}
+
+int store_last_checked(struct store *s, int64_t since_ms, store_last_fn fn, void *user, struct ht_err *err)
+{
+	char since[24];
+	const char *p[] = { since };
+
+	if (!s->pg)
+		return 0;
+	snprintf(since, sizeof(since), "%lld", (long long)since_ms);
+	PGresult *r = store_pg_exec(s, "SELECT t.name, max(r.checked_at) FROM result r JOIN target t ON t.id = r.target_id"
+				    " WHERE r.checked_at >= $1::bigint GROUP BY t.name", 1, p, "reading last results", err);
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		fn(user, PQgetvalue(r, i, 0), store_pg_i64(r, i, 1));
+	PQclear(r);
+	return 0;
+}
+
+int store_shard_live(struct store *s, int64_t lease_ms, struct ht_err *err)
+{
+	char lease[24];
+	const char *p[] = { lease };
+
+	if (!s->pg)
+		return 0;
+	snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
+	/* before schema 2 (an older poller's database) there are none */
+	PGresult *r = store_pg_exec(s, "SELECT CASE WHEN to_regclass('poller') IS NULL THEN 0 ELSE (SELECT count(*)"
+				    " FROM poller WHERE heartbeat > " NOW_MS " - 2 * $1::bigint) END", 1, p,
+				    "reading pollers", err);
+	if (!r)
+		return -1;
+	int n = (int)store_pg_i64(r, 0, 0);
+	PQclear(r);
+	return n;
+}

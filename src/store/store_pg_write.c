@@ -182,11 +182,11 @@ static int prepare_batch(struct store *s, const struct store_row *rows, size_t n
 }
 
 /* One raw result as a binary COPY tuple: no number formatted or parsed on either side. */
-static void add_result(struct sbuf *b, const struct store_row *r, int64_t url)
+static void add_result(struct sbuf *b, const struct store_row *r, int64_t url, const char *poller)
 {
 	const double ms[] = { r->response_ms, r->dns_ms, r->connect_ms, r->tls_ms, r->ttfb_ms };
 
-	sb_tuple(b, 15);
+	sb_tuple(b, 16);
 	sb_i64(b, r->target_id);
 	sb_i64(b, r->checked_at_ms);
 	sb_field_i16(b, (int16_t)r->cls);
@@ -212,6 +212,10 @@ static void add_result(struct sbuf *b, const struct store_row *r, int64_t url)
 	sb_bool(b, r->up);
 	if (r->http_code > 0 && r->response_ms >= 0)
 		sb_field_i16(b, (int16_t)hist_bucket(r->response_ms));
+	else
+		sb_null(b);
+	if (poller)
+		sb_str(b, poller);
 	else
 		sb_null(b);
 }
@@ -339,7 +343,7 @@ static int write_tx(struct store *s, const struct sbuf *res, const struct sbuf *
 {
 	/* BEGIN rides with the first COPY: one round trip less per batch */
 	static const char results[] = "BEGIN; COPY result(target_id, checked_at, status, http_code, response_ms,"
-		" dns_ms, connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, error, url_id, up, bucket)"
+		" dns_ms, connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, error, url_id, up, bucket, poller)"
 		" FROM STDIN (FORMAT binary)";
 
 	if (store_pg_ready(s, "starting a write", err) < 0)
@@ -371,7 +375,7 @@ int store_pg_append_batch(struct store *s, const struct store_row *rows, size_t 
 	sb_copy_begin(&res);
 	for (size_t i = 0; i < n; i++) {
 		add_change(s->pg, &chg, &rows[i]);
-		add_result(&res, &rows[i], urls[i]);
+		add_result(&res, &rows[i], urls[i], s->pg->poller);
 	}
 	sb_copy_end(&res);
 	sb_copy_begin(&roll);
