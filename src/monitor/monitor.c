@@ -410,6 +410,7 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	m->cfg = cfg;
 	probe_set_concurrency(m->probe, (unsigned)cfg->concurrency);
 	lease_publish(m);
+	pollers_reset(m);   /* by index: the new config's differ */
 	set_retention(m);
 	store_writer_set_retention(m->writer, &m->retention);
 	if (ensure_store(m) == 0)
@@ -448,6 +449,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 	}
 	lease_free(m);
 	shards_free(m);
+	pollers_fini(m);
 	store_close(m->store);
 	config_free(m->cfg);
 	free(m->cfg);

@@ -133,6 +133,11 @@ static void lease_tick(void *user, struct store *s)
 	struct ht_err err = { "" };
 
 	snprintf(me.host, sizeof(me.host), "%s", a->host);
+	if (s) {   /* PostgreSQL keeps who checked each result: this process, when it polls */
+		char id[300];
+		snprintf(id, sizeof(id), "%s:%lld", a->host, (long long)a->pid);
+		store_set_poller(s, id);
+	}
 	pthread_mutex_lock(&a->mu);
 	role = a->role;
 	closing = a->closing;

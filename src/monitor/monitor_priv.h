@@ -87,6 +87,9 @@ struct monitor {
 	struct lease_agent *lease;         /* NULL: always polls (check, tests) */
 	struct shard_agent *shards;        /* non-NULL: polls only the shards it leases */
 	struct viewer viewer;              /* drawing from the database while another polls */
+	const char **poller_of;            /* by target: who checked it last (interned), NULL unknown */
+	char **pollers;                    /* the poller names seen (few: one per poller) */
+	size_t npoller_of, npollers;
 	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
 	size_t ncounters;
 };
@@ -141,6 +144,11 @@ void shards_start(struct monitor *m);
 /* Before the writer closes (its last tick gives the shards back), and after. */
 void shards_end(struct monitor *m);
 void shards_free(struct monitor *m);
+
+/* Target idx's newest result was checked by poller (NULL: unknown); forgotten by a reload. */
+void poller_seen(struct monitor *m, size_t idx, const char *poller);
+void pollers_reset(struct monitor *m);
+void pollers_fini(struct monitor *m);
 
 /* monitor_viewer.c: drawing what the poller stores */
 /* Starts drawing from the database; shows the poller's targets when its config (NULL: keep

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "healthtop/core/clock.h"
 #include "healthtop/monitor/monitor_shard.h"
+#include "healthtop/monitor/monitor_viewer.h"
 #include "healthtop/store/store_shard.h"
 #include "monitor/monitor_priv.h"
 
@@ -329,4 +330,64 @@ void shards_free(struct monitor *m)
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 	m->shards = NULL;
+}
+
+/* A name seen before is the same pointer: one copy per poller, however many targets. */
+static const char *intern(struct monitor *m, const char *name)
+{
+	char **v;
+
+	for (size_t i = 0; i < m->npollers; i++)
+		if (strcmp(m->pollers[i], name) == 0)
+			return m->pollers[i];
+	if (!(v = realloc(m->pollers, (m->npollers + 1) * sizeof(*v))))
+		return NULL;
+	m->pollers = v;
+	if (!(v[m->npollers] = strdup(name)))
+		return NULL;
+	return v[m->npollers++];
+}
+
+void poller_seen(struct monitor *m, size_t idx, const char *poller)
+{
+	if (!poller && idx >= m->npoller_of)
+		return;
+	if (idx >= m->npoller_of) {
+		const char **v = realloc(m->poller_of, m->n * sizeof(*v));
+		if (!v || idx >= m->n)
+			return;   /* out of memory: the detail view says nothing of it */
+		memset(v + m->npoller_of, 0, (m->n - m->npoller_of) * sizeof(*v));
+		m->poller_of = v;
+		m->npoller_of = m->n;
+	}
+	m->poller_of[idx] = poller ? intern(m, poller) : NULL;
+}
+
+void pollers_reset(struct monitor *m)
+{
+	free(m->poller_of);
+	m->poller_of = NULL;
+	m->npoller_of = 0;
+}
+
+void pollers_fini(struct monitor *m)
+{
+	pollers_reset(m);
+	for (size_t i = 0; i < m->npollers; i++)
+		free(m->pollers[i]);
+	free(m->pollers);
+	m->pollers = NULL;
+	m->npollers = 0;
+}
+
+const char *monitor_poller(const struct monitor *m, size_t idx)
+{
+	struct monitor_role r;
+
+	if (m->shards)
+		return m->shards->id;
+	monitor_role(m, &r);
+	if (r.kind == MONITOR_POLLER)   /* our own results: known when stored, by store_set_poller */
+		return NULL;
+	return idx < m->npoller_of ? m->poller_of[idx] : NULL;
 }

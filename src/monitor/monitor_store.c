@@ -92,6 +92,7 @@ struct replay {
 	struct state_sample samples[STATE_RING];
 	size_t n;
 	struct state_last last;
+	char poller[256];
 };
 
 static void collect_recent(void *user, const struct store_read_row *row)
@@ -106,6 +107,7 @@ static void collect_recent(void *user, const struct store_read_row *row)
 			.ttfb_ms = (float)row->ttfb_ms, .cert_expiry = row->cert_expiry,
 		};
 		snprintf(rp->last.reason, sizeof(rp->last.reason), "%s", row->reason);
+		snprintf(rp->poller, sizeof(rp->poller), "%s", row->poller ? row->poller : "");
 	}
 	if (rp->n < STATE_RING)
 		rp->samples[rp->n++] = (struct state_sample){
@@ -128,6 +130,7 @@ void load_history(struct monitor *m, size_t i)
 		state_add_sample(&m->states[i], rp->samples[k].at_ms, rp->samples[k].ms, rp->samples[k].cls);
 	if (rp->n > 0) {
 		state_set_last(&m->states[i], &rp->last, NULL, 0);
+		poller_seen(m, i, rp->poller[0] ? rp->poller : NULL);
 		if (rp->last.at_ms > m->last_result_ms)
 			m->last_result_ms = rp->last.at_ms;
 	}

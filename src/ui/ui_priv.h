@@ -25,6 +25,7 @@ struct ui {
 	size_t nitems;
 	attr_t role_attr[ROLE_COUNT];
 	bool utf8;
+	const char *detail_poller;   /* who checked the target in the detail view (NULL: unknown) */
 	bool dirty;          /* redraw everything on the next loop turn */
 	bool rebuild;        /* rows need re-filtering/sorting first */
 	int rows, cols;

@@ -8,18 +8,22 @@ share 300 loopback targets by leased shards. Proved by counting, never by timing
 - kill -9 one poller: every one of its targets is checked again by the others, the number of
   intervals missed per target is at most two lease periods' worth, and once the two survivors
   share the shards each target is again checked by one poller only;
+- `export --format jsonl` says which poller checked each result (CSV keeps its columns), and a
+  dashboard on the database is a viewer of the pollers whose detail view names the poller;
 - the survivors stop cleanly (SIGTERM) and give their shards back at once.
 
 The lease is shortened with the test knob HEALTHTOP_SHARD_LEASE_MS. Skips (77) where no
 PostgreSQL server can run."""
 import json
 import os
+import shutil
+import time
 import signal
 import subprocess
 import sys
 import urllib.request
 
-from htlib import BINARY, NO_TIMING, WRAPPER, TestServer, check, finish, tmpdir, wait_for, write_config
+from htlib import BINARY, NO_TIMING, WRAPPER, TestServer, check, finish, run, tmpdir, wait_for, write_config
 from pgserver import PgServer, PgUnavailable, skip
 
 CEILING = 120
@@ -118,6 +122,41 @@ def gaps_bounded(pg, dead, targets, killed_at):
           f" two leases of {LEASE_MS} ms at interval {INTERVAL_S} s)")
 
 
+def export_names_poller(pg, ids):
+    rc, out, err, _ = run(["export", "--format", "jsonl", "--db", pg.url(), "--target", "s007"])
+    pollers = {json.loads(line).get("poller") for line in out.splitlines()}
+    check(rc == 0 and pollers and pollers <= set(ids),
+          f"export --format jsonl names the poller of each result ({pollers}; {err.strip()})")
+    rc, out, err, _ = run(["export", "--format", "csv", "--db", pg.url(), "--target", "s007"])
+    head = (out.splitlines() or [""])[0]
+    check(rc == 0 and head and "poller" not in head, f"the CSV columns are unchanged ({head}; {err.strip()})")
+
+
+def detail_names_poller(pg, cfg, ids):
+    """A dashboard on the database views the pollers; its detail view says which one checked."""
+    if not shutil.which("tmux"):
+        print("SKIP the detail view check: no tmux")
+        return
+    sock = f"healthtop-shard-{os.getpid()}"
+    tmux = lambda *a: subprocess.run(["tmux", "-L", sock, *a], capture_output=True, text=True).stdout  # noqa: E731
+    screen = lambda: tmux("capture-pane", "-p", "-t", "v")  # noqa: E731
+    cmd = " ".join(WRAPPER + [BINARY, "-c", cfg, "--db", f"'{pg.url()}'"])
+    try:
+        tmux("new-session", "-d", "-s", "v", "-x", "160", "-y", "40",
+             f"TERM=xterm-256color HEALTHTOP_SHARD_LEASE_MS={LEASE_MS} {cmd}")
+        ok = wait_for(lambda: "viewer of 2 pollers" in screen(), CEILING)
+        check(ok, "the dashboard is a viewer of the two pollers" + ("" if ok else "\n" + screen()))
+        tmux("send-keys", "-t", "v", "/", "s007", "Enter")
+        time.sleep(0.3)
+        tmux("send-keys", "-t", "v", "Enter")
+        ok = wait_for(lambda: any("Poller" in line and any(i in line for i in ids)
+                                  for line in screen().splitlines()), CEILING)
+        check(ok, "its detail view names the poller that checked the target" + ("" if ok else "\n" + screen()))
+        tmux("send-keys", "-t", "v", "q")
+    finally:
+        tmux("kill-server")
+
+
 def main():
     try:
         pg = PgServer()
@@ -171,6 +210,8 @@ def main():
             t2 = db_now(pg)
             check(wait_for(lambda: all_checked(pg, t2, 3), CEILING), "every target checked by the survivors")
             one_poller_each(pg, t2, db_now(pg), "two pollers after kill -9")
+            export_names_poller(pg, ids)
+            detail_names_poller(pg, cfg, survivors)
         finally:
             rcs = []
             for p in procs[1:]:

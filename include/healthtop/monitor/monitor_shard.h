@@ -29,4 +29,8 @@ struct monitor_shards {
 /* -1 when the monitor does not poll by shards. */
 int monitor_shards(const struct monitor *m, struct monitor_shards *out);
 
+/* Who checked target idx's newest result: the poller stored with it (PostgreSQL), this
+ * process's own name when it polls by shards, NULL when unknown (SQLite: one poller). */
+const char *monitor_poller(const struct monitor *m, size_t idx);
+
 #endif

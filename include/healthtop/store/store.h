@@ -66,6 +66,7 @@ struct store_read_row {
 	double response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms;   /* < 0 when absent */
 	int64_t cert_expiry;
 	const char *reason;
+	const char *poller;          /* who checked it (PostgreSQL, several pollers); NULL: unknown */
 };
 
 typedef void (*store_row_fn)(void *user, const struct store_read_row *row);
@@ -124,6 +125,7 @@ struct store_result {
 	double response_ms;          /* < 0: absent */
 	double dns_ms, connect_ms, tls_ms, ttfb_ms;
 	const char *reason;
+	const char *poller;          /* who checked it (PostgreSQL, several pollers); NULL: unknown */
 };
 typedef int (*store_result_fn)(void *user, const struct store_result *row);
 
