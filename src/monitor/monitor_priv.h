@@ -70,6 +70,7 @@ struct monitor {
 	uint64_t writer_dropped; /* of those, dropped: already told */
 	char db_path[1024];
 	char storage_error[512];
+	int64_t storage_since_ms;  /* the writer's failing since, as its last event said (0: none) */
 	struct pending *pending; /* a ring: head, count, cap */
 	size_t phead, npending, pending_cap;
 	uint64_t dropped;

@@ -313,8 +313,10 @@ void writer_event(void *user)
 		/* the count of waiting results changes every second: monitor_pending() has it */
 		snprintf(msg, sizeof(msg), "storage failing since %s: %s", when, st.last_error);
 		storage_failed(m, msg);
+		m->storage_since_ms = st.failing_since_ms;
 	} else {
 		storage_ok(m);
+		m->storage_since_ms = 0;
 	}
 }
 
@@ -346,6 +348,12 @@ size_t monitor_pending(const struct monitor *m)
 
 	store_writer_status(m->writer, &st);
 	return st.pending;
+}
+
+int64_t monitor_storage_since(const struct monitor *m)
+{
+	/* as the last event said, with the error it shows: the writer's status changes meanwhile */
+	return m->storage_error[0] ? m->storage_since_ms : 0;
 }
 
 uint64_t monitor_dropped(const struct monitor *m)

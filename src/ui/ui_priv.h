@@ -57,6 +57,9 @@ void ui_draw_detail(struct ui *ui);
 void ui_draw_help(struct ui *ui);
 
 /* The detail of one target from what is passed in (no monitor): the tests draw it too. */
+/* The status line while the store refuses writes: "store unreachable since 12:03, 4 213
+ * results waiting: <why>" (local time; why may be NULL). */
+void ui_storage_text(int64_t since_ms, size_t waiting, const char *why, char *out, size_t size);
 void ui_detail_draw(struct ui *ui, const struct ht_target *tg, const struct target_state *s, bool busy);
 
 #endif
