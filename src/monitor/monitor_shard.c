@@ -12,6 +12,7 @@
 #include "healthtop/core/clock.h"
 #include "healthtop/monitor/monitor_shard.h"
 #include "healthtop/monitor/monitor_viewer.h"
+#include "healthtop/store/store_lease.h"
 #include "healthtop/store/store_shard.h"
 #include "monitor/monitor_priv.h"
 
@@ -25,6 +26,29 @@ struct last_list {
 	size_t n, cap;
 	bool oom;
 };
+
+#define FORCED_MAX 256   /* forced checks read from the database, waiting for the loop */
+
+struct forced {
+	char *v[FORCED_MAX];
+	size_t n;
+};
+
+static void forced_add(void *user, const char *name)
+{
+	struct forced *f = user;
+	char *c;
+
+	if (f->n < FORCED_MAX && (c = strdup(name)))
+		f->v[f->n++] = c;
+}
+
+static void forced_clear(struct forced *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i]);
+	f->n = 0;
+}
 
 struct shard_agent {
 	struct monitor *m;
@@ -40,11 +64,13 @@ struct shard_agent {
 	int64_t last_good_ms;        /* monotonic: the newest successful round */
 	struct last_list *last;      /* newest results, read when shards were gained (NULL: none) */
 	bool closing;
+	struct forced forced;        /* viewers' forced checks, for the loop */
 	int64_t max_interval_ms;     /* how far back a gained target's last result is looked for */
 	char error[256];
 	/* the thread's own */
 	uint64_t thread_held;
 	int64_t next_round_ms, thread_good_ms;
+	int64_t force_after;         /* the newest forced check read; -1 until the first round */
 	/* the loop's own */
 	uint64_t applied;            /* shards whose targets run on m->sched */
 	char shown_error[256];
@@ -152,7 +178,12 @@ static void shard_tick(void *user, struct store *s)
 		snprintf(err.msg, sizeof(err.msg), "the database cannot be opened");
 	if (rc == 0 && (held & ~a->thread_held))
 		last = read_last(s, max_iv);
-	bool news = held != a->thread_held || rc < 0;
+	struct forced forced = { .n = 0 };
+	if (rc == 0 && a->force_after < 0)   /* older requests were for whoever polled then */
+		store_force_last(s, &a->force_after, &err);
+	else if (rc == 0)
+		store_force_since(s, &a->force_after, forced_add, &forced, &err);
+	bool news = held != a->thread_held || rc < 0 || forced.n > 0;
 	a->thread_held = held;
 	pthread_mutex_lock(&a->mu);
 	a->held = held;
@@ -162,7 +193,10 @@ static void shard_tick(void *user, struct store *s)
 		last_free(a->last);
 		a->last = last;
 	}
+	for (size_t i = 0; i < forced.n; i++)
+		forced_add(&a->forced, forced.v[i]);
 	pthread_mutex_unlock(&a->mu);
+	forced_clear(&forced);
 	if (news)
 		ev_async_send(a->m->loop, &a->async);
 }
@@ -199,11 +233,25 @@ static void apply(struct shard_agent *a, uint64_t held, const struct last_list *
 	a->applied = held;
 }
 
+/* A viewer's forced check (name "" : all), carried out when the target is in our shards. */
+static void force_held(struct shard_agent *a, const char *name)
+{
+	struct monitor *m = a->m;
+
+	for (size_t i = 0; i < m->n; i++)
+		if ((!name[0] || strcmp(m->cfg->targets[i].name, name) == 0) &&
+		    (a->applied & (1ull << store_shard_of(m->cfg->targets[i].name))))
+			sched_force(m->sched, i);
+}
+
 static void on_async(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct shard_agent *a = w->data;
+	struct forced forced;
 
 	pthread_mutex_lock(&a->mu);
+	forced = a->forced;
+	a->forced.n = 0;
 	uint64_t held = a->held;
 	struct last_list *last = a->last;
 	a->last = NULL;
@@ -213,6 +261,9 @@ static void on_async(struct ev_loop *loop, ev_async *w, int revents)
 	bool changed = held != a->applied;
 	apply(a, held, last);
 	last_free(last);
+	for (size_t i = 0; i < forced.n; i++)
+		force_held(a, forced.v[i]);
+	forced_clear(&forced);
 	if ((changed || error_changed) && a->fn)
 		a->fn(a->user);
 }
@@ -263,6 +314,7 @@ int monitor_enable_shards(struct monitor *m, const char *id, void (*fn)(void *us
 	a->fn = fn;
 	a->user = user;
 	a->lease_ms = monitor_shard_lease_ms();
+	a->force_after = -1;
 	a->max_interval_ms = max_interval_ms(m->cfg);
 	a->last_good_ms = a->thread_good_ms = mono_ms() - a->lease_ms;   /* nothing held yet */
 	pthread_mutex_init(&a->mu, NULL);
@@ -327,6 +379,7 @@ void shards_free(struct monitor *m)
 	ev_ref(m->loop);
 	ev_timer_stop(m->loop, &a->guard);
 	last_free(a->last);
+	forced_clear(&a->forced);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 	m->shards = NULL;

@@ -60,7 +60,7 @@ def per_target(pg, since, until=None):
     cond = f"r.checked_at >= {since}" + (f" and r.checked_at < {until}" if until else "")
     out = {}
     for line in pg.psql("select t.name, coalesce(r.poller, '-'), count(*) from result r join target t"
-                        f" on t.id = r.target_id where {cond} group by 1, 2").split():
+                        f" on t.id = r.target_id where {cond} and t.name like 's%' group by 1, 2").split():
         name, poller, n = line.split("|")
         out.setdefault(name, {})[poller] = int(n)
     return out
@@ -132,7 +132,12 @@ def export_names_poller(pg, ids):
     check(rc == 0 and head and "poller" not in head, f"the CSV columns are unchanged ({head}; {err.strip()})")
 
 
-def detail_names_poller(pg, cfg, ids):
+def forced_seen(srv):
+    with urllib.request.urlopen(srv.url() + "/stats", timeout=30) as r:
+        return json.loads(r.read()).get("ok?zz", {}).get("seen", 0)
+
+
+def detail_names_poller(pg, cfg, ids, srv):
     """A dashboard on the database views the pollers; its detail view says which one checked."""
     if not shutil.which("tmux"):
         print("SKIP the detail view check: no tmux")
@@ -146,8 +151,14 @@ def detail_names_poller(pg, cfg, ids):
              f"TERM=xterm-256color HEALTHTOP_SHARD_LEASE_MS={LEASE_MS} {cmd}")
         ok = wait_for(lambda: "viewer of 2 pollers" in screen(), CEILING)
         check(ok, "the dashboard is a viewer of the two pollers" + ("" if ok else "\n" + screen()))
-        tmux("send-keys", "-t", "v", "/", "s007", "Enter")
+        tmux("send-keys", "-t", "v", "/", "zz-forced", "Enter")
+        wait_for(lambda: forced_seen(srv) >= 1 and "zz-forced" in screen(), CEILING)
+        # r on a target checked once an hour: the poller holding its shard checks it now
+        before = forced_seen(srv)
         time.sleep(0.3)
+        tmux("send-keys", "-t", "v", "r")
+        ok = wait_for(lambda: forced_seen(srv) > before, CEILING)
+        check(ok, f"r in the dashboard makes the shard's poller check the target ({before} -> {forced_seen(srv)})")
         tmux("send-keys", "-t", "v", "Enter")
         ok = wait_for(lambda: any("Poller" in line and any(i in line for i in ids)
                                   for line in screen().splitlines()), CEILING)
@@ -166,6 +177,8 @@ def main():
     with pg, TestServer() as srv:
         targets = [{"name": f"s{i:03d}", "url": srv.url(), "path": f"/ok?tag=s{i:03d}", "interval_s": INTERVAL_S}
                    for i in range(N)]
+        # one more, checked once an hour: only a forced check (r in a dashboard) checks it again
+        targets.append({"name": "zz-forced", "url": srv.url(), "path": "/ok?tag=zz", "interval_s": 3600})
         cfg = write_config(d, {"defaults": NO_TIMING, "targets": targets}, "shards.json")
         logs = [os.path.join(d, f"poller{i}.log") for i in range(3)]
         procs = [start(cfg, pg, logs[0])]
@@ -211,7 +224,7 @@ def main():
             check(wait_for(lambda: all_checked(pg, t2, 3), CEILING), "every target checked by the survivors")
             one_poller_each(pg, t2, db_now(pg), "two pollers after kill -9")
             export_names_poller(pg, ids)
-            detail_names_poller(pg, cfg, survivors)
+            detail_names_poller(pg, cfg, survivors, srv)
         finally:
             rcs = []
             for p in procs[1:]:
