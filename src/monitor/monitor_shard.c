@@ -252,7 +252,8 @@ static void on_async(struct ev_loop *loop, ev_async *w, int revents)
 	pthread_mutex_lock(&a->mu);
 	forced = a->forced;
 	a->forced.n = 0;
-	uint64_t held = a->held;
+	/* the guard's rule too: a thread that kept them while its lease ran does not restart them */
+	uint64_t held = mono_ms() - a->last_good_ms >= a->lease_ms ? 0 : a->held;
 	struct last_list *last = a->last;
 	a->last = NULL;
 	bool error_changed = strcmp(a->error, a->shown_error) != 0;

@@ -141,8 +141,10 @@ int store_last_checked(struct store *s, int64_t since_ms, store_last_fn fn, void
 	if (!s->pg)
 		return 0;
 	snprintf(since, sizeof(since), "%lld", (long long)since_ms);
-	PGresult *r = store_pg_exec(s, "SELECT t.name, max(r.checked_at) FROM result r JOIN target t ON t.id = r.target_id"
-				    " WHERE r.checked_at >= $1::bigint GROUP BY t.name", 1, p, "reading last results", err);
+	/* one backward probe of result_target_time per target, not a scan of every recent row */
+	PGresult *r = store_pg_exec(s, "SELECT t.name, m.at FROM target t CROSS JOIN LATERAL (SELECT max(r.checked_at) AS at"
+				    " FROM result r WHERE r.target_id = t.id AND r.checked_at >= $1::bigint) m"
+				    " WHERE m.at IS NOT NULL", 1, p, "reading last results", err);
 	if (!r)
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++)
