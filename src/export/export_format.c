@@ -205,6 +205,10 @@ static int write_jsonl(FILE *f, const struct store_result *r, const char *when)
 		fputs(",\"poller\":", f);
 		json_string(f, r->poller);
 	}
+	if (r->location) {
+		fputs(",\"location\":", f);
+		json_string(f, r->location);
+	}
 	return fputs("}\n", f) < 0 ? -1 : 0;
 }
 

@@ -58,6 +58,7 @@ struct shard_agent {
 	void (*fn)(void *user);
 	void *user;
 	char id[300];
+	char location[128];          /* "" none */
 	int64_t lease_ms;
 	/* guarded by mu */
 	uint64_t held;               /* after the newest round */
@@ -167,8 +168,10 @@ static void shard_tick(void *user, struct store *s)
 	if (now < a->next_round_ms)
 		return;
 	a->next_round_ms = now + a->lease_ms / 3;
-	if (s)
+	if (s) {
 		store_set_poller(s, a->id);
+		store_set_location(s, a->location[0] ? a->location : NULL);
+	}
 	int rc = s ? store_shard_round(s, a->id, a->lease_ms, &held, &err) : -1;
 	if (rc == 0)
 		a->thread_good_ms = now;
@@ -295,8 +298,8 @@ static int64_t max_interval_ms(const struct ht_config *cfg)
 	return max;
 }
 
-int monitor_enable_shards(struct monitor *m, const char *id, void (*fn)(void *user), void *user,
-			  struct ht_err *err)
+int monitor_enable_shards(struct monitor *m, const char *id, const char *location, void (*fn)(void *user),
+			  void *user, struct ht_err *err)
 {
 	struct shard_agent *a = calloc(1, sizeof(*a));
 	char host[256] = "localhost";
@@ -311,6 +314,7 @@ int monitor_enable_shards(struct monitor *m, const char *id, void (*fn)(void *us
 		snprintf(a->id, sizeof(a->id), "%s", id);
 	else
 		snprintf(a->id, sizeof(a->id), "%s:%lld", host, (long long)getpid());
+	snprintf(a->location, sizeof(a->location), "%s", location ? location : "");
 	a->m = m;
 	a->fn = fn;
 	a->user = user;

@@ -84,6 +84,13 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 
 	/* 3: which poller checked each result (store_set_poller: host:pid); NULL before schema 3 */
 	"ALTER TABLE result ADD COLUMN poller text;",
+
+	/* 4: locations (--location): each leases its own shards; results say where from */
+	"ALTER TABLE result ADD COLUMN location text;"
+	"ALTER TABLE poller ADD COLUMN location text NOT NULL DEFAULT '';"
+	"ALTER TABLE shard_lease ADD COLUMN location text NOT NULL DEFAULT '';"
+	"ALTER TABLE shard_lease DROP CONSTRAINT shard_lease_pkey;"
+	"ALTER TABLE shard_lease ADD PRIMARY KEY (location, shard);",
 };
 
 bool store_is_postgres(const char *db)
@@ -371,6 +378,7 @@ void store_pg_close(struct store *s)
 	free(pg->url_id);
 	free(pg->days);
 	free(pg->poller);
+	free(pg->location);
 	free(pg);
 	free(s);
 }

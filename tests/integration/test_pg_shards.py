@@ -10,7 +10,9 @@ share 300 loopback targets by leased shards. Proved by counting, never by timing
   share the shards each target is again checked by one poller only;
 - `export --format jsonl` says which poller checked each result (CSV keeps its columns), and a
   dashboard on the database is a viewer of the pollers whose detail view names the poller;
-- the survivors stop cleanly (SIGTERM) and give their shards back at once.
+- the survivors stop cleanly (SIGTERM) and give their shards back at once;
+- with `--location`, a poller in each of two locations checks every target (each location once
+  per interval), and the results and the JSONL export say where from.
 
 The lease is shortened with the test knob HEALTHTOP_SHARD_LEASE_MS. Skips (77) where no
 PostgreSQL server can run."""
@@ -168,6 +170,49 @@ def detail_names_poller(pg, cfg, ids, srv):
         tmux("kill-server")
 
 
+def locations(pg, d, srv):
+    names = [f"l{i:02d}" for i in range(20)]
+    cfg = write_config(d, {"defaults": NO_TIMING, "targets": [
+        {"name": n, "url": srv.url(), "path": f"/ok?tag={n}", "interval_s": INTERVAL_S} for n in names]}, "loc.json")
+    rc, out, err, _ = run(["daemon", "-c", cfg, "--db", os.path.join(d, "x.db"), "--location", "eu"])
+    check(rc == 3 and "PostgreSQL" in err, f"--location on SQLite is a usage error ({rc}: {err.strip()})")
+    env = dict(os.environ, HEALTHTOP_SHARD_LEASE_MS=str(LEASE_MS))
+    procs = []
+    for loc in ("eu", "us"):
+        with open(os.path.join(d, f"loc-{loc}.log"), "w") as err:
+            procs.append(subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", cfg, "--db", pg.url(), "--location", loc],
+                                          stderr=err, env=env))
+    held = lambda: pg.psql("select location || '=' || count(*) from shard_lease where holder is not null and expires"  # noqa: E731
+                           " > (extract(epoch from clock_timestamp()) * 1000)::bigint group by location"
+                           " order by location").split()
+    try:
+        check(wait_for(lambda: held() == ["eu=64", "us=64"], CEILING), f"each location holds all 64 shards ({held()})")
+        t0 = db_now(pg)
+
+        def rows():
+            out = {}
+            for line in pg.psql("select t.name, r.location, count(distinct r.poller), count(*) from result r join"
+                                f" target t on t.id = r.target_id where r.checked_at >= {t0} and t.name like 'l%'"
+                                " group by 1, 2").split():
+                name, loc, pollers, n = line.split("|")
+                out[(name, loc)] = (int(pollers), int(n))
+            return out
+        check(wait_for(lambda: len(rows()) == 40 and all(n >= 3 for _, n in rows().values()), CEILING),
+              "every target is checked from both locations")
+        t1 = db_now(pg)
+        most = (t1 - t0) // (INTERVAL_S * 1000) + 1
+        over = {k: v for k, v in rows().items() if v[0] != 1 or v[1] > most + 1}
+        check(not over, f"each location checks each target from one poller, once per interval ({list(over.items())[:3]})")
+        rc, out, err, _ = run(["export", "--format", "jsonl", "--db", pg.url(), "--target", "l01"])
+        locs = {json.loads(line).get("location") for line in out.splitlines()}
+        check(locs == {"eu", "us"}, f"export --format jsonl says where each result was checked from ({locs})")
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        rcs = [p.wait(CEILING) for p in procs]
+    check(rcs == [0, 0], f"the located pollers exit 0 ({rcs})")
+
+
 def main():
     try:
         pg = PgServer()
@@ -237,6 +282,7 @@ def main():
         check(not holders(pg), "a poller that stops cleanly gives its shards back at once")
         text = "".join(open(f).read() for f in logs[1:])
         check("shards: " in text and " -> " not in text, "the pollers log their shards; no target changed class")
+        locations(pg, d, srv)
     finish()
 
 

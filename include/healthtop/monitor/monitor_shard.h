@@ -15,10 +15,12 @@ struct monitor;
 int64_t monitor_shard_lease_ms(void);
 
 /* Polls by shards from now on (instead of the single poller lease): call before monitor_start.
- * id names this poller in the database and in each result it stores (host:pid when NULL).
- * fn (if any) hears of each change of the shards held. */
-int monitor_enable_shards(struct monitor *m, const char *id, void (*fn)(void *user), void *user,
-			  struct ht_err *err);
+ * id names this poller in the database and in each result it stores (host:pid when NULL);
+ * location (NULL: none) is where it checks from: each location's pollers share every target
+ * among themselves, so every location checks every target. fn (if any) hears of each change of
+ * the shards held. */
+int monitor_enable_shards(struct monitor *m, const char *id, const char *location, void (*fn)(void *user),
+			  void *user, struct ht_err *err);
 
 struct monitor_shards {
 	int held;             /* shards held now, of STORE_SHARDS */

@@ -126,6 +126,7 @@ struct store_result {
 	double dns_ms, connect_ms, tls_ms, ttfb_ms;
 	const char *reason;
 	const char *poller;          /* who checked it (PostgreSQL, several pollers); NULL: unknown */
+	const char *location;        /* where from (--location); NULL: none */
 };
 typedef int (*store_result_fn)(void *user, const struct store_result *row);
 

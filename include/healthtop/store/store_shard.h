@@ -30,6 +30,11 @@ int store_shard_round(struct store *s, const char *me, int64_t lease_ms, uint64_
 /* A clean exit: my shards and my liveness go at once, so the others need not wait. */
 int store_shard_leave(struct store *s, const char *me, struct ht_err *err);
 
+/* The location this store's pollers check from (--location; NULL: none): each location leases
+ * its own 64 shards among its own pollers, so every location checks every target, and each
+ * result stores its location. PostgreSQL only. */
+void store_set_location(struct store *s, const char *location);
+
 /* Pollers alive by shards (a round within two lease periods): a dashboard on PostgreSQL views
  * the fleet they poll rather than polling it too. SQLite: 0. */
 int store_shard_live(struct store *s, int64_t lease_ms, struct ht_err *err);
