@@ -12,6 +12,7 @@ static const char help[] =
 	"       healthtop check [-c FILE] [--db PATH] [--format table|json] [--concurrency N] [--notify]\n"
 	"                       [--demo]\n"
 	"       healthtop daemon [-c FILE] [--db PATH] [--demo] [--metrics-listen ADDR:PORT]\n"
+	"                        [--location NAME]\n"
 	"       healthtop export [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
 	"                        [--project NAME]... [--format csv|jsonl] [-o FILE] [--rollup hour|day]\n"
 	"       healthtop import [--db PATH] < EXPORT.jsonl\n"
