@@ -448,6 +448,35 @@ static void test_config_alert_rules_are_validated_with_line(void **state)
 		     " (did you mean \"failures_before_down\"?)");
 }
 
+static void test_config_reuse_connections_is_off_unless_asked(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+	const char *text =
+		"{\"defaults\":{\"reuse_connections\":true},"
+		"\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"},"
+		"{\"name\":\"b\",\"url\":\"http://h\",\"reuse_connections\":false}]}";
+
+	assert_int_equal(parse(issue_example, &cfg, &err), 0);
+	assert_false(cfg.targets[0].probe.reuse_connections);
+	config_free(&cfg);
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	assert_true(cfg.targets[0].probe.reuse_connections);    /* from defaults */
+	assert_false(cfg.targets[1].probe.reuse_connections);   /* the target's own word wins */
+	config_free(&cfg);
+}
+
+static void test_config_reuse_connections_must_be_a_boolean(void **state)
+{
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"reuse_connections\":\"yes\"}]}",
+		     "fleet.json:2: targets[0].reuse_connections: \"yes\" is not true or false");
+	expect_error("{\"defaults\":{\n\n\"reuse_connections\":1},\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}",
+		     "fleet.json:3: defaults.reuse_connections: 1 is not true or false");
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\"reuse_connection\":true}]}",
+		     "fleet.json:1: targets[0].reuse_connection: unknown key \"reuse_connection\""
+		     " (did you mean \"reuse_connections\"?)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +513,8 @@ int main(void)
 		cmocka_unit_test(test_config_alert_rules_default_to_the_seed_table),
 		cmocka_unit_test(test_config_alert_rules_inherit_from_defaults_and_override),
 		cmocka_unit_test(test_config_alert_rules_are_validated_with_line),
+		cmocka_unit_test(test_config_reuse_connections_is_off_unless_asked),
+		cmocka_unit_test(test_config_reuse_connections_must_be_a_boolean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,45 @@ static void test_hist_blob_round_trips_and_rejects_garbage(void **state)
 	assert_int_equal(hist_decode_add(&b, blob, 0), 0);
 }
 
+/* The span keeps only the run of buckets it saw and answers every quantile as the full
+ * histogram does, whichever order buckets arrive in (a new low, a new high, inside). */
+static void test_hist_span_quantiles_equal_the_full_histogram(void **state)
+{
+	struct hist full;
+	struct hist_span span = { 0 };
+	const double ms[] = { 40, 12, 12.5, 300, 0.05, 7, 7, 7, 12000, 41, 0.2, 900000 };
+
+	memset(&full, 0, sizeof(full));
+	assert_true(hist_span_quantile(&span, 0.5) < 0);
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		hist_add(&full, ms[i]);
+		assert_int_equal(hist_span_add(&span, hist_bucket(ms[i]), 1), 0);
+		for (double q = 0; q <= 1.0; q += 0.05)
+			assert_true(hist_span_quantile(&span, q) == hist_quantile(&full, q));
+	}
+	assert_int_equal(span.lo, 0);
+	assert_int_equal(span.n, HIST_BUCKETS);
+	assert_int_equal(hist_span_add(&span, -1, 1), 0);   /* out of range: ignored */
+	assert_int_equal(hist_span_add(&span, HIST_BUCKETS, 1), 0);
+	assert_int_equal(span.total, full.total);
+	hist_span_clear(&span);
+	assert_true(hist_span_quantile(&span, 0.5) < 0);
+	hist_span_fini(&span);
+}
+
+/* A target whose latencies stay in a narrow band holds only those buckets. */
+static void test_hist_span_holds_only_the_buckets_between_low_and_high(void **state)
+{
+	struct hist_span span = { 0 };
+
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(hist_span_add(&span, hist_bucket(10.0 + (i % 10)), 1), 0);
+	assert_int_equal(span.lo, hist_bucket(10.0));
+	assert_int_equal(span.n, hist_bucket(19.0) - hist_bucket(10.0) + 1);
+	assert_true(span.n <= 8);
+	hist_span_fini(&span);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +138,8 @@ int main(void)
 		cmocka_unit_test(test_hist_empty_and_negative),
 		cmocka_unit_test(test_hist_merge_adds_counts),
 		cmocka_unit_test(test_hist_blob_round_trips_and_rejects_garbage),
+		cmocka_unit_test(test_hist_span_quantiles_equal_the_full_histogram),
+		cmocka_unit_test(test_hist_span_holds_only_the_buckets_between_low_and_high),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

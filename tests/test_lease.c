@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include "healthtop/store/store.h"
 #include "healthtop/store/store_lease.h"
 #include "monitor/monitor_priv.h"
@@ -105,6 +108,41 @@ static void test_heartbeat_keeps_the_lease_and_says_when_it_was_lost(void **stat
 	assert_int_equal(take(f, who(200, "bastion-b"), NOW + 9000 + STORE_LEASE_STALE_MS, &holder), 0);
 	assert_int_equal(take(f, who(200, "bastion-b"), NOW + 9001 + STORE_LEASE_STALE_MS, &holder), 1);
 	assert_int_equal(store_lease_beat(f->s, 100, "bastion-a", NOW + 30000, &err), 0);
+}
+
+/* The heartbeat each second touches a few bytes, not the published targets again: with 2 MB
+ * of them (10 000 targets), each heartbeat had SQLite read and copy the whole row (twice the
+ * config's size in memory at once; 46 MB at 100 000 targets). Counted by SQLite's own memory
+ * high-water mark, and the write-ahead log stays short. */
+static void test_heartbeat_does_not_rewrite_the_published_targets(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct store_lease me = who(getpid(), "h1"), holder;
+	size_t big = 2u << 20;
+	char *config = malloc(big + 1), wal[160];
+	struct stat st;
+
+	assert_non_null(config);
+	memset(config, 'x', big);
+	config[big] = '\0';
+	me.config = config;
+	assert_int_equal(store_lease_take(f->s, &me, NOW, &holder, &err), 1);
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(stat(wal, &st), 0);
+	off_t before = st.st_size;
+	sqlite3_int64 used = sqlite3_memory_used();
+	sqlite3_memory_highwater(1);
+	for (int i = 1; i <= 20; i++)
+		assert_int_equal(store_lease_beat(f->s, me.pid, me.host, NOW + i * 1000, &err), 1);
+	assert_true(sqlite3_memory_highwater(0) - used < 512 * 1024);
+	assert_int_equal(stat(wal, &st), 0);
+	assert_true(st.st_size - before < 256 * 1024);
+	assert_int_equal(store_lease_read(f->s, &holder, &err), 1);
+	assert_int_equal(holder.heartbeat_ms, NOW + 20 * 1000);   /* readers see the fresh beat */
+	assert_int_equal(strlen(holder.config), big);
+	store_lease_fini(&holder);
+	free(config);
 }
 
 static void test_dead_pid_on_this_host_is_taken_over_at_once(void **state)
@@ -255,6 +293,60 @@ static void parse(const char *text, struct ht_config *cfg)
 
 /* What the poller publishes for viewers: no header (no secret) in the database, and a viewer
  * that reads it publishes the same text again (so two equal configs compare equal). */
+/* What viewer_config_json printed through a cJSON tree before it wrote the text itself. */
+static char *published_by_cjson(const struct ht_config *cfg)
+{
+	cJSON *root = cJSON_CreateObject(), *targets = cJSON_AddArrayToObject(root, "targets");
+
+	cJSON_AddNumberToObject(root, "concurrency", cfg->concurrency);
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		const struct ht_target *t = &cfg->targets[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToArray(targets, o);
+		cJSON_AddStringToObject(o, "name", t->name);
+		if (t->project)
+			cJSON_AddStringToObject(o, "project", t->project);
+		cJSON_AddStringToObject(o, "url", t->display_url);
+		if (strncmp(t->display_url, "http://", 7) == 0 || strncmp(t->display_url, "https://", 8) == 0)
+			cJSON_AddStringToObject(o, "path", "");
+		cJSON_AddNumberToObject(o, "interval_s", t->interval_s);
+		if (t->probe.timeout_ms > 0)
+			cJSON_AddNumberToObject(o, "timeout_ms", t->probe.timeout_ms);
+		if (t->rules.degraded_ms > 0)
+			cJSON_AddNumberToObject(o, "degraded_ms", t->rules.degraded_ms);
+		cJSON_AddNumberToObject(o, "failures_before_down", t->soft.failures_before_down);
+		cJSON_AddNumberToObject(o, "successes_before_healthy", t->soft.successes_before_healthy);
+		if (t->retry_interval_s > 0)
+			cJSON_AddNumberToObject(o, "retry_interval_s", t->retry_interval_s);
+	}
+	char *text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+/* The published text is written without a cJSON tree (1.5 KB a target at once) and is byte for
+ * byte what the tree printed: quotes, backslashes, control bytes, UTF-8, every optional key. */
+static void test_published_targets_are_written_as_cjson_printed_them(void **state)
+{
+	/* made by hand: the config itself refuses control bytes in names */
+	struct ht_target t[3] = {
+		{ .name = (char *)"a\"b\\c\001\t\n\r\b\f\037\177 \xc3\xa9\xe2\x98\x83", .project = (char *)"p\"",
+		  .display_url = (char *)"https://h.example/x?q=\"1\"", .interval_s = 60,
+		  .probe = { .timeout_ms = 1234 }, .rules = { .degraded_ms = 99 }, .soft = { 1, 2 },
+		  .retry_interval_s = 5 },
+		{ .name = (char *)"web", .display_url = (char *)"tcp://w.example:5432", .interval_s = 1 },
+		{ .name = (char *)"", .project = (char *)"", .display_url = (char *)"grpc://g:1", .interval_s = 86400 },
+	};
+	struct ht_config a = { .concurrency = 7, .targets = t, .ntargets = 3 };
+	char *mine = viewer_config_json(&a), *theirs = published_by_cjson(&a);
+
+	assert_non_null(mine);
+	assert_non_null(theirs);
+	assert_string_equal(mine, theirs);
+	free(mine);
+	cJSON_free(theirs);
+}
+
 static void test_published_targets_hold_no_secret_and_read_back_the_same(void **state)
 {
 	struct ht_config a, b;
@@ -286,12 +378,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lease_of_another_host_holds_until_its_heartbeat_is_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_keeps_the_lease_and_says_when_it_was_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_does_not_rewrite_the_published_targets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_pid_on_this_host_is_taken_over_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_live_process_that_is_not_healthtop_holds_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_live_process_like_us_holds_it_until_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_lets_the_next_one_take_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_checks_reach_the_poller_once_in_order, setup, teardown),
 		cmocka_unit_test(test_published_targets_hold_no_secret_and_read_back_the_same),
+		cmocka_unit_test(test_published_targets_are_written_as_cjson_printed_them),
 		cmocka_unit_test_setup_teardown(test_viewer_reads_only_the_rows_stored_since_it_last_looked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

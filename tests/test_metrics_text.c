@@ -18,7 +18,7 @@ static struct metrics_target target(const char *name, int cls)
 static void test_up_is_2_1_0_for_healthy_degraded_down(void **state)
 {
 	struct metrics_target t[4] = { target("a", 0), target("b", 1), target("c", 2), target("d", -1) };
-	struct metrics_process p = { 3, 4, 1795514400000LL };
+	struct metrics_process p = { .store_errors = 3, .dropped_results = 4, .last_sweep_ms = 1795514400000LL };
 	size_t len;
 	char *text = metrics_render(t, 4, &p, &len);
 
@@ -68,12 +68,44 @@ static void test_histogram_is_cumulative_and_agrees_with_count(void **state)
 	free(text);
 }
 
+/* The process-wide start lag: cumulative buckets, a +Inf that equals the count, and the 1 s
+ * bound an operator's alert on "checks start late" reads. */
+static void test_start_lag_histogram_counts_every_check_once(void **state)
+{
+	struct metrics_process p = { 0 };
+	size_t len;
+
+	metrics_observe_lag(&p.lag, 0.0004);   /* within a millisecond */
+	metrics_observe_lag(&p.lag, 0.7);
+	metrics_observe_lag(&p.lag, 1.0);      /* on the bound: counts as within it */
+	metrics_observe_lag(&p.lag, 3.0);
+	metrics_observe_lag(&p.lag, 600);      /* later than every bound: only +Inf */
+	metrics_observe_lag(&p.lag, -0.001);   /* ms clocks round: never a negative lag */
+	assert_int_equal(p.lag.count, 6);
+	for (int i = 1; i < METRICS_LAG_LE_COUNT; i++) {
+		assert_true(p.lag.le_counts[i] >= p.lag.le_counts[i - 1]);
+		assert_true(metrics_lag_bound(i) > metrics_lag_bound(i - 1));
+	}
+	char *text = metrics_render(NULL, 0, &p, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "# TYPE healthtop_check_start_lag_seconds histogram\n"));
+	assert_non_null(strstr(text, "healthtop_check_start_lag_seconds_bucket{le=\"0.001\"} 2\n"));
+	assert_non_null(strstr(text, "healthtop_check_start_lag_seconds_bucket{le=\"0.5\"} 2\n"));
+	assert_non_null(strstr(text, "healthtop_check_start_lag_seconds_bucket{le=\"1\"} 4\n"));
+	assert_non_null(strstr(text, "healthtop_check_start_lag_seconds_bucket{le=\"60\"} 5\n"));
+	assert_non_null(strstr(text, "healthtop_check_start_lag_seconds_bucket{le=\"+Inf\"} 6\n"));
+	assert_non_null(strstr(text, "healthtop_check_start_lag_seconds_sum 604.700400\n"));
+	assert_non_null(strstr(text, "healthtop_check_start_lag_seconds_count 6\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_up_is_2_1_0_for_healthy_degraded_down),
 		cmocka_unit_test(test_labels_are_escaped_and_control_bytes_dropped),
 		cmocka_unit_test(test_histogram_is_cumulative_and_agrees_with_count),
+		cmocka_unit_test(test_start_lag_histogram_counts_every_check_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,6 +145,31 @@ static void test_writer_keeps_results_while_locked_and_writes_them_after(void **
 	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM result"), 700);
 }
 
+/* The URL a result was checked at is the writer's own copy: the daemon's came from its config,
+ * which a reload frees while results still wait (here the caller's buffer is reused at once). */
+static void test_writer_keeps_the_checked_url_after_the_caller_reuses_it(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct store_writer_target t = { "a", "proj", "http://127.0.0.1:1/health" };
+	char url[64];
+	struct store_row r = { .checked_at_ms = 1700000000000LL, .cls = HT_HEALTHY, .http_code = 200,
+			       .response_ms = 3, .dns_ms = -1, .connect_ms = -1, .tls_ms = -1,
+			       .ttfb_ms = -1, .reason = "ok", .error = "", .url = url };
+	struct store_writer *w;
+
+	lock_database(f);   /* nothing is written before the buffer has changed */
+	w = store_writer_new(f->loop, f->path, 0, &keep, NULL, NULL, &err);
+	assert_non_null(w);
+	snprintf(url, sizeof(url), "http://127.0.0.1:1/old");
+	assert_int_equal(store_writer_push(w, &t, &r), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:1/reused-buffer");
+	unlock_database(f);
+	assert_int_equal(store_writer_close(w, 30.0), 0);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM result r JOIN checked_url u ON u.id = r.url_id"
+				    " WHERE u.url = 'http://127.0.0.1:1/old'"), 1);
+}
+
 static void test_writer_drops_the_oldest_past_its_bound_and_counts_them(void **state)
 {
 	struct fixture *f = *state;
@@ -192,6 +217,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_writer_commits_every_result_on_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_keeps_results_while_locked_and_writes_them_after,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_keeps_the_checked_url_after_the_caller_reuses_it,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_drops_the_oldest_past_its_bound_and_counts_them,
 						setup, teardown),

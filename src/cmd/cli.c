@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <unistd.h>
 #include "healthtop/cmd/cli.h"
@@ -38,7 +39,11 @@ int cli_load_config(const struct cli_common *o, struct ev_loop *loop, struct dem
 		fprintf(stderr, "healthtop: no config: set HOME or XDG_CONFIG_HOME, or use -c FILE\n");
 		return -1;
 	}
-	if (config_load(file, cfg, &err) < 0) {
+	int loaded = config_load(file, cfg, &err);
+	/* The parse's JSON tree (about 1 KB a target) was just freed between the config's strings:
+	 * its pages go back now rather than stay in the heap for the life of a daemon. */
+	malloc_trim(0);
+	if (loaded < 0) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
 		if (!o->config && access(file, F_OK) != 0) { /* a first run: say how to start */
 			char example[1100];

@@ -27,16 +27,19 @@ struct check_opts {
 	bool notify;       /* --notify: announce changes as a poller would */
 };
 
+/* One observation is judged at a time: the report keeps what it needs of each. */
 struct check_run {
 	struct ev_loop *loop;
-	struct report_item *items;
+	struct check_report *rep;
 	size_t remaining;
+	bool out_of_memory;
+	struct observation obs;   /* judged as the daemon would; reused for every result */
 };
 
+/* What a submitted check reports back to: its run and its target's place. */
 struct check_slot {
 	struct check_run *run;
-	struct report_item *item;
-	struct observation obs;   /* what is printed and stored, judged as the daemon would */
+	size_t idx;
 };
 
 static const char usage[] =
@@ -98,66 +101,72 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 static void on_checked(void *user, struct probe_result *r)
 {
 	struct check_slot *slot = user;
-	struct report_item *it = slot->item;
+	struct check_run *run = slot->run;
 
 	/* No previous state: `check` reports each result on its own; the store records changes. */
-	observe(it->target, r, NULL, (int64_t)time(NULL), &slot->obs);
-	it->verdict = slot->obs.verdict;
-	it->result = *r;
-	it->result.body = NULL;   /* the probe frees it */
-	it->result.body_len = 0;
-	it->done = true;
-	if (--slot->run->remaining == 0)
-		ev_break(slot->run->loop, EVBREAK_ALL);
+	observe(&run->rep->cfg->targets[slot->idx], r, NULL, (int64_t)time(NULL), &run->obs);
+	if (report_set(run->rep, slot->idx, &run->obs) < 0)
+		run->out_of_memory = true;
+	if (--run->remaining == 0)
+		ev_break(run->loop, EVBREAK_ALL);
 }
 
 /* Runs every target once, all at once within the concurrency limit. */
 static int sweep(struct ev_loop *loop, const struct ht_config *cfg, unsigned concurrency,
-		 struct report_item *items, struct check_slot *slots)
+		 struct check_report *rep)
 {
-	struct check_run run = { loop, items, cfg->ntargets };
+	struct check_run *run = calloc(1, sizeof(*run));
+	struct check_slot *slots = calloc(cfg->ntargets ? cfg->ntargets : 1, sizeof(*slots));
 	struct ht_err err = { "" };
-	struct probe *p = probe_new(loop, concurrency, &err);
+	struct probe *p = run && slots ? probe_new(loop, concurrency, &err) : NULL;
+	int rc = -1;
 
 	if (!p) {
-		fprintf(stderr, "healthtop: %s\n", err.msg);
-		return -1;
+		fprintf(stderr, "healthtop: %s\n", run && slots ? err.msg : "out of memory");
+		goto out;
 	}
+	*run = (struct check_run){ .loop = loop, .rep = rep, .remaining = cfg->ntargets };
 	if (probe_concurrency(p) < concurrency)
 		fprintf(stderr, "healthtop: concurrency %u is more than the open-file limit allows; using %u\n",
 			concurrency, probe_concurrency(p));
 	for (size_t i = 0; i < cfg->ntargets; i++) {
-		items[i].target = &cfg->targets[i];
-		slots[i].run = &run;
-		slots[i].item = &items[i];
+		slots[i] = (struct check_slot){ run, i };
 		if (probe_submit(p, &cfg->targets[i], on_checked, &slots[i]) < 0) {
 			fprintf(stderr, "healthtop: out of memory queueing checks\n");
-			probe_free(p);
-			return -1;
+			goto out;
 		}
 	}
-	if (run.remaining > 0)
+	if (run->remaining > 0)
 		ev_run(loop, 0);
+	rc = 0;
+	if (run->out_of_memory) {
+		fprintf(stderr, "healthtop: out of memory\n");
+		rc = -1;
+	}
+out:
 	probe_free(p);
-	return 0;
+	free(slots);
+	free(run);
+	return rc;
 }
 
 /* Storage trouble is reported as such; it never changes what the checks found. */
-static void record(const char *db_path, const struct ht_config *cfg, const struct check_slot *slots)
+static void record(const char *db_path, const struct check_report *rep)
 {
+	const struct ht_config *cfg = rep->cfg;
 	struct ht_err err = { "" };
 	struct store *s = NULL;
-	struct store_row *rows = calloc(cfg->ntargets, sizeof(*rows));
+	struct store_row *rows = calloc(cfg->ntargets ? cfg->ntargets : 1, sizeof(*rows));
 
-	if (!rows || store_open(db_path, &s, &err) < 0)
+	if (!rows || store_open(db_path, &s, &err) < 0 || store_targets_begin(s, &err) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->ntargets; i++) {
-		const struct ht_target *t = slots[i].item->target;
-		rows[i] = slots[i].obs.row;
+		const struct ht_target *t = &cfg->targets[i];
+		report_row(rep, i, &rows[i]);
 		if (store_target_id(s, t->name, t->project, t->display_url, &rows[i].target_id, &err) < 0)
 			goto fail;
 	}
-	if (store_append_batch(s, rows, cfg->ntargets, &err) < 0)
+	if (store_targets_end(s, &err) < 0 || store_append_batch(s, rows, cfg->ntargets, &err) < 0)
 		goto fail;
 	/* One bounded step: a 'check' run from cron keeps the database in shape too. */
 	struct store_retention ret = { cfg->retention.raw_days, cfg->retention.hourly_days, cfg->retention.daily_days };
@@ -173,18 +182,19 @@ fail:
 	free(rows);
 }
 
-static void notify_changes(struct ev_loop *loop, const struct ht_config *cfg, const char *db,
-			   const struct check_notify *cn, const struct check_slot *slots)
+static void notify_changes(struct ev_loop *loop, const char *db, const struct check_notify *cn,
+			   const struct check_report *rep)
 {
-	struct check_outcome *out = calloc(cfg->ntargets, sizeof(*out));
+	const struct ht_config *cfg = rep->cfg;
+	struct check_outcome *out = calloc(cfg->ntargets ? cfg->ntargets : 1, sizeof(*out));
 
 	if (!out) {
 		fprintf(stderr, "healthtop check: --notify: out of memory, nobody was notified\n");
 		return;
 	}
 	for (size_t i = 0; i < cfg->ntargets; i++)
-		out[i] = (struct check_outcome){ slots[i].obs.verdict.cls, slots[i].obs.row.reason,
-						 slots[i].obs.row.checked_at_ms };
+		out[i] = (struct check_outcome){ rep->items[i].cls, report_reason(rep, i),
+						 rep->items[i].checked_at_ms };
 	check_notify_send(loop, cfg, db, cn, out);
 	free(out);
 }
@@ -205,34 +215,33 @@ int cmd_check(int argc, char **argv)
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (cli_load_config(&o.common, loop, &demo, &cfg) < 0 || !(db = cli_db_path(&o.common, dbbuf, sizeof(dbbuf))))
 		goto out;
-	struct report_item *items = calloc(cfg.ntargets, sizeof(*items));
-	struct check_slot *slots = calloc(cfg.ntargets, sizeof(*slots));
+	struct check_report rep;
 	ev_tstamp t0 = ev_time();
-	if (!items || !slots ||
-	    sweep(loop, &cfg, (unsigned)(o.concurrency ? o.concurrency : cfg.concurrency), items, slots) < 0) {
-		if (!items || !slots)
-			fprintf(stderr, "healthtop: out of memory\n");
-		free(items);
-		free(slots);
+	if (report_init(&rep, &cfg) < 0) {
+		fprintf(stderr, "healthtop: out of memory\n");
+		rc = HT_EXIT_DOWN;
+		goto out;
+	}
+	if (sweep(loop, &cfg, (unsigned)(o.concurrency ? o.concurrency : cfg.concurrency), &rep) < 0) {
+		report_fini(&rep);
 		rc = HT_EXIT_DOWN;   /* we could not look: do not claim health */
 		goto out;
 	}
 	double elapsed = ev_time() - t0;
 	struct check_notify cn = { 0 };
 	bool notify = o.notify && cfg.nnotify > 0 && check_notify_before(db, &cfg, &cn) == 0;
-	record(db, &cfg, slots);
+	record(db, &rep);
 	if (notify)
-		notify_changes(loop, &cfg, db, &cn, slots);
+		notify_changes(loop, db, &cn, &rep);
 	check_notify_fini(&cn);
-	free(slots);
 	if (o.format == FORMAT_JSON)
-		report_json(stdout, items, cfg.ntargets);
+		report_json(stdout, &rep);
 	else
-		report_table(stdout, items, cfg.ntargets, elapsed, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-	rc = report_exit_code(items, cfg.ntargets);
+		report_table(stdout, &rep, elapsed, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	rc = report_exit_code(&rep);
 	if (cmd_output_close("healthtop check", stdout, "standard output", ferror(stdout) ? errno : 0) < 0)
 		rc = HT_EXIT_FAILED;   /* the verdicts did not reach their reader */
-	free(items);
+	report_fini(&rep);
 out:
 	config_free(&cfg);
 	demo_stop(demo);

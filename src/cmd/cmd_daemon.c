@@ -250,6 +250,8 @@ int cmd_daemon(int argc, char **argv)
 		logf_("serving /metrics on %s (port %u)", d.metrics_listen, metrics_http_port(metrics));
 	if (monitor_concurrency(d.m) < want)
 		logf_("concurrency %u is more than the open-file limit allows; using %u", want, monitor_concurrency(d.m));
+	if (d.metrics_listen)
+		monitor_metrics_enable(d.m);
 	monitor_start(d.m);
 	ev_run(d.loop, 0);
 	/* Another process may hold the database: wait for it a bounded time, then say what is lost. */

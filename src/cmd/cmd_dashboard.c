@@ -148,6 +148,8 @@ int cmd_dashboard(int argc, char **argv)
 		fprintf(stderr, "healthtop: %s\n", err.msg);
 		goto out;
 	}
+	if (dm.listen)
+		monitor_metrics_enable(m);
 	monitor_lease_wait(m, LEASE_WAIT_S);   /* a viewer shows the poller's targets from the start */
 	if (start_metrics(&dm) < 0 || ui_run(loop, m, &theme, color, &err) < 0) {
 		if (err.msg[0])

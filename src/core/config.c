@@ -1,12 +1,10 @@
 #include "autoconfig.h"
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "healthtop/core/config.h"
 #include "healthtop/core/json_position.h"
 #include "healthtop/core/sanitize.h"
@@ -25,6 +23,7 @@ struct inherit {
 	const char *ca_file;
 	int ca_file_line;
 	bool insecure;
+	bool reuse_connections;
 	struct alert_inherit alert;
 };
 
@@ -34,10 +33,11 @@ static const char *const retention_keys[] = { "raw_days", "hourly_days", "daily_
 	"successes_before_healthy", "retry_interval_s"
 static const char *const default_keys[] = {
 	"interval_s", "timeout_ms", "degraded_ms", "path", "tls_expiry_warn_days",
-	"heartbeat_stale_s", "headers", "ca_file", "insecure", ALERT_KEYS, NULL };
+	"heartbeat_stale_s", "headers", "ca_file", "insecure", "reuse_connections", ALERT_KEYS, NULL };
 static const char *const target_keys[] = {
 	"name", "project", "url", "interval_s", "timeout_ms", "degraded_ms", "path",
-	"tls_expiry_warn_days", "heartbeat_stale_s", "headers", "ca_file", "insecure", ALERT_KEYS, NULL };
+	"tls_expiry_warn_days", "heartbeat_stale_s", "headers", "ca_file", "insecure", "reuse_connections",
+	ALERT_KEYS, NULL };
 
 int config_fail(struct pctx *c, const char *path, const char *fmt, ...)
 {
@@ -76,77 +76,6 @@ void config_quote_value(const cJSON *item, char *out, size_t size)
 		sanitize_text(s, n, out, size, false);
 	}
 	free(raw);
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[64];
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			size_t best = diag + cost;
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* Near misses: a few typos, or the key without its unit suffix ("timeout" for "timeout_ms"). */
-static size_t key_distance(const char *given, const char *known)
-{
-	size_t lg = strlen(given), lk = strlen(known);
-	size_t shorter = lg < lk ? lg : lk;
-
-	if (lg != lk && shorter >= 4 && strncasecmp(given, known, shorter) == 0)
-		return 1;
-	return edit_distance(given, known);
-}
-
-static int check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *allowed)
-{
-	char sub[256];
-
-	for (const cJSON *it = obj->child; it; it = it->next) {
-		const char *best = NULL;
-		size_t best_d = 3;
-		bool known = false;
-
-		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", it->string);
-		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
-			if (strcmp(prev->string, it->string) == 0)
-				return config_fail(c, sub, "key appears twice");
-		for (size_t i = 0; allowed[i]; i++) {
-			size_t d = key_distance(it->string, allowed[i]);
-			if (d == 0)
-				known = true;
-			if (d < best_d) {
-				best_d = d;
-				best = allowed[i];
-			}
-		}
-		if (known)
-			continue;
-		char shown[80];
-		sanitize_text(it->string, strlen(it->string), shown, sizeof(shown), false);
-		if (best)
-			return config_fail(c, sub, "unknown key \"%s\" (did you mean \"%s\"?)", shown, best);
-		return config_fail(c, sub, "unknown key \"%s\"", shown);
-	}
-	return 0;
 }
 
 int config_get_int(struct pctx *c, const cJSON *obj, const char *key, const char *path,
@@ -225,6 +154,7 @@ static int get_rules(struct pctx *c, const cJSON *obj, const char *path, struct 
 	    config_get_int(c, obj, "tls_expiry_warn_days", path, 0, 3650, &in->rules.tls_expiry_warn_days) < 0 ||
 	    config_get_int(c, obj, "heartbeat_stale_s", path, 1, 31536000, &in->rules.heartbeat_stale_s) < 0 ||
 	    get_bool(c, obj, "insecure", path, &in->insecure) < 0 ||
+	    get_bool(c, obj, "reuse_connections", path, &in->reuse_connections) < 0 ||
 	    get_string(c, obj, "path", path, PATH_MAX_LEN, true, &in->path) < 0 ||
 	    get_string(c, obj, "ca_file", path, 4096, false, &ca) < 0 ||
 	    config_get_alert_rules(c, obj, path, &in->rules, &in->alert) < 0)
@@ -260,7 +190,7 @@ static int parse_target(struct pctx *c, const cJSON *obj, size_t idx, const stru
 	snprintf(path, sizeof(path), "targets[%zu]", idx);
 	if (!cJSON_IsObject(obj))
 		return config_fail(c, path, "must be an object");
-	if (check_keys(c, obj, path, target_keys) < 0 ||
+	if (config_check_keys(c, obj, path, target_keys) < 0 ||
 	    get_string(c, obj, "name", path, HT_NAME_MAX, false, &name) < 0 ||
 	    get_string(c, obj, "project", path, HT_NAME_MAX, false, &project) < 0 ||
 	    get_string(c, obj, "url", path, 4096, false, &url) < 0 ||
@@ -283,6 +213,7 @@ static int parse_target(struct pctx *c, const cJSON *obj, size_t idx, const stru
 		return -1;
 	t->probe.timeout_ms = in.timeout_ms;
 	t->probe.insecure = in.insecure;
+	t->probe.reuse_connections = in.reuse_connections;
 	t->probe.ca_file_line = in.ca_file_line;
 	if (in.ca_file && !(t->probe.ca_file = strdup(in.ca_file)))
 		return config_fail(c, path, "out of memory");
@@ -335,7 +266,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	if (!cJSON_IsObject(root))
 		return config_fail(c, "", "the top level must be an object");
 	cfg->concurrency = 64;
-	if (check_keys(c, root, "", top_keys) < 0 ||
+	if (config_check_keys(c, root, "", top_keys) < 0 ||
 	    config_get_int(c, root, "concurrency", "", 1, 10000, &cfg->concurrency) < 0)
 		return -1;
 	cfg->retention = (struct ht_retention){ .raw_days = 14, .hourly_days = 400, .daily_days = 0 };
@@ -343,7 +274,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	if (ret) {
 		if (!cJSON_IsObject(ret))
 			return config_fail(c, "retention", "must be an object");
-		if (check_keys(c, ret, "retention", retention_keys) < 0 ||
+		if (config_check_keys(c, ret, "retention", retention_keys) < 0 ||
 		    config_get_int(c, ret, "raw_days", "retention", 1, 36500, &cfg->retention.raw_days) < 0 ||
 		    config_get_int(c, ret, "hourly_days", "retention", 1, 36500, &cfg->retention.hourly_days) < 0 ||
 		    config_get_int(c, ret, "daily_days", "retention", 0, 36500, &cfg->retention.daily_days) < 0)
@@ -353,7 +284,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	if (d) {
 		if (!cJSON_IsObject(d))
 			return config_fail(c, "defaults", "must be an object");
-		if (check_keys(c, d, "defaults", default_keys) < 0 || get_rules(c, d, "defaults", &defs) < 0)
+		if (config_check_keys(c, d, "defaults", default_keys) < 0 || get_rules(c, d, "defaults", &defs) < 0)
 			return -1;
 	}
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "targets");
@@ -374,11 +305,6 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	if (check_unique_names(c, cfg) < 0)
 		return -1;
 	return config_parse_notify(c, root, cfg);   /* after targets: it checks the names it lists */
-}
-
-int config_check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *allowed)
-{
-	return check_keys(c, obj, path, allowed);
 }
 
 int config_get_string(struct pctx *c, const cJSON *obj, const char *key, const char *path, size_t max,

@@ -54,8 +54,9 @@ int config_get_alert_rules(struct pctx *c, const cJSON *obj, const char *path, s
 int config_set_alert_rules(struct pctx *c, const struct alert_inherit *in, struct ht_target *t);
 void config_free_alert_rules(struct ht_rules *rules);
 
-/* config.c's key and string checks, for the parser's other files. */
+/* config_keys.c: an object's keys are all in allowed, none twice; else a message naming it. */
 int config_check_keys(struct pctx *c, const cJSON *obj, const char *path, const char *const *allowed);
+/* config.c's string check, for the parser's other files. */
 int config_get_string(struct pctx *c, const cJSON *obj, const char *key, const char *path, size_t max,
 		      bool allow_empty, const char **out);
 

@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "healthtop/core/histogram.h"
 
@@ -40,25 +41,87 @@ void hist_merge(struct hist *into, const struct hist *from)
 	into->total += from->total;
 }
 
-double hist_quantile(const struct hist *h, double q)
+/* The rank of quantile q among total counts (1-based). */
+static uint64_t quantile_rank(uint32_t total, double q)
 {
-	uint64_t rank, seen = 0;
+	uint64_t rank;
 
-	if (h->total == 0)
-		return -1;
 	if (q < 0)
 		q = 0;
 	if (q > 1)
 		q = 1;
-	rank = (uint64_t)ceil(q * h->total);
-	if (rank == 0)
-		rank = 1;
-	for (int b = 0; b < HIST_BUCKETS; b++) {
-		seen += h->counts[b];
+	rank = (uint64_t)ceil(q * total);
+	return rank == 0 ? 1 : rank;
+}
+
+/* The bucket where the running sum of counts[0..n) (bucket lo + i) reaches rank. */
+static double walk_to_rank(const uint32_t *counts, int lo, int n, uint64_t rank)
+{
+	uint64_t seen = 0;
+
+	for (int i = 0; i < n; i++) {
+		seen += counts[i];
 		if (seen >= rank)
-			return hist_bucket_value(b);
+			return hist_bucket_value(lo + i);
 	}
 	return hist_bucket_value(HIST_BUCKETS - 1);
+}
+
+double hist_quantile(const struct hist *h, double q)
+{
+	if (h->total == 0)
+		return -1;
+	return walk_to_rank(h->counts, 0, HIST_BUCKETS, quantile_rank(h->total, q));
+}
+
+double hist_span_quantile(const struct hist_span *h, double q)
+{
+	if (h->total == 0)
+		return -1;
+	return walk_to_rank(h->counts, h->lo, h->n, quantile_rank(h->total, q));
+}
+
+/* Widens the run to take bucket b: one realloc, only when b is a new low or high. */
+static int span_widen(struct hist_span *h, int b)
+{
+	int lo = h->n == 0 || b < h->lo ? b : h->lo;
+	int hi = h->n == 0 || b >= h->lo + h->n ? b + 1 : h->lo + h->n;
+	uint32_t *c = malloc((size_t)(hi - lo) * sizeof(*c));
+
+	if (!c)
+		return -1;
+	memset(c, 0, (size_t)(hi - lo) * sizeof(*c));
+	if (h->n)
+		memcpy(c + (h->lo - lo), h->counts, h->n * sizeof(*c));
+	free(h->counts);
+	h->counts = c;
+	h->lo = (uint8_t)lo;
+	h->n = (uint8_t)(hi - lo);
+	return 0;
+}
+
+int hist_span_add(struct hist_span *h, int bucket, uint32_t count)
+{
+	if (bucket < 0 || bucket >= HIST_BUCKETS)
+		return 0;
+	if ((h->n == 0 || bucket < h->lo || bucket >= h->lo + h->n) && span_widen(h, bucket) < 0)
+		return -1;
+	h->counts[bucket - h->lo] += count;
+	h->total += count;
+	return 0;
+}
+
+void hist_span_clear(struct hist_span *h)
+{
+	if (h->n)
+		memset(h->counts, 0, h->n * sizeof(*h->counts));
+	h->total = 0;
+}
+
+void hist_span_fini(struct hist_span *h)
+{
+	free(h->counts);
+	memset(h, 0, sizeof(*h));
 }
 
 size_t hist_encode(const struct hist *h, unsigned char *out, size_t size)

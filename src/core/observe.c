@@ -28,15 +28,16 @@ static void fill_last(const struct probe_result *r, struct observation *o)
 
 static void fill_change(const struct ht_target *t, const struct target_state *prev, struct observation *o)
 {
-	const struct state_sample *before = prev ? state_sample_at(prev, 0) : NULL;
+	struct state_sample before;
+	bool have_before = prev && state_sample_get(prev, 0, &before);
 	int from;
 
 	if (prev)
 		o->soft = prev->soft;
 	else
 		soft_state_init(&o->soft);
-	if (o->soft.shown == SOFT_STATE_UNKNOWN && before)
-		o->soft.shown = (int8_t)before->cls;
+	if (o->soft.shown == SOFT_STATE_UNKNOWN && have_before)
+		o->soft.shown = (int8_t)before.cls;
 	bool stepped = soft_state_step(&o->soft, &t->soft, o->verdict.cls, &from);
 	o->shown = (enum ht_class)o->soft.shown;
 	o->changed = stepped && from != SOFT_STATE_UNKNOWN;

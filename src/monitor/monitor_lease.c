@@ -54,7 +54,12 @@ struct lease_agent {
 	char host[256];
 	int64_t pid;
 	/* guarded by mu */
-	char *config;                /* what we publish when we poll */
+	/* What we publish when we poll: as large as the fleet (23 MB of JSON at 100 000 targets),
+	 * so a poller drops it once the lease row holds it; the loop writes it again when it is
+	 * wanted (a lost lease row, viewer mode). */
+	char *config;
+	char *lent;                  /* config lent to the writer thread for this tick, or NULL */
+	bool want_config;            /* the writer thread needs config and found none */
 	bool republish, closing;
 	bool config_fixed;           /* the screen holds the targets: never swap the config now */
 	bool yielded;                /* polled alone, then daemons polling by shards came */
@@ -71,24 +76,65 @@ struct lease_agent {
 	char warning[256];
 };
 
-/* The poller: keep the lease, publish a changed config, take viewers' forced checks. */
-static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s, const struct store_lease *me,
-					  bool republish, struct names *forced)
+/* The config we publish is lent to the writer thread for one tick, never copied: it is as large
+ * as the fleet (23 MB of JSON at 100 000 targets). A new one published meanwhile leaves the
+ * lent one to config_return. Called with mu held. */
+static char *config_lend(struct lease_agent *a)
+{
+	a->lent = a->config;
+	return a->config;
+}
+
+static void config_return(struct lease_agent *a)
+{
+	pthread_mutex_lock(&a->mu);
+	if (a->lent != a->config)
+		free(a->lent);
+	a->lent = NULL;
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* No config to write: the loop is asked for it, and the write waits for the next tick. */
+static bool config_missing(struct lease_agent *a, const struct store_lease *me)
+{
+	if (me->config)
+		return false;
+	pthread_mutex_lock(&a->mu);
+	a->want_config = true;
+	pthread_mutex_unlock(&a->mu);
+	ev_async_send(a->m->loop, &a->async);
+	return true;
+}
+
+/* The poller: keep the lease, publish a changed config, take viewers' forced checks. *written:
+ * the lease row holds our config. */
+static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s, struct store_lease *me,
+					  bool republish, struct names *forced, bool *written)
 {
 	struct ht_err err = { "" };
 	struct store_lease h = { 0 };
 	int rc;
 
+	*written = false;
 	if (store_shard_live(s, monitor_shard_lease_ms(), &err) > 0 &&
 	    store_lease_release(s, me->pid, me->host, &err) == 0) {
 		a->yielded = true;   /* daemons polling by shards came: they poll, we view */
 		return MONITOR_VIEWER;
 	}
 	rc = store_lease_beat(s, me->pid, me->host, clock_wall_ms(), &err);
+	*written = rc == 1 && !republish;
 	if (rc == 0 || republish) {
 		/* no lease row of ours: we polled before the database could be opened, or were taken
 		 * for dead and replaced (then stop probing) */
+		if (!me->config) {
+			pthread_mutex_lock(&a->mu);
+			me->config = config_lend(a);
+			pthread_mutex_unlock(&a->mu);
+		}
+		if (config_missing(a, me))
+			return MONITOR_POLLER;
 		rc = store_lease_take(s, me, clock_wall_ms(), &h, &err);
+		*written = rc == 1;
 		store_lease_fini(&h);
 		if (rc == 0)
 			return MONITOR_VIEWER;
@@ -101,12 +147,16 @@ static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s
 
 /* Deciding or a viewer: take the lease when no live poller holds it, else queue our requests. */
 static enum monitor_role_kind tick_viewer(struct lease_agent *a, struct store *s, const struct store_lease *me,
-					  struct names *queue, struct store_lease *holder)
+					  struct names *queue, struct store_lease *holder, bool *written)
 {
 	struct ht_err err = { "" };
-	int live = store_shard_live(s, monitor_shard_lease_ms(), &err);
-	int rc = live > 0 ? 0 : store_lease_take(s, me, clock_wall_ms(), holder, &err);
+	int live, rc;
 
+	if (config_missing(a, me))
+		return a->role;
+	live = store_shard_live(s, monitor_shard_lease_ms(), &err);
+	rc = live > 0 ? 0 : store_lease_take(s, me, clock_wall_ms(), holder, &err);
+	*written = rc == 1;
 	if (live > 0) {   /* PostgreSQL with daemons polling by shards: we view the whole fleet */
 		holder->pid = 0;
 		snprintf(holder->host, sizeof(holder->host), "%d poller%s", live, live == 1 ? "" : "s");
@@ -129,7 +179,7 @@ static void lease_tick(void *user, struct store *s)
 	struct store_lease me = { .pid = a->pid }, holder = { 0 };
 	struct names queue = { .n = 0 }, forced = { .n = 0 };
 	enum monitor_role_kind role, next;
-	bool closing, republish;
+	bool closing, republish, written = false;
 	struct ht_err err = { "" };
 
 	snprintf(me.host, sizeof(me.host), "%s", a->host);
@@ -143,7 +193,8 @@ static void lease_tick(void *user, struct store *s)
 	closing = a->closing;
 	republish = a->republish;
 	a->republish = false;
-	me.config = a->config ? strdup(a->config) : NULL;
+	/* the poller's heartbeat does not write the config: tick_poller borrows it if it must */
+	me.config = role != MONITOR_POLLER || republish ? config_lend(a) : NULL;
 	queue = a->to_queue;
 	a->to_queue.n = 0;
 	pthread_mutex_unlock(&a->mu);
@@ -152,16 +203,22 @@ static void lease_tick(void *user, struct store *s)
 	else if (closing)
 		next = role == MONITOR_POLLER && store_lease_release(s, me.pid, me.host, &err) == 0 ? MONITOR_DECIDING : role;
 	else if (role == MONITOR_POLLER)
-		next = tick_poller(a, s, &me, republish, &forced);
+		next = tick_poller(a, s, &me, republish, &forced, &written);
 	else
-		next = tick_viewer(a, s, &me, &queue, &holder);
+		next = tick_viewer(a, s, &me, &queue, &holder, &written);
 	names_clear(&queue);
+	me.config = NULL;   /* lent, not ours */
+	config_return(a);
 	store_lease_fini(&me);
 	pthread_mutex_lock(&a->mu);
 	bool news = next != a->role || forced.n > 0 || (holder.pid && holder.pid != a->holder.pid) ||
 		    (!holder.pid && holder.host[0] && strcmp(holder.host, a->holder.host) != 0) ||
 		    (holder.config && (!a->holder.config || strcmp(holder.config, a->holder.config) != 0));
 	a->role = next;
+	if (written && next == MONITOR_POLLER && !a->republish) {
+		free(a->config);   /* the lease row holds it; nobody reads it while we poll */
+		a->config = NULL;
+	}
 	if (holder.pid || holder.host[0]) {
 		store_lease_fini(&a->holder);
 		a->holder = holder;
@@ -186,7 +243,8 @@ static void force_named(struct monitor *m, const char *name)
 			sched_force(m->sched, i);
 }
 
-static void role_changed(struct lease_agent *a, enum monitor_role_kind prev, const char *holder_config)
+static void role_changed(struct lease_agent *a, enum monitor_role_kind prev, const char *holder_config,
+			 bool differs)
 {
 	struct monitor *m = a->m;
 
@@ -206,7 +264,7 @@ static void role_changed(struct lease_agent *a, enum monitor_role_kind prev, con
 		a->lost = true;
 	} else if (a->seen == MONITOR_VIEWER) {
 		viewer_begin(m, a->config_fixed ? NULL : holder_config, a->warning, sizeof(a->warning));
-		if (a->config_fixed && holder_config && a->config && strcmp(holder_config, a->config) != 0)
+		if (a->config_fixed && differs)
 			snprintf(a->warning, sizeof(a->warning), "config differs from the poller's");
 	}
 	if (a->fn)
@@ -220,15 +278,26 @@ static void on_async(struct ev_loop *loop, ev_async *w, int revents)
 	char *config;
 
 	pthread_mutex_lock(&a->mu);
+	bool need = !a->config && (a->want_config || a->role != MONITOR_POLLER);
+	pthread_mutex_unlock(&a->mu);
+	char *fresh = need ? viewer_config_json(a->m->cfg) : NULL;   /* ours, written again */
+	pthread_mutex_lock(&a->mu);
+	if (fresh && !a->config) {
+		a->config = fresh;
+		fresh = NULL;
+	}
+	a->want_config = false;
 	enum monitor_role_kind role = a->role, prev = a->seen;
 	forced = a->to_force;
 	a->to_force.n = 0;
 	config = a->holder.config ? strdup(a->holder.config) : NULL;
+	bool differs = config && a->config && strcmp(config, a->config) != 0;
 	pthread_mutex_unlock(&a->mu);
+	free(fresh);
 	if (role != prev) {
 		a->seen = role;
-		role_changed(a, prev, config);
-	} else if (role == MONITOR_VIEWER && config && a->config && strcmp(config, a->config) != 0) {
+		role_changed(a, prev, config, differs);
+	} else if (role == MONITOR_VIEWER && differs) {
 		/* the poller reloaded its config: follow it, or (a screen holds ours) say so */
 		viewer_begin(a->m, a->config_fixed ? NULL : config, a->warning, sizeof(a->warning));
 		if (a->config_fixed)
@@ -327,7 +396,8 @@ void lease_publish(struct monitor *m)
 	if (!a || !(json = viewer_config_json(m->cfg)))
 		return;
 	pthread_mutex_lock(&a->mu);
-	free(a->config);
+	if (a->config != a->lent)
+		free(a->config);   /* else config_return frees it */
 	a->config = json;
 	a->republish = true;
 	pthread_mutex_unlock(&a->mu);

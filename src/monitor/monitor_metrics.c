@@ -24,11 +24,16 @@ static int ensure_counters(struct monitor *m)
 	return 0;
 }
 
+void monitor_metrics_enable(struct monitor *m)
+{
+	m->metrics_on = true;
+}
+
 void metrics_count(struct monitor *m, size_t idx, enum ht_class cls, bool changed, double latency_ms)
 {
 	struct metrics_target *c;
 
-	if (ensure_counters(m) < 0)
+	if (!m->metrics_on || ensure_counters(m) < 0)
 		return;   /* no memory: the scrape misses one check, probing goes on */
 	c = &m->counters[idx];
 	if (cls >= 0 && cls < 3)
@@ -37,6 +42,12 @@ void metrics_count(struct monitor *m, size_t idx, enum ht_class cls, bool change
 		c->state_changes++;
 	if (latency_ms >= 0)
 		metrics_observe_latency(c, latency_ms);
+}
+
+void metrics_lag(struct monitor *m, const struct probe_result *r)
+{
+	if (r->planned_ms > 0 && r->started_ms > 0)
+		metrics_observe_lag(&m->lag, (double)(r->started_ms - r->planned_ms) / 1000.0);
 }
 
 void metrics_remap(struct monitor *m, const size_t *to, size_t old_n, size_t new_n)
@@ -104,7 +115,7 @@ char *monitor_metrics_text(void *user, size_t *len)
 {
 	struct monitor *m = user;
 	struct metrics_target *t = calloc(m->n ? m->n : 1, sizeof(*t));
-	struct metrics_process p = { 0, m->dropped, m->last_result_ms };
+	struct metrics_process p = { 0, m->dropped, m->last_result_ms, m->lag };
 	struct store_writer_status st;
 	int64_t now = clock_wall_ms();
 	char *text;

@@ -275,12 +275,13 @@ void alerts_mute_saved(struct monitor *m, const char *scope, int64_t until_ms)
 int64_t alerts_since(const struct target_state *s)
 {
 	const struct state_change *c = state_change_at(s, 0);
-	const struct state_sample *oldest = s->ring_n ? state_sample_at(s, s->ring_n - 1) : NULL;
+	struct state_sample oldest;
+	bool have_oldest = s->ring_n && state_sample_get(s, s->ring_n - 1u, &oldest);
 
 	if (s->shown_since_ms)
 		return s->shown_since_ms;
 	/* no change known: the state began no later than the oldest sample kept */
-	return c ? c->at_ms : oldest ? oldest->at_ms : 0;
+	return c ? c->at_ms : have_oldest ? oldest.at_ms : 0;
 }
 
 void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o,

@@ -8,6 +8,7 @@
 #include "healthtop/monitor/monitor.h"
 #include "healthtop/probe/probe.h"
 #include "healthtop/sched/sched.h"
+#include "healthtop/serve/metrics_text.h"
 #include "healthtop/store/store_writer.h"
 
 #define RETIRED_MAX 8
@@ -61,6 +62,7 @@ struct monitor {
 	size_t nretired;
 	struct target_state *states;
 	struct target_key **keys;
+	double ids_tried_at;     /* ev_now of the last look for missing ids; 0: look now */
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;
 	struct store *store;     /* reads only: history, windows; the writer thread writes */
@@ -92,7 +94,15 @@ struct monitor {
 	char **pollers;                    /* the poller names seen (few: one per poller) */
 	size_t npoller_of, npollers;
 	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
+	bool metrics_on;                   /* counters kept: someone serves /metrics */
+	struct history *history;           /* monitor_history.c: the past, read in slices */
+	/* Which stored ids are known (ensure_store): every key's after a reload, then only the
+	 * targets stored since, while some key still has none. */
+	struct target_key **learnt_keys;
+	size_t unknown_ids;
+	int64_t max_id;
 	size_t ncounters;
+	struct metrics_lag lag;            /* start lag of every check this process made */
 };
 
 /* monitor_store.c: between the monitor and the database */
@@ -105,11 +115,25 @@ void storage_ok(struct monitor *m);
 /* The store writer's ev_async callback: confirms pending results, tells drops and errors. */
 void writer_event(void *user);
 void pending_each(struct monitor *m, void (*fn)(struct monitor *m, const struct pending *p));
+/* The reading connection, open, with the stored ids of the current keys learnt: all of them once
+ * per config, then only targets stored since, while some key has none (100 000 targets: one
+ * listing of the target table is 0.3 s, not to be paid every second). */
 int ensure_store(struct monitor *m);
 void queue_row(struct monitor *m, size_t idx, const struct observation *o);
 void drop_results(struct monitor *m, uint64_t count, const char *why);
 /* Reads target i's newest results back into its state (the screen shows the past at once). */
 void load_history(struct monitor *m, size_t i);
+
+/* monitor_history.c: (re)reads every target's window since m->window_s ago, and with rings the
+ * newest results of targets that show none, a slice of targets now and the rest a slice per
+ * loop turn. */
+int history_read(struct monitor *m, bool rings, struct ht_err *err);
+/* Before target idx's first live result: its ring, if a read under way has not reached it yet
+ * (the result must find the past in place, as notifications and anti-flap do). */
+void history_ring_due(struct monitor *m, size_t idx);
+void history_free(struct monitor *m);
+/* A read was started for the current config (monitor_new's goes on through monitor_start). */
+bool history_current(const struct monitor *m);
 
 /* monitor_notify.c: notifications and durable mutes */
 /* Starts notifications and mutes at the first call; later calls (a reload) hand what is waiting
@@ -160,10 +184,11 @@ void viewer_stop(struct monitor *m);
 char *viewer_config_json(const struct ht_config *cfg);
 
 /* monitor_metrics.c: counters since start for /metrics */
-struct metrics_target;
 /* One result of target idx: its raw class, whether the displayed class changed, its latency
  * (< 0: none). A viewer counts what it draws from the database. */
 void metrics_count(struct monitor *m, size_t idx, enum ht_class cls, bool changed, double latency_ms);
+/* How late a scheduled check started (results without a plan, like a check's, are not counted). */
+void metrics_lag(struct monitor *m, const struct probe_result *r);
 /* After a reload: old target j's counters go to to[j] (SIZE_MAX: removed). */
 void metrics_remap(struct monitor *m, const size_t *to, size_t old_n, size_t new_n);
 void metrics_fini(struct monitor *m);

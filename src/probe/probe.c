@@ -13,7 +13,36 @@
 struct sock_watch {
 	ev_io io;
 	struct probe *p;
+	struct sock_watch *next;   /* in the spare list */
 };
+
+/* A watcher for a socket curl opened: one per check with fresh connections, so they are kept
+ * for the next (at most one per slot) rather than made and freed per check. */
+static struct sock_watch *watch_new(struct probe *p)
+{
+	struct sock_watch *w = p->spare_watch;
+
+	if (w) {
+		p->spare_watch = w->next;
+		p->nspare_watch--;
+	} else if (!(w = malloc(sizeof(*w)))) {
+		return NULL;
+	}
+	memset(w, 0, sizeof(*w));
+	w->p = p;
+	return w;
+}
+
+static void watch_free(struct probe *p, struct sock_watch *w)
+{
+	if (p->nspare_watch < p->concurrency) {
+		w->next = p->spare_watch;
+		p->spare_watch = w;
+		p->nspare_watch++;
+	} else {
+		free(w);
+	}
+}
 
 static void list_push(struct job_list *l, struct probe_job *j)
 {
@@ -56,13 +85,6 @@ static void recycle_easy(struct probe *p, struct probe_job *j, bool detached)
 	j->easy = NULL;
 }
 
-static void job_free(struct probe_job *j)
-{
-	probe_job_release(j);
-	probe_result_fini(&j->res);
-	free(j);
-}
-
 static void finish_job(struct probe_job *j, CURLcode rc)
 {
 	struct probe *p = j->p;
@@ -72,7 +94,7 @@ static void finish_job(struct probe_job *j, CURLcode rc)
 	recycle_easy(p, j, detached);
 	list_remove(&p->flying, j);
 	j->done(j->user, &j->res);
-	job_free(j);
+	probe_job_free(j);
 }
 
 static void fail_job_now(struct probe_job *j, const char *why)
@@ -87,7 +109,7 @@ static void fail_job_now(struct probe_job *j, const char *why)
 	j->easy = NULL;
 	list_remove(&p->flying, j);
 	j->done(j->user, &j->res);
-	job_free(j);
+	probe_job_free(j);
 }
 
 static void start_job(struct probe *p, struct probe_job *j)
@@ -111,11 +133,31 @@ static void start_job(struct probe *p, struct probe_job *j)
 	}
 }
 
+/* A check that cannot even get a job still gets its one result. */
+static void fail_unstarted(const struct queued *e, const char *why)
+{
+	struct probe_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.total_ms = r.dns_ms = r.connect_ms = r.tls_ms = r.ttfb_ms = -1;
+	r.outcome = PROBE_ERROR;
+	snprintf(r.error, sizeof(r.error), "%s", why);
+	e->done(e->user, &r);
+}
+
 static void admit(struct probe *p)
 {
-	while (p->flying.n < p->concurrency && p->queue.head) {
-		struct probe_job *j = p->queue.head;
-		list_remove(&p->queue, j);
+	while (p->flying.n < p->concurrency && p->queue.n) {
+		struct queued e = probe_queue_pop(&p->queue);
+		struct probe_job *j = e.job;
+		if (!j && !(j = probe_job_new(p, e.done, e.user))) {
+			fail_unstarted(&e, "out of memory (probe job)");
+			continue;
+		}
+		if (e.t) {
+			j->t = e.t;
+			j->timeout_ms = e.t->probe.timeout_ms;
+		}
 		start_job(p, j);
 	}
 }
@@ -198,18 +240,17 @@ static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void 
 	if (what == CURL_POLL_REMOVE) {
 		if (w) {
 			ev_io_stop(p->loop, &w->io);
-			free(w);
+			watch_free(p, w);
 		}
 		return 0;
 	}
 	int events = ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
 	if (!w) {
-		w = calloc(1, sizeof(*w));
+		w = watch_new(p);
 		if (!w)
 			return -1;   /* curl aborts the transfer: its result says so */
-		w->p = p;
 		if (curl_multi_assign(p->multi, s, w) != CURLM_OK) {
-			free(w);
+			watch_free(p, w);
 			return -1;
 		}
 	} else {
@@ -280,7 +321,8 @@ struct probe *probe_new(struct ev_loop *loop, unsigned concurrency, struct ht_er
 	if (curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
 	    curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p) != CURLM_OK ||
 	    curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
-	    curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p) != CURLM_OK) {
+	    curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p) != CURLM_OK ||
+	    curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->concurrency) != CURLM_OK) {
 		ht_err_set(err, "libcurl refused the event-loop callbacks");
 		probe_free(p);
 		return NULL;
@@ -288,28 +330,10 @@ struct probe *probe_new(struct ev_loop *loop, unsigned concurrency, struct ht_er
 	return p;
 }
 
-static struct probe_job *job_new(struct probe *p, probe_done_fn done, void *user)
-{
-	struct probe_job *j = calloc(1, sizeof(*j));
-
-	if (!j)
-		return NULL;
-	j->p = p;
-	j->done = done;
-	j->user = user;
-	j->res.total_ms = j->res.dns_ms = j->res.connect_ms = j->res.tls_ms = j->res.ttfb_ms = -1;
-	return j;
-}
-
 int probe_submit(struct probe *p, const struct ht_target *t, probe_done_fn done, void *user)
 {
-	struct probe_job *j = job_new(p, done, user);
-
-	if (!j)
+	if (probe_queue_push(&p->queue, (struct queued){ t, done, user, NULL }) < 0)
 		return -1;
-	j->t = t;
-	j->timeout_ms = t->probe.timeout_ms;
-	list_push(&p->queue, j);
 	admit(p);
 	return 0;
 }
@@ -353,13 +377,12 @@ int probe_submit_post(struct probe *p, const struct probe_post *post, probe_done
 
 	if (!post || !post->url)
 		return -1;
-	if (!(j = job_new(p, done, user)))
+	if (!(j = probe_job_new(p, done, user)))
 		return -1;
-	if (post_copy(j, post) < 0) {
-		job_free(j);
+	if (post_copy(j, post) < 0 || probe_queue_push(&p->queue, (struct queued){ NULL, done, user, j }) < 0) {
+		probe_job_free(j);
 		return -1;
 	}
-	list_push(&p->queue, j);
 	admit(p);
 	return 0;
 }
@@ -378,6 +401,7 @@ void probe_set_concurrency(struct probe *p, unsigned concurrency)
 		return;   /* keep the old limit rather than fail */
 	p->idle = idle;
 	p->concurrency = concurrency;
+	probe_reuse_set_limit(p);
 	admit(p);
 }
 
@@ -401,17 +425,19 @@ void probe_free(struct probe *p)
 		list_remove(&p->flying, j);
 		detach_for_cleanup(p, j->easy);
 		curl_easy_cleanup(j->easy);
-		job_free(j);
+		probe_job_free(j);
 	}
-	while ((j = p->queue.head)) {
-		list_remove(&p->queue, j);
-		job_free(j);
-	}
+	probe_pool_fini(p);   /* queued checks, then the spare jobs */
 	for (size_t i = 0; i < p->nidle; i++)
 		curl_easy_cleanup(p->idle[i]);
 	ev_timer_stop(p->loop, &p->timer);
+	probe_reuse_free(p);
 	if (curl_multi_cleanup(p->multi) != CURLM_OK)
 		p->multi = NULL;   /* only an unknown handle fails here: nothing is left to undo */
+	for (struct sock_watch *w; (w = p->spare_watch);) {   /* after curl let its sockets go */
+		p->spare_watch = w->next;
+		free(w);
+	}
 	free(p->idle);
 	free(p);
 }

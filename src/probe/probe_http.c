@@ -1,5 +1,6 @@
 /* A transfer's options: the HTTP(S) check (GET, headers, redirects judged per hop, a fresh
- * connection each time) and the webhook POST; the other kinds are set up in probe_kinds.c. */
+ * connection each time unless the target reuses them) and the webhook POST; the other kinds are
+ * set up in probe_kinds.c. */
 #include "autoconfig.h"
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -42,29 +43,37 @@ size_t probe_on_body(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-static struct curl_slist *build_headers(const struct ht_target *t)
+static struct curl_slist *add_header(struct curl_slist *l, const char *line)
 {
-	struct curl_slist *l = NULL, *n;
-	bool has_accept = false;
+	struct curl_slist *n = curl_slist_append(l, line);
+
+	if (!n)
+		curl_slist_free_all(l);
+	return n;
+}
+
+/* A check that will not reuse its connection says so (Connection: close), unless the target
+ * sets that header itself: the server then closes first, so the closed connection's TIME_WAIT
+ * stays on the server and the monitoring host's ephemeral ports stay free for the next checks
+ * (10 000 checks of one server used to leave 9 709 of them waiting here). */
+static struct curl_slist *build_headers(const struct ht_target *t, bool close)
+{
+	struct curl_slist *l = NULL;
+	bool has_accept = false, has_connection = false;
 	char line[8448];
 
 	for (size_t i = 0; i < t->probe.nheaders; i++) {
-		if (strcasecmp(t->probe.headers[i].name, "Accept") == 0)
-			has_accept = true;
+		has_accept |= strcasecmp(t->probe.headers[i].name, "Accept") == 0;
+		has_connection |= strcasecmp(t->probe.headers[i].name, "Connection") == 0;
 		snprintf(line, sizeof(line), "%s: %s", t->probe.headers[i].name, t->probe.headers[i].value);
-		if (!(n = curl_slist_append(l, line)))
-			goto oom;
-		l = n;
+		if (!(l = add_header(l, line)))
+			return NULL;
 	}
-	if (!has_accept) {
-		if (!(n = curl_slist_append(l, "Accept: application/json")))
-			goto oom;
-		l = n;
-	}
+	if (!has_accept && !(l = add_header(l, "Accept: application/json")))
+		return NULL;
+	if (close && !has_connection && !(l = add_header(l, "Connection: close")))
+		return NULL;
 	return l;
-oom:
-	curl_slist_free_all(l);
-	return NULL;
 }
 
 /* Called by curl on the connection it is about to send a request on, redirects included: the
@@ -105,7 +114,7 @@ static int set_http_options(struct probe_job *j)
 	SET(CURLOPT_HTTPHEADER, j->headers);
 	SET(CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
 	if (rc == CURLE_OK)
-		rc = probe_set_connection_options(e, t);
+		rc = probe_set_connection_options(j);
 #undef SET
 	return rc == CURLE_OK ? 0 : -1;
 }
@@ -131,15 +140,19 @@ CURLcode probe_set_base_options(struct probe_job *j, const char *url, int timeou
 	return rc;
 }
 
-/* Every check walks the whole path (DNS, connect, TLS with certificate checks) as a new client
- * would; a reused connection would hide a broken handshake or a renewed cert. */
-CURLcode probe_set_connection_options(CURL *e, const struct ht_target *t)
+/* By default every check walks the whole path (DNS, connect, TLS with certificate checks) as a
+ * new client would; a reused connection would hide a broken handshake or a renewed cert. A target
+ * with reuse_connections keeps its connection in the multi handle's cache for the next check. */
+CURLcode probe_set_connection_options(struct probe_job *j)
 {
+	const struct ht_target *t = j->t;
+	CURL *e = j->easy;
+	long fresh = probe_reuses(j) ? 0L : 1L;
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
-	SET(CURLOPT_FRESH_CONNECT, 1L);
-	SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_FRESH_CONNECT, fresh);
+	SET(CURLOPT_FORBID_REUSE, fresh);
 	SET(CURLOPT_CERTINFO, 1L);
 	if (t->probe.ca_file)
 		SET(CURLOPT_CAINFO, t->probe.ca_file);
@@ -184,7 +197,7 @@ int probe_setup_transfer(struct probe_job *j)
 	default:
 		break;
 	}
-	if (!(j->headers = build_headers(j->t)))
+	if (!(j->headers = build_headers(j->t, !probe_reuses(j))))
 		return -1;
 	return set_http_options(j);
 }

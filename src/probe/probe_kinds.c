@@ -165,7 +165,8 @@ oom:
 }
 
 /* Options every kind here shares: a fresh connection (a reused one would hide a broken
- * handshake), the same timeout, and https's certificate rules. */
+ * handshake; grpc may opt out with reuse_connections), the same timeout, and https's
+ * certificate rules. */
 static CURLcode common_options(struct probe_job *j)
 {
 	const struct ht_target *t = j->t;
@@ -176,7 +177,7 @@ static CURLcode common_options(struct probe_job *j)
 	rc = probe_set_base_options(j, j->url, t->probe.timeout_ms, false);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 #undef SET
-	return rc == CURLE_OK ? probe_set_connection_options(e, t) : rc;
+	return rc == CURLE_OK ? probe_set_connection_options(j) : rc;
 }
 
 int probe_setup_grpc(struct probe_job *j)

@@ -100,6 +100,8 @@ void probe_result_collect(struct probe_job *j, CURLcode rc)
 	collect_timings(j->easy, r);
 	r->outcome = outcome_of(rc, os_errno, r->body_truncated);
 	r->cert_expiry = leaf_cert_expiry(j->easy);
+	if (probe_reuses(j))
+		probe_reuse_collect(j);
 	if (j->refused[0] && rc == CURLE_ABORTED_BY_CALLBACK) {
 		r->outcome = PROBE_ERROR;
 		r->http_code = 0;

@@ -1,11 +1,14 @@
 #include "autoconfig.h"
 #include <stdlib.h>
+#include "healthtop/core/clock.h"
 #include "healthtop/sched/sched.h"
 
 struct sched_slot {
 	struct sched *s;
 	size_t idx;
 	ev_timer timer;
+	int64_t due_ms;      /* when the timer is meant to fire next (wall ms, libev's clock) */
+	int64_t planned_ms;  /* when the running check was meant to start: its start lag's origin */
 	bool in_flight;
 	bool adopted;   /* a check started before a reload runs for it: not started twice */
 };
@@ -42,15 +45,17 @@ static void on_probe_done(void *user, struct probe_result *r)
 
 	slot->in_flight = false;
 	s->in_flight--;
+	r->planned_ms = slot->planned_ms;
 	s->fn(s->user, slot->idx, r);
 }
 
-static int submit(struct sched_slot *slot)
+static int submit(struct sched_slot *slot, int64_t planned_ms)
 {
 	struct sched *s = slot->s;
 
 	if (slot->in_flight || slot->adopted)
 		return 1;
+	slot->planned_ms = planned_ms;
 	slot->in_flight = true;
 	s->in_flight++;
 	if (probe_submit(s->probe, &s->cfg->targets[slot->idx], on_probe_done, slot) < 0) {
@@ -61,9 +66,22 @@ static int submit(struct sched_slot *slot)
 	return 0;
 }
 
+/* libev's timers are in its own time base (ev_now): the planned times are kept in it too, so
+ * that a late loop shows as lag and a timer never looks early. */
+static int64_t loop_ms(struct ev_loop *loop, double after_s)
+{
+	return (int64_t)((ev_now(loop) + after_s) * 1000.0);
+}
+
+/* Each target's timer sits in libev's heap: firing one costs O(log n), never a walk of all. */
 static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	submit(t->data);   /* a check still running is not started twice */
+	struct sched_slot *slot = t->data;
+	int64_t planned = slot->due_ms;
+
+	/* libev has already moved the timer on by its interval (or to now when far behind) */
+	slot->due_ms = loop_ms(loop, ev_timer_remaining(loop, t));
+	submit(slot, planned);   /* a check still running is not started twice */
 }
 
 struct sched *sched_new(struct ev_loop *loop, struct probe *p, const struct ht_config *cfg,
@@ -93,9 +111,15 @@ struct sched *sched_new(struct ev_loop *loop, struct probe *p, const struct ht_c
 
 void sched_start(struct sched *s)
 {
+	/* Reading a large config may have taken seconds since the loop last looked at the clock:
+	 * the timers' spread starts from now, not from then. */
+	ev_now_update(s->loop);
+	int64_t now = loop_ms(s->loop, 0);
 	for (size_t i = 0; i < s->cfg->ntargets; i++) {
-		submit(&s->slots[i]);
-		ev_timer_start(s->loop, &s->slots[i].timer);
+		struct sched_slot *slot = &s->slots[i];
+		submit(slot, now);
+		ev_timer_start(s->loop, &slot->timer);
+		slot->due_ms = loop_ms(s->loop, ev_timer_remaining(s->loop, &slot->timer));
 	}
 }
 
@@ -103,13 +127,15 @@ int sched_force(struct sched *s, size_t idx)
 {
 	if (idx >= s->cfg->ntargets)
 		return -1;
-	return submit(&s->slots[idx]);
+	return submit(&s->slots[idx], clock_wall_ms());
 }
 
 void sched_force_all(struct sched *s)
 {
+	int64_t now = clock_wall_ms();
+
 	for (size_t i = 0; i < s->cfg->ntargets; i++)
-		submit(&s->slots[i]);
+		submit(&s->slots[i], now);
 }
 
 void sched_retry_in(struct sched *s, size_t idx, double after_s)
@@ -125,6 +151,7 @@ void sched_retry_in(struct sched *s, size_t idx, double after_s)
 	ev_timer_stop(s->loop, &slot->timer);
 	ev_timer_set(&slot->timer, after_s, s->cfg->targets[idx].interval_s);
 	ev_timer_start(s->loop, &slot->timer);
+	slot->due_ms = loop_ms(s->loop, after_s);
 }
 
 bool sched_in_flight(const struct sched *s, size_t idx)
@@ -166,10 +193,11 @@ void sched_start_one(struct sched *s, size_t idx, double first_s)
 	slot = &s->slots[idx];
 	ev_timer_stop(s->loop, &slot->timer);
 	if (first_s <= 0)
-		submit(slot);
+		submit(slot, loop_ms(s->loop, 0));
 	ev_timer_set(&slot->timer, first_s > 0 ? first_s : s->cfg->targets[idx].interval_s,
 		     s->cfg->targets[idx].interval_s);
 	ev_timer_start(s->loop, &slot->timer);
+	slot->due_ms = loop_ms(s->loop, ev_timer_remaining(s->loop, &slot->timer));   /* start lag's origin */
 }
 
 void sched_stop_one(struct sched *s, size_t idx)

@@ -61,6 +61,27 @@ void metrics_observe_latency(struct metrics_target *t, double ms)
 			t->le_counts[i]++;
 }
 
+/* Around the 1 s that matters (a check due now starts within a second), out to a minute: a
+ * scheduler as late as a whole interval is a different trouble, and +Inf says it. */
+static const double lag_bounds[METRICS_LAG_LE_COUNT] = {
+	0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+};
+
+double metrics_lag_bound(int i)
+{
+	return i >= 0 && i < METRICS_LAG_LE_COUNT ? lag_bounds[i] : INFINITY;
+}
+
+void metrics_observe_lag(struct metrics_lag *h, double s)
+{
+	if (!(s >= 0))
+		s = 0;
+	h->count++;
+	h->sum_s += s;
+	for (int i = METRICS_LAG_LE_COUNT - 1; i >= 0 && s <= lag_bounds[i]; i--)
+		h->le_counts[i]++;
+}
+
 size_t metrics_escape_label(const char *in, char *out, size_t size)
 {
 	size_t o = 0;
@@ -156,6 +177,18 @@ static void per_target_counters(struct buf *b, const struct metrics_target *t, s
 	}
 }
 
+static void process_lag(struct buf *b, const struct metrics_lag *h)
+{
+	help(b, "healthtop_check_start_lag_seconds", "histogram",
+	     "How late checks started: from when the scheduler planned each to when the probe admitted it.");
+	for (int k = 0; k < METRICS_LAG_LE_COUNT; k++)
+		put(b, "healthtop_check_start_lag_seconds_bucket{le=\"%g\"} %llu\n", lag_bounds[k],
+		    (unsigned long long)h->le_counts[k]);
+	put(b, "healthtop_check_start_lag_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)h->count);
+	put(b, "healthtop_check_start_lag_seconds_sum %.6f\n", h->sum_s);
+	put(b, "healthtop_check_start_lag_seconds_count %llu\n", (unsigned long long)h->count);
+}
+
 char *metrics_render(const struct metrics_target *t, size_t n, const struct metrics_process *p, size_t *len)
 {
 	struct buf b = { malloc(65536), 0, 65536, false };
@@ -170,6 +203,7 @@ char *metrics_render(const struct metrics_target *t, size_t n, const struct metr
 	put(&b, "healthtop_dropped_results_total %llu\n", (unsigned long long)p->dropped_results);
 	help(&b, "healthtop_last_sweep_timestamp_seconds", "gauge", "When the latest result arrived.");
 	put(&b, "healthtop_last_sweep_timestamp_seconds %.3f\n", (double)p->last_sweep_ms / 1000.0);
+	process_lag(&b, &p->lag);
 	if (b.oom) {
 		free(b.p);
 		return NULL;

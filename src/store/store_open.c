@@ -445,6 +445,7 @@ void store_close(struct store *s)
 	while (s->db && (st = sqlite3_next_stmt(s->db, NULL)))
 		sqlite3_finalize(st);
 	free(s->last_cls);
+	store_forget_urls(s);
 	sqlite3_close(s->db);
 	free(s);
 }

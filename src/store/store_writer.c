@@ -9,9 +9,13 @@
 
 #include "healthtop/core/clock.h"
 #include "healthtop/store/store_writer.h"
+#include "store/writer_blob.h"
 #include "store/writer_ids.h"
 
 #define BATCH_MAX 512
+/* A result waits this long for others to share its transaction (at 1 700 a second: a commit per
+ * 400 rows, not per row); within the "about a second" a kill -9 may cost (docs/reliability.md). */
+#define COALESCE_S 0.25
 #define IDLE_WAIT_S 1.0
 #define RETRY_WAIT_S 0.25
 /* Each attempt waits this long for another process's lock, so a close can keep its deadline. */
@@ -21,8 +25,9 @@
 #define TICK_EVERY_S 1.0
 
 struct wr_item {
-	struct store_row row;
-	char *blob;   /* name, project, url, reason, error: NUL-separated, one allocation */
+	struct store_row row;   /* its strings are the blob's: the caller's may be gone by the write */
+	char *blob;             /* writer_blob.h */
+	bool checked_url;       /* the row named the URL it checked (else the target's current one) */
 };
 
 struct wr_op {
@@ -39,6 +44,7 @@ struct store_writer {
 	/* guarded by mu */
 	struct wr_item *ring;
 	size_t cap, head, count, max_pending, in_batch;
+	double oldest_s;              /* monotonic; when the ring last went from empty to one */
 	bool closing, stop;
 	double deadline;              /* monotonic seconds; valid while closing */
 	struct store_retention retention;
@@ -90,31 +96,6 @@ static void item_free(struct wr_item *it)
 	it->blob = NULL;
 }
 
-static const char *blob_field(const char *blob, int k)
-{
-	while (k-- > 0)
-		blob += strlen(blob) + 1;
-	return blob;
-}
-
-static char *blob_new(const struct store_writer_target *t, const struct store_row *r)
-{
-	const char *f[5] = { t->name, t->project ? t->project : "", t->url ? t->url : "",
-			     r->reason ? r->reason : "", r->error ? r->error : "" };
-	size_t len[5], total = 0;
-	char *blob, *p;
-
-	for (int i = 0; i < 5; i++)
-		total += (len[i] = strlen(f[i])) + 1;
-	if (!(blob = p = malloc(total)))
-		return NULL;
-	for (int i = 0; i < 5; i++) {
-		memcpy(p, f[i], len[i] + 1);
-		p += len[i] + 1;
-	}
-	return blob;
-}
-
 static int ring_grow(struct store_writer *w)
 {
 	size_t cap = w->cap ? w->cap * 2 : 1024;
@@ -146,9 +127,11 @@ static void drop_oldest(struct store_writer *w)
 int store_writer_push(struct store_writer *w, const struct store_writer_target *t,
 		      const struct store_row *row)
 {
-	struct wr_item it = { .row = *row, .blob = blob_new(t, row) };
+	struct wr_item it = { .row = *row, .blob = writer_blob_new(t, row), .checked_url = row->url != NULL };
 	int rc = 0;
 
+	/* The row's URL pointed into the caller's config, which a reload may free before the write. */
+	it.row.url = it.row.reason = it.row.error = NULL;
 	pthread_mutex_lock(&w->mu);
 	if (!it.blob) {
 		w->st.dropped++;
@@ -168,7 +151,12 @@ int store_writer_push(struct store_writer *w, const struct store_writer_target *
 		}
 		w->ring[(w->head + w->count) % w->cap] = it;
 		w->count++;
-		pthread_cond_signal(&w->cv);
+		/* Only the first result starts the writer's wait and a full batch ends it: a wake-up
+		 * per result would cost a context switch each. */
+		if (w->count == 1)
+			w->oldest_s = mono_s();
+		if (w->count == 1 || w->count == BATCH_MAX)
+			pthread_cond_signal(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return rc;
@@ -202,14 +190,16 @@ static int write_batch(struct store_writer *w, struct ht_err *err)
 		return -1;
 	for (size_t i = 0; i < w->nbatch; i++) {
 		const char *b = w->batch[i].blob;
-		struct store_writer_target t = { b, blob_field(b, 1), blob_field(b, 2) };
+		struct store_writer_target t = { b, writer_blob_field(b, BLOB_PROJECT),
+						 writer_blob_field(b, BLOB_TARGET_URL) };
 		int64_t id;
 		if (writer_ids_get(&w->ids, w->store, t.name, t.project, t.url, &id, err) < 0)
 			return -1;
 		w->rows[i] = w->batch[i].row;
 		w->rows[i].target_id = id;
-		w->rows[i].reason = blob_field(b, 3);
-		w->rows[i].error = blob_field(b, 4);
+		w->rows[i].reason = writer_blob_field(b, BLOB_REASON);
+		w->rows[i].error = writer_blob_field(b, BLOB_ERROR);
+		w->rows[i].url = w->batch[i].checked_url ? writer_blob_field(b, BLOB_CHECKED_URL) : NULL;
 	}
 	return store_append_batch(w->store, w->rows, w->nbatch, err);
 }
@@ -229,6 +219,20 @@ static void prune_if_due(struct store_writer *w, struct store_retention r)
 			break;
 }
 
+/* Called with mu held: the status after an attempt, a batch's or an op's. */
+static void attempt_done(struct store_writer *w, int rc, const struct ht_err *err)
+{
+	if (rc == 0) {
+		w->st.last_error[0] = '\0';
+		w->st.failing_since_ms = 0;
+		return;
+	}
+	w->st.errors++;
+	snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", err->msg);
+	if (!w->st.failing_since_ms)
+		w->st.failing_since_ms = clock_wall_ms();
+}
+
 static void batch_done(struct store_writer *w, int rc, const struct ht_err *err)
 {
 	w->st.connected = rc == 0;
@@ -237,14 +241,8 @@ static void batch_done(struct store_writer *w, int rc, const struct ht_err *err)
 		for (size_t i = 0; i < w->nbatch; i++)
 			item_free(&w->batch[i]);
 		w->nbatch = w->in_batch = 0;
-		w->st.last_error[0] = '\0';
-		w->st.failing_since_ms = 0;
-	} else {
-		w->st.errors++;
-		snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", err->msg);
-		if (!w->st.failing_since_ms)
-			w->st.failing_since_ms = clock_wall_ms();
 	}
+	attempt_done(w, rc, err);
 }
 
 /* Called with mu held; runs the tick outside it (it may wait for another process's lock). */
@@ -291,14 +289,8 @@ static void run_op(struct store_writer *w)
 			w->ops_tail = NULL;
 		w->ops_done++;
 		op_free(op);
-		w->st.last_error[0] = '\0';
-		w->st.failing_since_ms = 0;
-	} else {
-		w->st.errors++;
-		snprintf(w->st.last_error, sizeof(w->st.last_error), "%s", err.msg);
-		if (!w->st.failing_since_ms)
-			w->st.failing_since_ms = clock_wall_ms();
 	}
+	attempt_done(w, rc, &err);
 	ev_async_send(w->loop, &w->async);
 	if (rc < 0 && !(w->closing && mono_s() >= w->deadline))
 		wait_for(w, RETRY_WAIT_S);
@@ -336,6 +328,17 @@ uint64_t store_writer_ops_done(struct store_writer *w)
 	return n;
 }
 
+/* Called with mu held: waits while a partial batch is younger than COALESCE_S (true: it waited). */
+static bool coalescing(struct store_writer *w)
+{
+	double left = w->oldest_s + COALESCE_S - mono_s();
+
+	if (w->count == 0 || w->count >= BATCH_MAX || w->closing || w->stop || left <= 0)
+		return false;
+	wait_for(w, left);
+	return true;
+}
+
 static void *writer_main(void *arg)
 {
 	struct store_writer *w = arg;
@@ -347,6 +350,8 @@ static void *writer_main(void *arg)
 			run_op(w);
 			continue;
 		}
+		if (w->nbatch == 0 && coalescing(w))
+			continue;
 		if (w->nbatch == 0)
 			take_batch(w);
 		if (w->nbatch == 0) {
@@ -429,9 +434,8 @@ void store_writer_set_tick(struct store_writer *w, store_writer_tick_fn fn, void
 	pthread_mutex_lock(&w->mu);
 	w->tick = fn;
 	w->tick_user = user;
-	w->poked = true;
-	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	store_writer_poke(w);
 }
 
 void store_writer_poke(struct store_writer *w)

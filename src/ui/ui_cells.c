@@ -40,14 +40,13 @@ int cells_shown_class(const struct target_state *s)
 int64_t cells_shown_since(const struct target_state *s)
 {
 	const struct state_change *c = state_change_at(s, 0);
-	const struct state_sample *oldest;
+	struct state_sample oldest;
 
 	if (s->shown_since_ms > 0)
 		return s->shown_since_ms;
 	if (c)
 		return c->at_ms;
-	oldest = s->ring_n ? state_sample_at(s, s->ring_n - 1) : NULL;
-	return oldest ? oldest->at_ms : 0;
+	return s->ring_n && state_sample_get(s, s->ring_n - 1u, &oldest) ? oldest.at_ms : 0;
 }
 
 void cells_for(const struct target_state *s, int64_t now_ms, char *buf, size_t size)

@@ -27,7 +27,7 @@ static bool line(struct cursor *c, const char *label, const char *text, attr_t a
 	return true;
 }
 
-static void phases(struct cursor *c, const struct state_last *l)
+static void phases(struct cursor *c, const struct state_latest *l)
 {
 	const float v[4] = { l->dns_ms, l->connect_ms, l->tls_ms, l->ttfb_ms };
 	const char *names[4] = { "dns", "connect", "tls", "ttfb" };
@@ -64,7 +64,7 @@ static void phases(struct cursor *c, const struct state_last *l)
 }
 
 /* Warned like the check itself warns: the target's tls_expiry_warn_days. */
-static void cert(struct cursor *c, const struct state_last *l, int warn_days)
+static void cert(struct cursor *c, const struct state_latest *l, int warn_days)
 {
 	char text[96], day[16];
 	time_t t = (time_t)l->cert_expiry;
@@ -81,7 +81,7 @@ static void cert(struct cursor *c, const struct state_last *l, int warn_days)
 	line(c, "Cert", text, days < warn_days ? c->ui->role_attr[ROLE_DEGRADED] : A_NORMAL);
 }
 
-static void components(struct cursor *c, const struct state_last *l)
+static void components(struct cursor *c, const struct state_latest *l)
 {
 	char text[128];
 
@@ -115,6 +115,14 @@ static void changes(struct cursor *c, const struct target_state *s)
 }
 
 /* Bars `height` rows tall: full blocks below, an eighth-step block on top. */
+/* The i-th newest sample's latency (i < ring_n). */
+static float sample_ms(const struct target_state *s, unsigned i)
+{
+	struct state_sample smp;
+
+	return state_sample_get(s, i, &smp) ? smp.ms : -1;
+}
+
 static void graph(struct cursor *c, const struct target_state *s)
 {
 	struct ui *ui = c->ui;
@@ -128,12 +136,12 @@ static void graph(struct cursor *c, const struct target_state *s)
 		return;
 	int n = (int)s->ring_n < width ? (int)s->ring_n : width, unanswered = 0;
 	for (int i = 0; i < n; i++) {
-		float ms = state_sample_at(s, (unsigned)i)->ms;
+		float ms = sample_ms(s, (unsigned)i);
 		unanswered += ms < 0;
 		max = ms > max ? ms : max;
 	}
 	/* A check that got no answer has no latency but did take time: the last one's is known. */
-	if (s->checked && state_sample_at(s, 0)->ms < 0 && s->last.total_ms > max)
+	if (s->checked && sample_ms(s, 0) < 0 && s->last.total_ms > max)
 		max = s->last.total_ms;
 	layout_latency(max, top, sizeof(top));
 	if (unanswered == n && max <= 0)
@@ -146,10 +154,11 @@ static void graph(struct cursor *c, const struct target_state *s)
 		int y = c->y + row, level_base = (height - 1 - row) * 8;
 		move(y, 1 + LABEL_W + (width - n));
 		for (int i = n - 1; i >= 0; i--) {
-			const struct state_sample *smp = state_sample_at(s, (unsigned)i);
-			int levels = smp->ms < 0 ? height * 8 : max > 0 ? (int)(smp->ms / max * (float)(height * 8) + 0.5f) : 0;
+			struct state_sample smp;
+			state_sample_get(s, (unsigned)i, &smp);   /* i < ring_n */
+			int levels = smp.ms < 0 ? height * 8 : max > 0 ? (int)(smp.ms / max * (float)(height * 8) + 0.5f) : 0;
 			int fill = levels - level_base;
-			attrset(ui_class_attr(ui, smp->cls));
+			attrset(ui_class_attr(ui, smp.cls));
 			if (fill <= 0)
 				addch(' ');
 			else if (ui->utf8)
@@ -194,7 +203,7 @@ void ui_detail_draw(struct ui *ui, const struct ht_target *tg, const struct targ
 {
 	struct cursor c = { ui, ui->list_y, ui->rows - 1 };
 	char text[512], ms[16], ago[32];
-	const struct state_last *l = &s->last;
+	const struct state_latest *l = &s->last;
 	int cls = cells_shown_class(s);
 
 	snprintf(text, sizeof(text), "%s %s   %s   (%s)", ui_glyph(ui, cls), ui_class_word(cls), tg->name, tg->project);

@@ -39,9 +39,10 @@ static void draw_spark(struct ui *ui, int y, const struct target_state *s, attr_
 	unsigned n = s->ring_n;
 
 	for (unsigned i = 0; i < n; i++) {
-		const struct state_sample *smp = state_sample_at(s, n - 1 - i);
-		ms[i] = smp->ms;
-		cls[i] = smp->cls;
+		struct state_sample smp;
+		state_sample_get(s, n - 1 - i, &smp);   /* i < ring_n: always there */
+		ms[i] = smp.ms;
+		cls[i] = smp.cls;
 	}
 	spark_render(ms, cls, n, w, cells);
 	move(y, l->x[COL_SPARK]);

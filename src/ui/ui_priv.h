@@ -28,11 +28,13 @@ struct ui {
 	const char *detail_poller;   /* who checked the target in the detail view (NULL: unknown) */
 	bool dirty;          /* redraw everything on the next loop turn */
 	bool rebuild;        /* rows need re-filtering/sorting first */
+	bool refresh_all;    /* every item from the monitor's state first (else results refresh theirs) */
 	int rows, cols;
 	int list_y;          /* first screen row of the list */
 	struct layout layout;
 	char message[256];
 	int64_t now_ms;
+	ev_tstamp drawn_at;  /* the last frame (loop time) */
 	ev_io input;
 	ev_signal winch, sigterm, sigint, sighup;
 	ev_prepare prepare;

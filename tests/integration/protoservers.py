@@ -1,11 +1,15 @@
 """Servers for the check kinds beyond HTTP, on 127.0.0.1: the standard gRPC health service
 (Node's @grpc/grpc-js and grpc-health-check, installed from npm into tests/integration/grpc by the
 first test that needs them) and a listener that accepts TCP connections, counts them and never
-says a word (a tcp:// target that is up; for tls://, a port whose handshake never completes)."""
+says a word (a tcp:// target that is up; for tls://, a port whose handshake never completes);
+and a keep-alive HTTP/1.1 health endpoint that counts connections and requests (reuse_connections)."""
+import http.server
 import json
 import os
 import shutil
 import socket
+import socketserver
+import ssl
 import subprocess
 import threading
 
@@ -97,6 +101,82 @@ class SilentListener:
         with self.lock:
             for c in self.held:
                 c.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class KeepAliveServer:
+    """An HTTP/1.1 /health that keeps every connection open unless the request says
+    "Connection: close" (as nginx does), and counts the TCP connections it accepted and the
+    requests it answered; over TLS with tls=(cert, key)."""
+
+    def __init__(self, tls=None):
+        counts = self.counts = {"connections": 0, "requests": 0}
+        lock = self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt, *args):
+                pass
+
+            def do_GET(self):
+                # A connection counts once it carries a request: one accepted as a client
+                # stops (a daemon's SIGTERM) is not a check.
+                with lock:
+                    counts["requests"] += 1
+                    if not getattr(self, "counted", False):
+                        self.counted = True
+                        counts["connections"] += 1
+                body = b'{"status":"ok"}'
+                close = self.headers.get("Connection", "").lower() == "close"
+                extra = "Connection: close\r\n" if close else ""
+                head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\n{extra}\r\n").encode()
+                try:   # one write: no Nagle wait between the head and the body
+                    if close and not tls:
+                        self.answer_and_close(head + body)
+                    else:
+                        self.wfile.write(head + body)
+                except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                    pass
+
+            def answer_and_close(self, data):
+                """As nginx does when asked to close, but deterministic: the answer and the FIN
+                leave in one segment (corked), so the client always sees the server close
+                first and the TIME_WAIT is the server's."""
+                self.close_connection = True
+                sock = self.connection
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                sock.sendall(data)
+                sock.shutdown(socket.SHUT_WR)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.srv = Server(("127.0.0.1", 0), Handler)
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+        self.port = self.srv.server_address[1]
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def count(self):
+        """(connections that carried a request, requests answered) so far."""
+        with self.lock:
+            return self.counts["connections"], self.counts["requests"]
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
 
     def __enter__(self):
         return self

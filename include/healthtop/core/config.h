@@ -25,6 +25,7 @@ struct ht_probe_opts {
 	char *ca_file;
 	int ca_file_line;   /* for messages about ca_file */
 	bool insecure;
+	bool reuse_connections;   /* opt-in: keep-alive between checks (phases 0 when reused) */
 };
 
 /* How what came back is judged: only classification reads these. Zeroed rules are the

@@ -29,6 +29,7 @@ enum probe_kind {
 
 struct probe_result {
 	int64_t started_ms;      /* wall clock, unix ms, when the transfer left the queue */
+	int64_t planned_ms;      /* when the scheduler meant it to start (set by sched); 0: unscheduled */
 	enum probe_outcome outcome;
 	long http_code;          /* 0: no response */
 	double total_ms;         /* phases: < 0 when absent */

@@ -20,13 +20,14 @@ struct state_sample {
 	uint8_t cls;
 };
 
-struct state_change {
+/* Packed: 10 bytes, not 16 (eight per target). */
+struct __attribute__((packed)) state_change {
 	int64_t at_ms;
 	uint8_t from;
 	uint8_t to;
 };
 
-/* The latest check, in full, for the detail view. */
+/* The latest check as observe() gives it (the input of state_set_last). */
 struct state_last {
 	int64_t at_ms;
 	enum ht_class cls;
@@ -38,18 +39,49 @@ struct state_last {
 	size_t ncomps;
 };
 
+/* The latest check as a target keeps it, for the detail view: the same fields, the reason in a
+ * buffer of its own length (reused while the next one fits) instead of 192 bytes each. */
+struct state_latest {
+	int64_t at_ms;
+	long http_code;
+	int64_t cert_expiry;
+	const char *reason;             /* "" or reason_buf */
+	struct body_component *comps;   /* owned, may be NULL */
+	float total_ms, dns_ms, connect_ms, tls_ms, ttfb_ms;
+	enum ht_class cls;
+	size_t ncomps;
+};
+
+/* The sample ring, packed: 4 bytes and 2 bits a sample instead of 16 bytes (sample_pack.h).
+ * The newest sample is kept exactly. Older ones: latencies within 0.025 % (to the microsecond
+ * below 2 ms); times from the gaps between checks, each within half the gap's unit of the true
+ * time (to the ms for checks less than 16 s apart, within 0.5 s up to 4.5 h apart, 30 s up to
+ * 11 days, 30 min beyond), never adding up: each gap is taken from the time the ring holds for
+ * the sample before. Classes exactly. */
+struct state_ring {
+	int64_t newest_gap_ms;            /* the newest sample's time, as the gaps give it */
+	int64_t newest_ms;                /* the newest sample's time, exact */
+	float newest_lat;                 /* the newest sample's latency, exact */
+	uint16_t gap[STATE_RING];         /* from the sample before (older) to this one */
+	uint16_t lat[STATE_RING];
+	uint8_t cls[(STATE_RING + 3) / 4];
+};
+
 struct target_state {
 	bool checked;
-	struct state_last last;
-	struct state_sample ring[STATE_RING];
-	unsigned ring_head;               /* next slot to write */
-	unsigned ring_n;
+	uint8_t ring_head;                /* next slot to write */
+	uint8_t ring_n;
+	uint8_t changes_head;
+	uint8_t changes_n;
+	uint8_t reason_cap;               /* bytes at last.reason's buffer (0: none) */
+	uint8_t comps_cap;                /* components room at last.comps */
+	struct state_latest last;
+	char *reason_buf;
+	struct state_ring ring;
 	struct state_change changes[STATE_CHANGES];
-	unsigned changes_head;
-	unsigned changes_n;
 	uint32_t win_counts[HT_CLASS_COUNT];
 	uint32_t win_up;                  /* checks in the window that count towards uptime */
-	struct hist win_hist;
+	struct hist_span win_hist;
 	struct soft_state soft;           /* the displayed class and a change not yet confirmed */
 	int64_t shown_since_ms;           /* when the displayed class began (0: unknown) */
 	int64_t muted_until_ms;           /* muted while now < this; 0 when not muted */
@@ -62,13 +94,13 @@ void state_fini(struct target_state *s);
  * the class differs from the previous sample's. Returns true when it did. */
 bool state_add_sample(struct target_state *s, int64_t at_ms, double ms, enum ht_class cls);
 
-/* Replaces the latest-check details (copies comps). With no displayed class yet (history read
+/* Replaces the latest-check details (copies reason and comps into buffers kept for the next). With no displayed class yet (history read
  * back at start), last->cls becomes the displayed one: the screen shows it at once. */
 int state_set_last(struct target_state *s, const struct state_last *last,
 		   const struct body_component *comps, size_t ncomps);
 
-/* The i-th most recent sample (0 = newest); NULL past the end. */
-const struct state_sample *state_sample_at(const struct target_state *s, unsigned i);
+/* The i-th most recent sample (0 = newest) into *out; false past the end. */
+bool state_sample_get(const struct target_state *s, unsigned i, struct state_sample *out);
 const struct state_change *state_change_at(const struct target_state *s, unsigned i);
 
 void state_window_reset(struct target_state *s);

@@ -11,4 +11,8 @@ struct monitor;
  * NULL when out of memory. Runs on the loop: a scrape reads memory only, never the database. */
 char *monitor_metrics_text(void *m, size_t *len);
 
+/* Counts checks for /metrics from now on (call it before monitor_start). Without it no counter
+ * is kept: 200 bytes a target that a monitor nobody scrapes does not need. */
+void monitor_metrics_enable(struct monitor *m);
+
 #endif

@@ -24,10 +24,26 @@ struct metrics_target {
 	double latency_sum_s;
 };
 
+/* healthtop_check_start_lag_seconds: how late checks started, from when the scheduler planned
+ * each to when the probe admitted it (time in the admission queue counts). One per process. */
+#define METRICS_LAG_LE_COUNT 14
+
+struct metrics_lag {
+	uint64_t le_counts[METRICS_LAG_LE_COUNT];   /* cumulative, like le_counts above */
+	uint64_t count;
+	double sum_s;
+};
+
+/* The bound in seconds of lag le index i. */
+double metrics_lag_bound(int i);
+/* Adds one start lag (seconds; a negative one counts as 0: clocks in ms round). */
+void metrics_observe_lag(struct metrics_lag *h, double s);
+
 struct metrics_process {
 	uint64_t store_errors;
 	uint64_t dropped_results;
 	int64_t last_sweep_ms;        /* 0 before the first */
+	struct metrics_lag lag;
 };
 
 /* The bound in seconds of le index i. */
