@@ -134,7 +134,7 @@ static void write_row(const struct store_result *r, enum export_format fmt)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = { data, size };
-	struct store_result r;
+	struct store_result r = { 0 };   /* poller, location: none (as SQLite) */
 
 	r.checked_at_ms = (int64_t)fuzz_take_u64(&in, 8);
 	r.cls = (enum ht_class)(fuzz_take_u64(&in, 1) % HT_CLASS_COUNT);

@@ -13,8 +13,10 @@ static const char help[] =
 	"       healthtop check [-c FILE] [--db PATH] [--format table|json] [--concurrency N] [--notify]\n"
 	"                       [--demo]\n"
 	"       healthtop daemon [-c FILE] [--db PATH] [--demo] [--metrics-listen ADDR:PORT]\n"
+	"                        [--location NAME]\n"
 	"       healthtop export [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
 	"                        [--project NAME]... [--format csv|jsonl] [-o FILE] [--rollup hour|day]\n"
+	"       healthtop import [--db PATH] < EXPORT.jsonl\n"
 	"       healthtop stats [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
 	"                       [--format table|json]\n"
 	"       healthtop mute [-c FILE] [--db PATH] [--demo] NAME|project:NAME DURATION\n"
@@ -32,6 +34,8 @@ static const char help[] =
 	"            SIGHUP reloads the config, SIGTERM/SIGINT stop\n"
 	"\n"
 	"  export    stored results as CSV (spreadsheet-safe) or JSONL; T: 2026-11-23T10:00Z, 24h, 7d\n"
+	"  import    results from 'healthtop export --format jsonl' on standard input into --db (SQLite\n"
+	"            or PostgreSQL); results no newer than a target's newest stored one are skipped\n"
 	"  stats     uptime, p50/p95/p99, state changes and longest outage per target\n"
 	"            export, stats: 4 when the database cannot be read, a --target or --project\n"
 	"            names nothing in it, or the output cannot be written\n"
@@ -59,6 +63,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check },
 	{ "daemon", cmd_daemon },
 	{ "export", cmd_export },
+	{ "import", cmd_import },
 	{ "stats", cmd_stats },
 	{ "mute", cmd_mute },
 	{ "unmute", cmd_unmute },

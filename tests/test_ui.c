@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wchar.h>
 #include <cmocka.h>
 #include "healthtop/ui/ui_layout.h"
@@ -1077,9 +1078,28 @@ static void test_detail_state_line(void **state)
 	state_fini(&s);
 }
 
+/* Issue 13: the status line while the store is away says since when and how much waits. */
+static void test_storage_line_says_since_and_waiting(void **state)
+{
+	char text[256];
+	int64_t at = 1795867380000;   /* 2026-11-28T12:03:00Z */
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	ui_storage_text(at, 4213, NULL, text, sizeof(text));
+	assert_string_equal(text, "store unreachable since 12:03, 4 213 results waiting");
+	ui_storage_text(at + 59000, 1, "database is locked", text, sizeof(text));
+	assert_string_equal(text, "store unreachable since 12:03, 1 result waiting: database is locked");
+	ui_storage_text(at, 1234567, NULL, text, sizeof(text));
+	assert_string_equal(text, "store unreachable since 12:03, 1 234 567 results waiting");
+	ui_storage_text(at, 0, NULL, text, sizeof(text));
+	assert_string_equal(text, "store unreachable since 12:03, 0 results waiting");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_storage_line_says_since_and_waiting),
 		cmocka_unit_test(test_layout_keeps_essentials_at_40_columns),
 		cmocka_unit_test(test_layout_drops_p95_before_uptime_before_ago),
 		cmocka_unit_test(test_layout_columns_never_overlap),

@@ -14,6 +14,8 @@
 #include "healthtop/cmd/cmd.h"
 #include "healthtop/monitor/monitor.h"
 #include "healthtop/monitor/monitor_metrics.h"
+#include "healthtop/monitor/monitor_shard.h"
+#include "healthtop/store/store_shard.h"
 #include "healthtop/monitor/monitor_viewer.h"
 #include "healthtop/serve/metrics_http.h"
 #include "healthtop/cmd/check_report.h"
@@ -23,12 +25,13 @@ struct daemon_ctx {
 	struct monitor *m;
 	struct cli_common opts;
 	const char *metrics_listen;
+	const char *location;   /* --location: PostgreSQL pollers checking every target from there */
 	bool lost;   /* the lease went to another process */
 	ev_signal sigterm, sigint, sighup;
 };
 
 static const char usage[] =
-	"usage: healthtop daemon [-c FILE] [--db PATH] [--demo] [--metrics-listen ADDR:PORT]\n";
+	"usage: healthtop daemon [-c FILE] [--db PATH] [--demo] [--metrics-listen ADDR:PORT] [--location NAME]\n";
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -92,6 +95,21 @@ static void on_role(void *user)
 		      r.warning ? "; " : "", r.warning ? r.warning : "");
 }
 
+/* PostgreSQL: every daemon polls the targets of the shards it leases. */
+static void on_shards(void *user)
+{
+	struct daemon_ctx *d = user;
+	struct monitor_shards sh;
+
+	if (monitor_shards(d->m, &sh) < 0)
+		return;
+	if (sh.error)
+		logf_("shards: %d of %d held (%zu targets) as %s; the last round failed: %s", sh.held, STORE_SHARDS,
+		      sh.targets, sh.id, sh.error);
+	else
+		logf_("shards: %d of %d held (%zu targets) as %s", sh.held, STORE_SHARDS, sh.targets, sh.id);
+}
+
 static void on_alert_log(void *user, const char *line)
 {
 	logf_("%s", line);
@@ -140,6 +158,7 @@ static int parse_opts(int argc, char **argv, struct daemon_ctx *d)
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		CLI_METRICS_LONGOPT,
+		{ "location", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -153,6 +172,7 @@ static int parse_opts(int argc, char **argv, struct daemon_ctx *d)
 		switch (ch) {
 		case 'h': fputs(usage, stdout); exit(HT_EXIT_OK);
 		case CLI_METRICS_OPT: d->metrics_listen = optarg; break;
+		case 'L': d->location = optarg; break;
 		default:
 			return cli_opt_error("healthtop daemon", ch, argv, usage);
 		}
@@ -193,6 +213,14 @@ int cmd_daemon(int argc, char **argv)
 		demo_stop(demo);
 		return HT_EXIT_USAGE;
 	}
+	if (d.location && (!d.location[0] || !store_is_postgres(db))) {
+		fprintf(stderr, "healthtop daemon: --location needs a name and a PostgreSQL --db (several pollers"
+			" share a fleet only there)\n%s", usage);
+		config_free(cfg);
+		free(cfg);
+		demo_stop(demo);
+		return HT_EXIT_USAGE;
+	}
 	size_t n = cfg->ntargets;
 	unsigned want = (unsigned)cfg->concurrency;
 	if (!(d.m = monitor_new(d.loop, cfg, db, &hooks, &err))) {
@@ -202,7 +230,8 @@ int cmd_daemon(int argc, char **argv)
 	}
 	monitor_set_drop_hook(d.m, on_dropped, &d);
 	monitor_set_alert_log(d.m, on_alert_log, &d);
-	if (monitor_enable_lease(d.m, on_role, &d, &err) < 0) {
+	if ((store_is_postgres(db) ? monitor_enable_shards(d.m, NULL, d.location, on_shards, &d, &err)
+				   : monitor_enable_lease(d.m, on_role, &d, &err)) < 0) {
 		fprintf(stderr, "healthtop: %s\n", err.msg);
 		monitor_free(d.m);
 		demo_stop(demo);

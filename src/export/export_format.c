@@ -201,6 +201,14 @@ static int write_jsonl(FILE *f, const struct store_result *r, const char *when)
 	}
 	fputs(",\"reason\":", f);
 	json_string(f, r->reason);
+	if (r->poller) {   /* several pollers (PostgreSQL): which one checked it; CSV keeps its columns */
+		fputs(",\"poller\":", f);
+		json_string(f, r->poller);
+	}
+	if (r->location) {
+		fputs(",\"location\":", f);
+		json_string(f, r->location);
+	}
 	return fputs("}\n", f) < 0 ? -1 : 0;
 }
 

@@ -212,7 +212,9 @@ void monitor_start(struct monitor *m)
 		history_read(m, true, &err);
 	ev_timer_start(m->loop, &m->window_timer);
 	alerts_start(m);   /* after the history is read: a restart does not announce the past */
-	if (lease_polling(m))   /* a viewer (or one still deciding) never probes */
+	if (m->shards)
+		shards_start(m);
+	else if (lease_polling(m))   /* a viewer (or one still deciding) never probes */
 		sched_start(m->sched);
 }
 
@@ -354,6 +356,7 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	m->cfg = cfg;
 	probe_set_concurrency(m->probe, (unsigned)cfg->concurrency);
 	lease_publish(m);
+	pollers_reset(m);   /* by index: the new config's differ */
 	set_retention(m);
 	store_writer_set_retention(m->writer, &m->retention);
 	monitor_start(m);
@@ -375,6 +378,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 		retired_free(m->retired[i]);
 	sched_free(m->sched);
 	lease_end(m);
+	shards_end(m);
 	if (m->writer) {
 		writer_event(m);
 		unwritten = store_writer_close(m->writer, wait_s);
@@ -387,6 +391,8 @@ size_t monitor_close(struct monitor *m, double wait_s)
 		key_free(m->keys ? m->keys[i] : NULL);
 	}
 	lease_free(m);
+	shards_free(m);
+	pollers_fini(m);
 	store_close(m->store);
 	config_free(m->cfg);
 	free(m->cfg);

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "healthtop/core/clock.h"
+#include "healthtop/monitor/monitor_shard.h"
 #include "healthtop/monitor/monitor_viewer.h"
+#include "healthtop/store/store_shard.h"
 #include "healthtop/store/store_lease.h"
 #include "monitor/monitor_priv.h"
 
@@ -60,6 +62,7 @@ struct lease_agent {
 	bool want_config;            /* the writer thread needs config and found none */
 	bool republish, closing;
 	bool config_fixed;           /* the screen holds the targets: never swap the config now */
+	bool yielded;                /* polled alone, then daemons polling by shards came */
 	struct names to_queue;       /* a viewer's forced checks, for the database */
 	struct names to_force;       /* the poller's, from the database */
 	enum monitor_role_kind role;
@@ -110,8 +113,15 @@ static enum monitor_role_kind tick_poller(struct lease_agent *a, struct store *s
 {
 	struct ht_err err = { "" };
 	struct store_lease h = { 0 };
-	int rc = store_lease_beat(s, me->pid, me->host, clock_wall_ms(), &err);
+	int rc;
 
+	*written = false;
+	if (store_shard_live(s, monitor_shard_lease_ms(), &err) > 0 &&
+	    store_lease_release(s, me->pid, me->host, &err) == 0) {
+		a->yielded = true;   /* daemons polling by shards came: they poll, we view */
+		return MONITOR_VIEWER;
+	}
+	rc = store_lease_beat(s, me->pid, me->host, clock_wall_ms(), &err);
 	*written = rc == 1 && !republish;
 	if (rc == 0 || republish) {
 		/* no lease row of ours: we polled before the database could be opened, or were taken
@@ -140,12 +150,17 @@ static enum monitor_role_kind tick_viewer(struct lease_agent *a, struct store *s
 					  struct names *queue, struct store_lease *holder, bool *written)
 {
 	struct ht_err err = { "" };
-	int rc;
+	int live, rc;
 
 	if (config_missing(a, me))
 		return a->role;
-	rc = store_lease_take(s, me, clock_wall_ms(), holder, &err);
+	live = store_shard_live(s, monitor_shard_lease_ms(), &err);
+	rc = live > 0 ? 0 : store_lease_take(s, me, clock_wall_ms(), holder, &err);
 	*written = rc == 1;
+	if (live > 0) {   /* PostgreSQL with daemons polling by shards: we view the whole fleet */
+		holder->pid = 0;
+		snprintf(holder->host, sizeof(holder->host), "%d poller%s", live, live == 1 ? "" : "s");
+	}
 	if (rc < 0)
 		return ++a->failed_ticks >= DECIDE_TRIES && a->role == MONITOR_DECIDING ? MONITOR_POLLER : a->role;
 	if (rc == 1) {
@@ -168,6 +183,11 @@ static void lease_tick(void *user, struct store *s)
 	struct ht_err err = { "" };
 
 	snprintf(me.host, sizeof(me.host), "%s", a->host);
+	if (s) {   /* PostgreSQL keeps who checked each result: this process, when it polls */
+		char id[300];
+		snprintf(id, sizeof(id), "%s:%lld", a->host, (long long)a->pid);
+		store_set_poller(s, id);
+	}
 	pthread_mutex_lock(&a->mu);
 	role = a->role;
 	closing = a->closing;
@@ -192,13 +212,14 @@ static void lease_tick(void *user, struct store *s)
 	store_lease_fini(&me);
 	pthread_mutex_lock(&a->mu);
 	bool news = next != a->role || forced.n > 0 || (holder.pid && holder.pid != a->holder.pid) ||
+		    (!holder.pid && holder.host[0] && strcmp(holder.host, a->holder.host) != 0) ||
 		    (holder.config && (!a->holder.config || strcmp(holder.config, a->holder.config) != 0));
 	a->role = next;
 	if (written && next == MONITOR_POLLER && !a->republish) {
 		free(a->config);   /* the lease row holds it; nobody reads it while we poll */
 		a->config = NULL;
 	}
-	if (holder.pid) {
+	if (holder.pid || holder.host[0]) {
 		store_lease_fini(&a->holder);
 		a->holder = holder;
 	}
@@ -231,6 +252,11 @@ static void role_changed(struct lease_agent *a, enum monitor_role_kind prev, con
 		viewer_stop(m);   /* what it drew so far stays; from now on results are our own */
 		alerts_took_over(m);
 		sched_start(m->sched);
+	} else if (a->seen == MONITOR_VIEWER && prev == MONITOR_POLLER && a->yielded) {
+		for (size_t i = 0; i < m->n; i++)   /* the daemons poll now; what runs still reports */
+			sched_stop_one(m->sched, i);
+		a->yielded = false;
+		viewer_begin(m, NULL, a->warning, sizeof(a->warning));
 	} else if (a->seen == MONITOR_VIEWER && prev == MONITOR_POLLER) {
 		/* Only after this process stalled past the stale time (another host took it for dead):
 		 * the command decides what to do (the daemon exits, so that one process probes). */

@@ -72,6 +72,7 @@ struct monitor {
 	uint64_t writer_dropped; /* of those, dropped: already told */
 	char db_path[1024];
 	char storage_error[512];
+	int64_t storage_since_ms;  /* the writer's failing since, as its last event said (0: none) */
 	struct pending *pending; /* a ring: head, count, cap */
 	size_t phead, npending, pending_cap;
 	uint64_t dropped;
@@ -87,7 +88,11 @@ struct monitor {
 	monitor_log_fn alert_log;
 	void *alert_log_user;
 	struct lease_agent *lease;         /* NULL: always polls (check, tests) */
+	struct shard_agent *shards;        /* non-NULL: polls only the shards it leases */
 	struct viewer viewer;              /* drawing from the database while another polls */
+	const char **poller_of;            /* by target: who checked it last (interned), NULL unknown */
+	char **pollers;                    /* the poller names seen (few: one per poller) */
+	size_t npoller_of, npollers;
 	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
 	bool metrics_on;                   /* counters kept: someone serves /metrics */
 	struct history *history;           /* monitor_history.c: the past, read in slices */
@@ -156,6 +161,19 @@ void lease_publish(struct monitor *m);
 /* Before the writer closes (its last tick gives the lease up), and after. */
 void lease_end(struct monitor *m);
 void lease_free(struct monitor *m);
+
+/* monitor_shard.c: several pollers by shards (monitor_shard.h) */
+struct shard_agent;
+/* Starts the targets of the shards held on a new scheduler (start, reload). */
+void shards_start(struct monitor *m);
+/* Before the writer closes (its last tick gives the shards back), and after. */
+void shards_end(struct monitor *m);
+void shards_free(struct monitor *m);
+
+/* Target idx's newest result was checked by poller (NULL: unknown); forgotten by a reload. */
+void poller_seen(struct monitor *m, size_t idx, const char *poller);
+void pollers_reset(struct monitor *m);
+void pollers_fini(struct monitor *m);
 
 /* monitor_viewer.c: drawing what the poller stores */
 /* Starts drawing from the database; shows the poller's targets when its config (NULL: keep

@@ -92,6 +92,7 @@ struct replay {
 	struct state_sample samples[STATE_RING];
 	size_t n;
 	struct state_last last;
+	char poller[256];
 };
 
 static void collect_recent(void *user, const struct store_read_row *row)
@@ -106,6 +107,7 @@ static void collect_recent(void *user, const struct store_read_row *row)
 			.ttfb_ms = (float)row->ttfb_ms, .cert_expiry = row->cert_expiry,
 		};
 		snprintf(rp->last.reason, sizeof(rp->last.reason), "%s", row->reason);
+		snprintf(rp->poller, sizeof(rp->poller), "%s", row->poller ? row->poller : "");
 	}
 	if (rp->n < STATE_RING)
 		rp->samples[rp->n++] = (struct state_sample){
@@ -128,6 +130,7 @@ void load_history(struct monitor *m, size_t i)
 		state_add_sample(&m->states[i], rp->samples[k].at_ms, rp->samples[k].ms, rp->samples[k].cls);
 	if (rp->n > 0) {
 		state_set_last(&m->states[i], &rp->last, NULL, 0);
+		poller_seen(m, i, rp->poller[0] ? rp->poller : NULL);
 		if (rp->last.at_ms > m->last_result_ms)
 			m->last_result_ms = rp->last.at_ms;
 	}
@@ -347,8 +350,10 @@ void writer_event(void *user)
 		/* the count of waiting results changes every second: monitor_pending() has it */
 		snprintf(msg, sizeof(msg), "storage failing since %s: %s", when, st.last_error);
 		storage_failed(m, msg);
+		m->storage_since_ms = st.failing_since_ms;
 	} else {
 		storage_ok(m);
+		m->storage_since_ms = 0;
 	}
 }
 
@@ -380,6 +385,12 @@ size_t monitor_pending(const struct monitor *m)
 
 	store_writer_status(m->writer, &st);
 	return st.pending;
+}
+
+int64_t monitor_storage_since(const struct monitor *m)
+{
+	/* as the last event said, with the error it shows: the writer's status changes meanwhile */
+	return m->storage_error[0] ? m->storage_since_ms : 0;
 }
 
 uint64_t monitor_dropped(const struct monitor *m)

@@ -85,6 +85,7 @@ static void draw_row(void *user, const struct store_read_row *row, bool up)
 	};
 	snprintf(last.reason, sizeof(last.reason), "%s", row->reason);
 	state_set_last(s, &last, NULL, 0);
+	poller_seen(m, (size_t)idx, row->poller);
 	state_window_add_check(s, row->cls, ms >= 0 ? hist_bucket(ms) : -1, up);
 	m->live[idx]++;
 	metrics_count(m, (size_t)idx, row->cls, changed, ms);

@@ -183,3 +183,25 @@ void sched_free(struct sched *s)
 	if (s)
 		free_now(s);
 }
+
+void sched_start_one(struct sched *s, size_t idx, double first_s)
+{
+	struct sched_slot *slot;
+
+	if (idx >= s->cfg->ntargets)
+		return;
+	slot = &s->slots[idx];
+	ev_timer_stop(s->loop, &slot->timer);
+	if (first_s <= 0)
+		submit(slot, loop_ms(s->loop, 0));
+	ev_timer_set(&slot->timer, first_s > 0 ? first_s : s->cfg->targets[idx].interval_s,
+		     s->cfg->targets[idx].interval_s);
+	ev_timer_start(s->loop, &slot->timer);
+	slot->due_ms = loop_ms(s->loop, ev_timer_remaining(s->loop, &slot->timer));   /* start lag's origin */
+}
+
+void sched_stop_one(struct sched *s, size_t idx)
+{
+	if (idx < s->cfg->ntargets)
+		ev_timer_stop(s->loop, &s->slots[idx].timer);   /* a check running still reports */
+}

@@ -13,7 +13,7 @@
 #include "healthtop/store/store_lease.h"
 
 /* PostgreSQL's own schema versions, kept in its schema_version table (SQLite's is user_version). */
-#define STORE_PG_SCHEMA_VERSION 2
+#define STORE_PG_SCHEMA_VERSION 4
 
 struct store_pg {
 	PGconn *conn;
@@ -28,7 +28,12 @@ struct store_pg {
 	size_t ndays, days_cap;
 	uint64_t version;        /* store_data_version's counter */
 	int lock_timeout_ms;     /* store_set_busy_timeout's, set again on each new connection */
+	char *poller;            /* store_set_poller's: stored with each result, NULL none */
+	char *location;          /* store_set_location's: likewise, and the shards leased */
 };
+
+/* Who checked a result, as shown: "host:pid" or "host:pid in eu-west" (NULL: unknown). */
+#define POLLER_SQL "CASE WHEN location IS NULL THEN poller ELSE poller || ' in ' || location END"
 
 /* Connects (connect_timeout 5 s unless the conninfo says otherwise) and, unless readonly,
  * creates or migrates the schema. */

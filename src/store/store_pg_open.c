@@ -81,6 +81,16 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 	"CREATE TABLE poller(id text PRIMARY KEY, heartbeat bigint NOT NULL);"   /* database ms */
 	"CREATE TABLE shard_lease(shard integer PRIMARY KEY, holder text, expires bigint NOT NULL DEFAULT 0);"
 	"INSERT INTO shard_lease(shard) SELECT generate_series(0, 63);",
+
+	/* 3: which poller checked each result (store_set_poller: host:pid); NULL before schema 3 */
+	"ALTER TABLE result ADD COLUMN poller text;",
+
+	/* 4: locations (--location): each leases its own shards; results say where from */
+	"ALTER TABLE result ADD COLUMN location text;"
+	"ALTER TABLE poller ADD COLUMN location text NOT NULL DEFAULT '';"
+	"ALTER TABLE shard_lease ADD COLUMN location text NOT NULL DEFAULT '';"
+	"ALTER TABLE shard_lease DROP CONSTRAINT shard_lease_pkey;"
+	"ALTER TABLE shard_lease ADD PRIMARY KEY (location, shard);",
 };
 
 bool store_is_postgres(const char *db)
@@ -367,6 +377,8 @@ void store_pg_close(struct store *s)
 	free(pg->url_text);
 	free(pg->url_id);
 	free(pg->days);
+	free(pg->poller);
+	free(pg->location);
 	free(pg);
 	free(s);
 }

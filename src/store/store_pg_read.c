@@ -124,7 +124,8 @@ int store_pg_recent(struct store *s, int64_t target_id, int limit, store_row_fn 
 {
 	static const char sql[] =
 		"SELECT target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms,"
-		" cert_expiry, reason FROM result WHERE target_id = $1::bigint ORDER BY checked_at DESC LIMIT $2::integer";
+		" cert_expiry, reason, " POLLER_SQL " FROM result WHERE target_id = $1::bigint ORDER BY checked_at DESC"
+		" LIMIT $2::integer";
 	char t[24], l[16];
 	const char *p[] = { t, l };
 
@@ -144,6 +145,7 @@ int store_pg_recent(struct store *s, int64_t target_id, int limit, store_row_fn 
 			.ttfb_ms = store_pg_ms(r, i, 8),
 			.cert_expiry = store_pg_i64(r, i, 9),
 			.reason = PQgetvalue(r, i, 10),
+			.poller = PQgetisnull(r, i, 11) ? NULL : PQgetvalue(r, i, 11),
 		};
 		fn(user, &row);
 	}
@@ -211,7 +213,7 @@ struct store_cursor *store_pg_export_begin(struct store *s, const struct store_q
 	static const char sql[] =
 		"DECLARE ht_export NO SCROLL CURSOR FOR"
 		" SELECT r.checked_at, t.project, t.name, " URL_SQL ", r.status, r.http_code, r.response_ms,"
-		" r.dns_ms, r.connect_ms, r.tls_ms, r.ttfb_ms, r.reason"
+		" r.dns_ms, r.connect_ms, r.tls_ms, r.ttfb_ms, r.reason, r.poller, r.location"
 		" FROM result r JOIN target t ON t.id = r.target_id LEFT JOIN checked_url u ON u.id = r.url_id"
 		" WHERE r.checked_at >= $1::bigint AND r.checked_at < $2::bigint" SELECTION_SQL
 		" ORDER BY r.checked_at, t.name";
@@ -251,6 +253,8 @@ static int export_rows(PGresult *r, int *stop, store_result_fn fn, void *user)
 			.connect_ms = store_pg_ms(r, i, 8), .tls_ms = store_pg_ms(r, i, 9),
 			.ttfb_ms = store_pg_ms(r, i, 10),
 			.reason = PQgetvalue(r, i, 11),
+			.poller = PQgetisnull(r, i, 12) ? NULL : PQgetvalue(r, i, 12),
+			.location = PQgetisnull(r, i, 13) ? NULL : PQgetvalue(r, i, 13),
 		};
 		*stop = fn(user, &row);
 	}

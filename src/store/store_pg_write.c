@@ -182,11 +182,11 @@ static int prepare_batch(struct store *s, const struct store_row *rows, size_t n
 }
 
 /* One raw result as a binary COPY tuple: no number formatted or parsed on either side. */
-static void add_result(struct sbuf *b, const struct store_row *r, int64_t url)
+static void add_result(struct sbuf *b, const struct store_row *r, int64_t url, const struct store_pg *pg)
 {
 	const double ms[] = { r->response_ms, r->dns_ms, r->connect_ms, r->tls_ms, r->ttfb_ms };
 
-	sb_tuple(b, 15);
+	sb_tuple(b, 17);
 	sb_i64(b, r->target_id);
 	sb_i64(b, r->checked_at_ms);
 	sb_field_i16(b, (int16_t)r->cls);
@@ -214,6 +214,12 @@ static void add_result(struct sbuf *b, const struct store_row *r, int64_t url)
 		sb_field_i16(b, (int16_t)hist_bucket(r->response_ms));
 	else
 		sb_null(b);
+	const char *who[] = { pg->poller, pg->location };
+	for (int k = 0; k < 2; k++)
+		if (who[k])
+			sb_str(b, who[k]);
+		else
+			sb_null(b);
 }
 
 /* The state change a row makes, compared with the target's last class (batch order). */
@@ -339,7 +345,7 @@ static int write_tx(struct store *s, const struct sbuf *res, const struct sbuf *
 {
 	/* BEGIN rides with the first COPY: one round trip less per batch */
 	static const char results[] = "BEGIN; COPY result(target_id, checked_at, status, http_code, response_ms,"
-		" dns_ms, connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, error, url_id, up, bucket)"
+		" dns_ms, connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, error, url_id, up, bucket, poller, location)"
 		" FROM STDIN (FORMAT binary)";
 
 	if (store_pg_ready(s, "starting a write", err) < 0)
@@ -371,7 +377,7 @@ int store_pg_append_batch(struct store *s, const struct store_row *rows, size_t 
 	sb_copy_begin(&res);
 	for (size_t i = 0; i < n; i++) {
 		add_change(s->pg, &chg, &rows[i]);
-		add_result(&res, &rows[i], urls[i]);
+		add_result(&res, &rows[i], urls[i], s->pg);
 	}
 	sb_copy_end(&res);
 	sb_copy_begin(&roll);

@@ -330,9 +330,10 @@ static void on_storage(void *user, const char *msg)
 {
 	struct ui *ui = user;
 
-	if (msg)
-		say(ui, "storage error (results kept, retrying): %s", msg);
-	else
+	if (msg) {   /* the status line says it while it lasts: since when, how many results wait */
+		ui->message[0] = '\0';
+		ui->dirty = true;
+	} else
 		say(ui, "storage recovered");
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "healthtop/core/health_class.h"
+#include "healthtop/monitor/monitor_shard.h"
 #include "healthtop/ui/ui_cells.h"
 #include "healthtop/ui/ui_spark.h"
 #include "ui/ui_priv.h"
@@ -192,8 +193,10 @@ void ui_draw_detail(struct ui *ui)
 {
 	size_t t;
 
-	if (view_selected(&ui->view, &t))
-		ui_detail_draw(ui, monitor_target(ui->m, t), monitor_state(ui->m, t), monitor_in_flight(ui->m, t));
+	if (!view_selected(&ui->view, &t))
+		return;
+	ui->detail_poller = monitor_poller(ui->m, t);
+	ui_detail_draw(ui, monitor_target(ui->m, t), monitor_state(ui->m, t), monitor_in_flight(ui->m, t));
 }
 
 void ui_detail_draw(struct ui *ui, const struct ht_target *tg, const struct target_state *s, bool in_flight)
@@ -215,6 +218,8 @@ void ui_detail_draw(struct ui *ui, const struct ht_target *tg, const struct targ
 	else
 		snprintf(text, sizeof(text), "no response   checked %s%s", ago, busy);
 	line(&c, "HTTP", text, A_NORMAL);
+	if (ui->detail_poller && s->checked)   /* several pollers share the fleet: which one it was */
+		line(&c, "Poller", ui->detail_poller, A_NORMAL);
 	if (s->checked)
 		phases(&c, l);
 	cert(&c, l, tg->rules.tls_expiry_warn_days);

@@ -23,7 +23,9 @@ static void right_text(struct ui *ui, char *out, size_t size)
 
 	clock_text(ui->now_ms, false, clock, sizeof(clock));
 	monitor_role(ui->m, &r);
-	if (r.kind == MONITOR_VIEWER && !r.lost)
+	if (r.kind == MONITOR_VIEWER && !r.lost && !r.pid)   /* daemons polling by shards */
+		snprintf(out, size, "viewer of %.64s%s  %s", r.host, r.warning ? " (its config differs)" : "", clock);
+	else if (r.kind == MONITOR_VIEWER && !r.lost)
 		snprintf(out, size, "viewer of pid %lld on %.64s%s  %s", (long long)r.pid, r.host,
 			 r.warning ? " (its config differs)" : "", clock);
 	else if (r.warning)

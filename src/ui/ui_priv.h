@@ -25,6 +25,7 @@ struct ui {
 	size_t nitems;
 	attr_t role_attr[ROLE_COUNT];
 	bool utf8;
+	const char *detail_poller;   /* who checked the target in the detail view (NULL: unknown) */
 	bool dirty;          /* redraw everything on the next loop turn */
 	bool rebuild;        /* rows need re-filtering/sorting first */
 	bool refresh_all;    /* every item from the monitor's state first (else results refresh theirs) */
@@ -58,6 +59,9 @@ void ui_draw_detail(struct ui *ui);
 void ui_draw_help(struct ui *ui);
 
 /* The detail of one target from what is passed in (no monitor): the tests draw it too. */
+/* The status line while the store refuses writes: "store unreachable since 12:03, 4 213
+ * results waiting: <why>" (local time; why may be NULL). */
+void ui_storage_text(int64_t since_ms, size_t waiting, const char *why, char *out, size_t size);
 void ui_detail_draw(struct ui *ui, const struct ht_target *tg, const struct target_state *s, bool busy);
 
 #endif

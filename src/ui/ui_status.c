@@ -1,5 +1,7 @@
 #include "autoconfig.h"
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include "healthtop/core/sanitize.h"
 #include "healthtop/ui/ui_keys.h"
 #include "ui/ui_priv.h"
@@ -25,6 +27,33 @@ static void mute_question(const struct ui *ui, char *buf, size_t size)
 		 v->prompt_project ? it->project : it->name, v->prompt);
 }
 
+/* 4213 as "4 213": a count read at a glance, as the issue words it. */
+static void grouped(size_t n, char *out, size_t size)
+{
+	char digits[32];
+	size_t len = (size_t)snprintf(digits, sizeof(digits), "%zu", n), o = 0;
+
+	for (size_t i = 0; i < len && o + 2 < size; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[o++] = ' ';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+}
+
+void ui_storage_text(int64_t since_ms, size_t waiting, const char *why, char *out, size_t size)
+{
+	time_t t = (time_t)(since_ms / 1000);
+	struct tm tm;
+	char when[16] = "-", count[48];
+
+	if (since_ms > 0 && localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%H:%M", &tm);
+	grouped(waiting, count, sizeof(count));
+	snprintf(out, size, "store unreachable since %s, %s result%s waiting%s%s", when, count, waiting == 1 ? "" : "s",
+		 why ? ": " : "", why ? why : "");
+}
+
 /* The bottom line: the filter or mute prompt being typed, else a message, else a storage error,
  * else the keys of the mode from the key table. */
 void ui_draw_statusline(struct ui *ui)
@@ -45,7 +74,12 @@ void ui_draw_statusline(struct ui *ui)
 	} else if (ui->message[0]) {
 		snprintf(text, sizeof(text), "%s", ui->message);
 	} else if (storage) {
-		snprintf(text, sizeof(text), "storage error (results kept, retrying): %s", storage);
+		int64_t since = monitor_storage_since(ui->m);
+		const char *why = strstr(storage, "Z: ");   /* the cause, after "storage failing since <time>" */
+		if (since)
+			ui_storage_text(since, monitor_pending(ui->m), why ? why + 3 : storage, text, sizeof(text));
+		else   /* a read failed, not the writer */
+			snprintf(text, sizeof(text), "storage error (results kept, retrying): %s", storage);
 		attr = ui->role_attr[ROLE_DOWN];
 	} else {
 		keys_hint_line(v->mode == VIEW_DETAIL ? KEYS_DETAIL : KEYS_LIST, &st, ui->cols, text, sizeof(text));

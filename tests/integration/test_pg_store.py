@@ -185,7 +185,8 @@ def viewer(pg, d):
             cmd = " ".join(WRAPPER + [BINARY, "-c", cfg, "--db", f"'{pg.url()}'"])
             tmux("new-session", "-d", "-s", "v", "-x", "160", "-y", "20", f"TERM=xterm-256color {cmd}")
             screen = lambda: tmux("capture-pane", "-p", "-t", "v")  # noqa: E731
-            ok = wait_for(lambda: f"viewer of pid {p.pid}" in screen() and "seen-ok" in screen()
+            # daemons on PostgreSQL poll by shards: the dashboard views them all, polls nothing
+            ok = wait_for(lambda: "viewer of 1 poller" in screen() and "seen-ok" in screen()
                           and "connection refused" in screen(), CEILING)
             check(ok, "a dashboard on the same PostgreSQL database is the daemon's viewer and shows its targets"
                   + ("" if ok else "\n" + screen()))
@@ -220,6 +221,39 @@ def restart_keeps_history(pg, d):
         tmux("kill-server")
 
 
+def dashboard_outage(pg, d):
+    """The dashboard polling alone on PostgreSQL: with the database stopped its status line says
+    "store unreachable since HH:MM, N results waiting"; once it is back, the line goes."""
+    import re as _re
+    import shutil
+    if not shutil.which("tmux"):
+        print("SKIP the dashboard outage check: no tmux")
+        return
+    sock = f"healthtop-pgo-{os.getpid()}"
+    tmux = lambda *a: subprocess.run(["tmux", "-L", sock, *a], capture_output=True, text=True).stdout  # noqa: E731
+    screen = lambda: tmux("capture-pane", "-p", "-t", "o")  # noqa: E731
+    with TestServer() as srv:
+        cfg = write_config(d, {"defaults": NO_TIMING, "targets": [
+            {"name": f"dash{i}", "url": srv.url(), "path": "/ok?tag=dash", "interval_s": 1} for i in range(3)]},
+            "dash.json")
+        cmd = " ".join(WRAPPER + [BINARY, "-c", cfg, "--db", f"'{pg.url()}'"])
+        line = _re.compile(r"store unreachable since \d\d:\d\d, [1-9][0-9 ]* results? waiting")
+        try:
+            tmux("new-session", "-d", "-s", "o", "-x", "200", "-y", "12", f"TERM=xterm-256color {cmd}")
+            check(wait_for(lambda: rows_of(pg, "dash") >= 3, CEILING), "the dashboard polls and stores")
+            pg.stop()
+            ok = wait_for(lambda: line.search(screen()), CEILING)
+            check(ok, "with the database stopped the status line says since when and how many results wait"
+                  + ("" if ok else "\n" + screen()))
+            pg.start()
+            ok = wait_for(lambda: "store unreachable" not in screen() and rows_of(pg, "dash") >= 6, CEILING)
+            check(ok, "once it is back the waiting results are written and the line goes"
+                  + ("" if ok else "\n" + screen()))
+            tmux("send-keys", "-t", "o", "q")
+        finally:
+            tmux("kill-server")
+
+
 def main():
     try:
         pg = PgServer()
@@ -233,6 +267,7 @@ def main():
         viewer(pg, d)
         outage(pg, d)
         restart_keeps_history(pg, d)
+        dashboard_outage(pg, d)
     finish()
 
 

@@ -15,6 +15,7 @@ enum ht_exit {
 int cmd_check(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_mute(int argc, char **argv);
 int cmd_unmute(int argc, char **argv);

@@ -80,6 +80,9 @@ int monitor_flush(struct monitor *m);
 int monitor_drain(struct monitor *m, double wait_s);
 /* Results waiting for the database. */
 size_t monitor_pending(const struct monitor *m);
+/* Wall time (ms) since when the database has refused writes (unreachable, locked, full); 0
+ * while writes succeed. */
+int64_t monitor_storage_since(const struct monitor *m);
 /* Results lost since start (storage failing far too long, target removed mid-check, exit with
  * the database locked). */
 uint64_t monitor_dropped(const struct monitor *m);

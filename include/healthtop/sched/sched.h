@@ -42,6 +42,11 @@ bool sched_idle(const struct sched *s);
 /* Frees it (not its config): only when idle or after probe_free(). */
 void sched_free(struct sched *s);
 
+/* Several pollers (monitor_shard.c): target idx alone starts (its first check in first_s
+ * seconds, at once when <= 0, then every interval) or stops (a check running still reports). */
+void sched_start_one(struct sched *s, size_t idx, double first_s);
+void sched_stop_one(struct sched *s, size_t idx);
+
 /* Seconds from start to target i's first regular check: spread evenly over the interval,
  * between 0.5 and 1.5 intervals, so a thousand targets never fire in the same instant. */
 double sched_first_tick(size_t i, size_t n, int interval_s);

@@ -70,6 +70,7 @@ struct store_read_row {
 	double response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms;   /* < 0 when absent */
 	int64_t cert_expiry;
 	const char *reason;
+	const char *poller;          /* who checked it (PostgreSQL, several pollers); NULL: unknown */
 };
 
 typedef void (*store_row_fn)(void *user, const struct store_read_row *row);
@@ -132,6 +133,8 @@ struct store_result {
 	double response_ms;          /* < 0: absent */
 	double dns_ms, connect_ms, tls_ms, ttfb_ms;
 	const char *reason;
+	const char *poller;          /* who checked it (PostgreSQL, several pollers); NULL: unknown */
+	const char *location;        /* where from (--location); NULL: none */
 };
 typedef int (*store_result_fn)(void *user, const struct store_result *row);
 

@@ -30,4 +30,22 @@ int store_shard_round(struct store *s, const char *me, int64_t lease_ms, uint64_
 /* A clean exit: my shards and my liveness go at once, so the others need not wait. */
 int store_shard_leave(struct store *s, const char *me, struct ht_err *err);
 
+/* The location this store's pollers check from (--location; NULL: none): each location leases
+ * its own 64 shards among its own pollers, so every location checks every target, and each
+ * result stores its location. PostgreSQL only. */
+void store_set_location(struct store *s, const char *location);
+
+/* Pollers alive by shards (a round within two lease periods): a dashboard on PostgreSQL views
+ * the fleet they poll rather than polling it too. SQLite: 0. */
+int store_shard_live(struct store *s, int64_t lease_ms, struct ht_err *err);
+
+/* Who this store's results say checked them (PostgreSQL's result.poller: host:pid, or the
+ * --location name); kept across reconnects. SQLite has one poller: nothing is stored. */
+void store_set_poller(struct store *s, const char *id);
+
+/* Each target's newest stored result since since_ms: fn(user, name, checked_at_ms). A poller
+ * that gains a shard continues its targets' cadence from there. SQLite: none (0). */
+typedef void (*store_last_fn)(void *user, const char *name, int64_t at_ms);
+int store_last_checked(struct store *s, int64_t since_ms, store_last_fn fn, void *user, struct ht_err *err);
+
 #endif
