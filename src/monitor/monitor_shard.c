@@ -54,7 +54,6 @@ struct shard_agent {
 	struct monitor *m;
 	pthread_mutex_t mu;
 	ev_async async;
-	ev_timer guard;
 	void (*fn)(void *user);
 	void *user;
 	char id[300];
@@ -62,7 +61,6 @@ struct shard_agent {
 	int64_t lease_ms;
 	/* guarded by mu */
 	uint64_t held;               /* after the newest round */
-	int64_t last_good_ms;        /* monotonic: the newest successful round */
 	struct last_list *last;      /* newest results, read when shards were gained (NULL: none) */
 	bool closing;
 	struct forced forced;        /* viewers' forced checks, for the loop */
@@ -70,7 +68,7 @@ struct shard_agent {
 	char error[256];
 	/* the thread's own */
 	uint64_t thread_held;
-	int64_t next_round_ms, thread_good_ms;
+	int64_t next_round_ms;
 	int64_t force_after;         /* the newest forced check read; -1 until the first round */
 	/* the loop's own */
 	uint64_t applied;            /* shards whose targets run on m->sched */
@@ -173,10 +171,12 @@ static void shard_tick(void *user, struct store *s)
 		store_set_location(s, a->location[0] ? a->location : NULL);
 	}
 	int rc = s ? store_shard_round(s, a->id, a->lease_ms, &held, &err) : -1;
-	if (rc == 0)
-		a->thread_good_ms = now;
-	else if (now - a->thread_good_ms < a->lease_ms)
-		held = a->thread_held;   /* still ours until the lease we renewed last runs out */
+	/* A round that fails keeps what we hold: the database (or our way to it) is away, and a
+	 * target nobody checks is an outage nobody sees. If only we are cut off, the others take
+	 * our shards once the lease expires and both check them until our next good round says
+	 * they are gone: a partition costs duplicate checks, never missed ones. */
+	if (rc < 0)
+		held = a->thread_held;
 	if (!s && !err.msg[0])
 		snprintf(err.msg, sizeof(err.msg), "the database cannot be opened");
 	if (rc == 0 && (held & ~a->thread_held))
@@ -190,7 +190,6 @@ static void shard_tick(void *user, struct store *s)
 	a->thread_held = held;
 	pthread_mutex_lock(&a->mu);
 	a->held = held;
-	a->last_good_ms = a->thread_good_ms;
 	snprintf(a->error, sizeof(a->error), "%s", rc < 0 ? err.msg : "");
 	if (last) {
 		last_free(a->last);
@@ -255,8 +254,7 @@ static void on_async(struct ev_loop *loop, ev_async *w, int revents)
 	pthread_mutex_lock(&a->mu);
 	forced = a->forced;
 	a->forced.n = 0;
-	/* the guard's rule too: a thread that kept them while its lease ran does not restart them */
-	uint64_t held = mono_ms() - a->last_good_ms >= a->lease_ms ? 0 : a->held;
+	uint64_t held = a->held;
 	struct last_list *last = a->last;
 	a->last = NULL;
 	bool error_changed = strcmp(a->error, a->shown_error) != 0;
@@ -270,22 +268,6 @@ static void on_async(struct ev_loop *loop, ev_async *w, int revents)
 	forced_clear(&forced);
 	if ((changed || error_changed) && a->fn)
 		a->fn(a->user);
-}
-
-/* The loop's own check: a writer thread stuck in a query must not keep us checking shards
- * whose lease may have run out (another poller may hold them now). */
-static void on_guard(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct shard_agent *a = w->data;
-
-	pthread_mutex_lock(&a->mu);
-	bool stale = mono_ms() - a->last_good_ms >= a->lease_ms;
-	pthread_mutex_unlock(&a->mu);
-	if (stale && a->applied) {
-		apply(a, 0, NULL);
-		if (a->fn)
-			a->fn(a->user);
-	}
 }
 
 static int64_t max_interval_ms(const struct ht_config *cfg)
@@ -321,15 +303,11 @@ int monitor_enable_shards(struct monitor *m, const char *id, const char *locatio
 	a->lease_ms = monitor_shard_lease_ms();
 	a->force_after = -1;
 	a->max_interval_ms = max_interval_ms(m->cfg);
-	a->last_good_ms = a->thread_good_ms = mono_ms() - a->lease_ms;   /* nothing held yet */
 	pthread_mutex_init(&a->mu, NULL);
 	ev_async_init(&a->async, on_async);
 	a->async.data = a;
 	ev_async_start(m->loop, &a->async);
 	ev_unref(m->loop);   /* like the writer's: never what keeps a loop alive */
-	ev_timer_init(&a->guard, on_guard, a->lease_ms / 3000.0, a->lease_ms / 3000.0);
-	a->guard.data = a;
-	ev_timer_start(m->loop, &a->guard);
 	ev_unref(m->loop);
 	m->shards = a;
 	store_writer_set_tick(m->writer, shard_tick, a);
@@ -382,7 +360,6 @@ void shards_free(struct monitor *m)
 	ev_ref(m->loop);
 	ev_async_stop(m->loop, &a->async);
 	ev_ref(m->loop);
-	ev_timer_stop(m->loop, &a->guard);
 	last_free(a->last);
 	forced_clear(&a->forced);
 	pthread_mutex_destroy(&a->mu);

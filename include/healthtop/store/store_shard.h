@@ -23,8 +23,7 @@ unsigned store_shard_of(const char *name);
  * held after the round, bit i for shard i. A poller alive is one whose round ran within two
  * lease periods; a shard held by a poller that stopped is free once its lease expired, so the
  * others take it over within two lease periods. Returns 0, or -1 (err): then nothing was
- * renewed, and the caller stops checking its shards once lease_ms has passed since its last
- * successful round, before another poller may take them. */
+ * renewed; the caller keeps checking the shards it held (monitor_shard.c says why). */
 int store_shard_round(struct store *s, const char *me, int64_t lease_ms, uint64_t *held, struct ht_err *err);
 
 /* A clean exit: my shards and my liveness go at once, so the others need not wait. */
