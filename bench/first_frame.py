@@ -29,22 +29,32 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
 
 
 class Dashboard:
-    def __init__(self, cfg, db):
+    def __init__(self, cfg, db, cols=160, rows=50):
+        size = struct.pack("HHHH", rows, cols, 0, 0)
         self.t0 = time.monotonic()
         self.pid, self.fd = pty.fork()
-        if self.pid == 0:
+        if self.pid == 0:   # the size is set before exec: curses reads it once at start
+            fcntl.ioctl(0, termios.TIOCSWINSZ, size)
             os.environ.update(TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
             os.execv(BINARY, [BINARY, "-c", cfg, "--db", db])
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, size)
         self.seen = b""
+        self.last_byte = None
+
+    def read(self, timeout):
+        """One read of what the dashboard sent, waiting up to timeout s; its size (0: nothing)."""
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return 0
+        data = os.read(self.fd, 1 << 16)
+        self.last_byte = time.monotonic()
+        self.seen += ANSI.sub(b"", data)
+        return len(data)
 
     def wait_for(self, text, timeout=30):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if select.select([self.fd], [], [], 0.05)[0]:
-                self.seen += ANSI.sub(b"", os.read(self.fd, 1 << 16))
-                if text in self.seen:
-                    return time.monotonic()
+            if self.read(0.05) and text in self.seen:
+                return self.last_byte
         raise TimeoutError(text)
 
     def key(self, k):

@@ -4,6 +4,13 @@ for the last --raw-days, hourly and daily rollups and state changes for the whol
 Latencies are log-normal around 40 ms; each target has rare degraded spells and outages.
 
     python3 bench/gen_history.py OUT.db [--targets 200] [--days 365] [--raw-days 14] [--interval 60]
+
+For fleets far larger than a Python loop can fill (100 000 targets), --bulk writes the history
+with SQL alone, in the shape the dashboard reads at start: raw results for the last --raw-hours,
+hourly rollups for the last --hourly-days, daily rollups for the whole --days (see
+docs/performance.md for why not every level for the whole year):
+
+    python3 bench/gen_history.py OUT.db --bulk --targets 100000 [--raw-hours 2] [--hourly-days 2]
 """
 import argparse
 import math
@@ -127,6 +134,58 @@ def schema(db, binary):
     return con
 
 
+def bulk(con, args, now):
+    """The same schema filled by SQLite itself: a numbers table crossed with the targets, a
+    latency base per target, one check in 400 degraded and one in 1000 down. Rollups take their
+    histogram from a few shared blobs (the dashboard's start and keys never read them)."""
+    n = args.targets
+    con.execute("CREATE TEMP TABLE num(i INTEGER PRIMARY KEY)")
+    con.execute("INSERT INTO num WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ?)"
+                " SELECT i FROM c", (max(n, 400 * 24, args.days) - 1,))
+    con.executemany("INSERT INTO target(id, name, project, url) VALUES(?, ?, ?, ?)",
+                    ((i + 1, f"svc-{i:06d}", f"team-{i % 50:02d}", f"{args.url}?i={i}") for i in range(n)))
+    blobs = [blob({bucket(10 + 7 * k + j): 60 - j for j in range(6)}) for k in range(8)]
+    con.execute("CREATE TEMP TABLE hb(k INTEGER PRIMARY KEY, b BLOB)")
+    con.executemany("INSERT INTO hb VALUES(?, ?)", enumerate(blobs))
+    # result: one row per target per interval, time-ordered as a poller writes them
+    steps = args.raw_hours * 3600 // args.interval
+    t0 = (now - args.raw_hours * 3600) // args.interval * args.interval
+    con.execute("DROP INDEX result_time")
+    con.execute("DROP INDEX result_target_time")
+    con.execute(
+        "INSERT INTO result(target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms, tls_ms,"
+        " ttfb_ms, reason, error, up)"
+        " SELECT ti + 1, (? + si * ?) * 1000 + ti % 997, st, CASE st WHEN 0 THEN 200 WHEN 1 THEN 503 END,"
+        "  CASE WHEN st = 2 THEN 0.3 ELSE 10 + ti % 70 + h % 1000 / 100.0 END, 0.02, 0.1, NULL,"
+        "  CASE WHEN st = 2 THEN NULL ELSE 8 + ti % 60 END,"
+        "  CASE st WHEN 0 THEN 'HTTP 200' WHEN 1 THEN 'HTTP 503' ELSE 'connection refused' END,"
+        "  CASE WHEN st = 2 THEN 'Failed to connect' END, st = 0"
+        " FROM (SELECT si, ti, h, CASE WHEN h % 1000 = 0 THEN 2 WHEN h % 400 = 1 THEN 1 ELSE 0 END st"
+        "  FROM (SELECT s.i si, t.i ti, (s.i * 7919 + t.i * 104729) % 1000003 h"
+        "   FROM (SELECT i FROM num WHERE i < ?) s, (SELECT i FROM num WHERE i < ?) t))"
+        " ORDER BY si, ti", (t0, args.interval, steps, n))
+    con.execute("CREATE INDEX result_target_time ON result(target_id, checked_at)")
+    con.execute("CREATE INDEX result_time ON result(checked_at)")
+    per_hour = 3600 // args.interval
+    for table, secs, count in (("rollup_hour", 3600, args.hourly_days * 24), ("rollup_day", 86400, args.days)):
+        per = per_hour * secs // 3600
+        first = (now - count * secs) // secs * secs
+        con.execute(f"DROP INDEX {table}_period")
+        con.execute(
+            f"INSERT INTO {table}(target_id, period, n_healthy, n_degraded, n_down, n_latency, sum_ms, min_ms,"
+            " max_ms, hist, n_up)"
+            f" SELECT t.i + 1, ? + p.i * ?, ? - t.i % 3, t.i % 3, 0, ?, ? * (10 + t.i % 70), 5 + t.i % 70,"
+            f" 40 + t.i % 70, hb.b, ? - t.i % 3"
+            f" FROM (SELECT i FROM num WHERE i < ?) t, (SELECT i FROM num WHERE i < ?) p"
+            f" JOIN hb ON hb.k = t.i % 8 ORDER BY t.i, p.i",
+            (first, secs, per, per, per, per, n, count))
+        con.execute(f"CREATE INDEX {table}_period ON {table}(period)")
+    con.execute("INSERT INTO meta VALUES('complete_since.result', ?)", (t0 * 1000,))
+    con.execute("INSERT INTO meta VALUES('complete_since.rollup_hour', ?)",
+                ((now - args.hourly_days * 86400) // 3600 * 3600 * 1000,))
+    return steps * n
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -134,6 +193,10 @@ def main():
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--raw-days", type=int, default=14)
     ap.add_argument("--interval", type=int, default=60)
+    ap.add_argument("--bulk", action="store_true", help="SQL-generated, for 100 000 targets")
+    ap.add_argument("--raw-hours", type=int, default=2, help="--bulk: hours of raw results")
+    ap.add_argument("--hourly-days", type=int, default=2, help="--bulk: days of hourly rollups")
+    ap.add_argument("--url", default="http://127.0.0.1:9/health", help="--bulk: the targets' URL")
     args = ap.parse_args()
     binary = os.environ.get("HEALTHTOP", os.path.join(os.path.dirname(__file__), "..", "healthtop"))
     if os.path.exists(args.out):
@@ -145,6 +208,10 @@ def main():
     start = now - args.days * 86400
     raw_from = now - args.raw_days * 86400
     t0 = time.monotonic()
+    if args.bulk:
+        raw_rows = bulk(con, args, now)
+        finish(con, args, raw_rows, t0)
+        return
     raw_rows = 0
     targets = []
     for t in range(args.targets):
@@ -166,11 +233,16 @@ def main():
                             [(tid, p, r[0], r[1], r[2], r[3], r[4], r[5], r[6], blob(r[7]), r[0])
                              for p, r in table.items()])
     con.execute("INSERT INTO meta VALUES('complete_since.result', ?)", (raw_from * 1000,))
+    finish(con, args, raw_rows, t0)
+
+
+def finish(con, args, raw_rows, t0):
     con.commit()
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     size = os.path.getsize(args.out)
-    print(f"{args.out}: {args.targets} targets, {args.days} d of rollups, {args.raw_days} d raw "
+    raw = f"{args.raw_hours} h" if args.bulk else f"{args.raw_days} d"
+    print(f"{args.out}: {args.targets} targets, {args.days} d of rollups, {raw} raw "
           f"({raw_rows} raw rows), {size / 2**20:.0f} MiB, written in {time.monotonic() - t0:.0f} s")
 
 

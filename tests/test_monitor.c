@@ -246,6 +246,40 @@ static void test_monitor_history_is_not_a_live_result(void **state)
 	monitor_free(m);
 }
 
+/* Issue 12: a large fleet's history is read 64 targets per loop turn, the first slice at once,
+ * so that the first frame waits for no more than that; every target has its past in the end. */
+static void test_monitor_history_read_in_slices(void **state)
+{
+	enum { N = 150 };
+	struct fixture *f = *state;
+	size_t size = 64 + N * 96, o = 0;
+	char *text = malloc(size);
+	struct ht_err err = { "" };
+	int turns = 0;
+
+	assert_non_null(text);
+	o += (size_t)snprintf(text + o, size - o, "{\"targets\":[");
+	for (int i = 0; i < N; i++)
+		o += (size_t)snprintf(text + o, size - o, "%s{\"name\":\"t%03d\",\"url\":\"http://127.0.0.1:9\",\"interval_s\":3600}",
+				      i ? "," : "", i);
+	snprintf(text + o, size - o, "]}");
+	struct monitor *m = start(f, text, N);
+	monitor_free(m);
+	m = monitor_new(f->loop, config(text), f->db, NULL, &err);
+	assert_non_null(m);
+	assert_int_equal(monitor_state(m, 63)->ring_n, 1);   /* the first slice: read at once */
+	assert_int_equal(monitor_state(m, 64)->ring_n, 0);   /* the rest: on the next loop turns */
+	assert_true(monitor_history_reading(m));
+	while (monitor_history_reading(m) && turns++ < 100)
+		ev_run(f->loop, EVRUN_NOWAIT);
+	assert_false(monitor_history_reading(m));
+	for (int i = 0; i < N; i++)
+		assert_int_equal(monitor_state(m, (size_t)i)->ring_n, 1);
+	assert_int_equal(monitor_history_slices(m), 3);   /* 64 + 64 + 22 */
+	monitor_free(m);
+	free(text);
+}
+
 /* Checks running when a reload comes still report: for the target that kept its name, as its
  * result (and it is not checked twice at once meanwhile); for the one removed, as a counted and
  * told drop, never in silence. */
@@ -284,6 +318,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_monitor_reload_with_a_new_url_keeps_the_pending_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_stores_what_observe_says, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_history_is_not_a_live_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_history_read_in_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_checks_running_at_reload_are_applied_or_counted, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);

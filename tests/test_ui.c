@@ -193,6 +193,24 @@ static void test_layout_latency_and_ago(void **state)
 	assert_string_equal(b, "never");
 }
 
+/* Every change of a CHECKED cell is bytes sent for each row on screen (issue 12: <= 20 KB a
+ * minute at 1000 targets): within a check's first minute the text takes six values, not twelve. */
+static void test_layout_ago_changes_six_times_a_minute(void **state)
+{
+	char prev[32] = "", b[32];
+	int changes = 0;
+
+	for (int64_t ms = 0; ms < 60000; ms += 100) {
+		layout_ago(1000, 1000 + ms, b, sizeof(b));
+		if (strcmp(b, prev) != 0)
+			changes++;
+		snprintf(prev, sizeof(prev), "%s", b);
+	}
+	assert_int_equal(changes, 6);   /* now, 10s ... 50s ago */
+	layout_ago(1000, 1000 + 9999, b, sizeof(b));
+	assert_string_equal(b, "now");
+}
+
 static void test_spark_scales_to_the_slowest_and_pads_left(void **state)
 {
 	const float ms[4] = { 10, 80, -1, 40 };
@@ -250,6 +268,87 @@ static void test_view_groups_by_project_worst_first(void **state)
 	assert_true(view_selected(&v, &t));
 	assert_string_equal(fleet[t].name, "api");
 	view_fini(&v);
+}
+
+/* A large fleet for the counting tests: n targets in 64 projects, names out of order. */
+static struct view_item *big_fleet(size_t n, char (**names)[16], char (**projects)[16])
+{
+	struct view_item *it = calloc(n, sizeof(*it));
+
+	*names = calloc(n, sizeof(**names));
+	*projects = calloc(n, sizeof(**projects));
+	assert_non_null(it);
+	assert_non_null(*names);
+	assert_non_null(*projects);
+	for (size_t i = 0; i < n; i++) {
+		snprintf((*names)[i], 16, "svc-%05zu", (i * 7919) % n);
+		snprintf((*projects)[i], 16, "team-%02zu", i % 64);
+		it[i] = (struct view_item){ (*names)[i], (*projects)[i], (int)(i % 3), (double)(i % 97) };
+	}
+	return it;
+}
+
+/* Issue 12: 100 000 targets re-sorted on each change of class. One radix sort per rebuild, a few
+ * passes over the rows whatever their number (the groups are tagged without a second sort),
+ * names and projects ranked once for the config, not per rebuild. */
+static void test_view_rebuild_sorts_once_in_n_log_n(void **state)
+{
+	enum { N = 4096 };
+	char (*names)[16], (*projects)[16];
+	struct view_item *it = big_fleet(N, &names, &projects);
+	struct view v;
+
+	view_init(&v);
+	view_rebuild(&v, it, N);
+	assert_int_equal(v.nrows, N + 64);   /* every target, and a title for each project */
+	assert_true(v.sort_passes <= 6);   /* worst class, project, class, 12-bit name rank: 2 */
+	for (int sort = 0; sort < 3; sort++) {
+		uint64_t before = v.sort_passes;
+		view_key(&v, 's');
+		view_rebuild(&v, it, N);
+		assert_true(v.sort_passes - before <= 8);   /* whole ms here: the doubles' low digits are skipped */
+	}
+	assert_int_equal(v.ranks.computed, 1);
+	it[5].name = "renamed";   /* a reload points the names elsewhere: ranked again */
+	view_rebuild(&v, it, N);
+	assert_int_equal(v.ranks.computed, 2);
+	view_fini(&v);
+	free(it);
+	free(names);
+	free(projects);
+}
+
+/* The rebuild's filter (parsed once, projects looked at once each) shows exactly the targets
+ * view_matches() accepts, one by one. */
+static void test_view_rebuild_filters_as_view_matches(void **state)
+{
+	enum { N = 2048 };
+	static const char *const filters[] = { "team-0", "svc-01 !down", "down team-1", "pending", "TEAM-63 healthy",
+					       "!team" };
+	char (*names)[16], (*projects)[16];
+	struct view_item *it = big_fleet(N, &names, &projects);
+	struct view v;
+
+	it[7].cls = -1;
+	view_init(&v);
+	for (size_t k = 0; k < sizeof(filters) / sizeof(filters[0]); k++) {
+		size_t want = 0, got = 0;
+		snprintf(v.filter, sizeof(v.filter), "%s", filters[k]);
+		v.hide_healthy = k == 5;
+		for (size_t i = 0; i < N; i++)
+			want += view_matches(&v, &it[i]);
+		view_rebuild(&v, it, N);
+		for (size_t r = 0; r < v.nrows; r++)
+			if (!v.rows[r].header) {
+				assert_true(view_matches(&v, &it[v.rows[r].target]));
+				got++;
+			}
+		assert_int_equal(got, want);
+	}
+	view_fini(&v);
+	free(it);
+	free(names);
+	free(projects);
 }
 
 static void test_view_sort_cycles_name_then_latency(void **state)
@@ -986,6 +1085,9 @@ int main(void)
 		cmocka_unit_test(test_layout_columns_never_overlap),
 		cmocka_unit_test(test_layout_fit_cuts_by_display_width),
 		cmocka_unit_test(test_layout_latency_and_ago),
+		cmocka_unit_test(test_layout_ago_changes_six_times_a_minute),
+		cmocka_unit_test(test_view_rebuild_sorts_once_in_n_log_n),
+		cmocka_unit_test(test_view_rebuild_filters_as_view_matches),
 		cmocka_unit_test(test_spark_scales_to_the_slowest_and_pads_left),
 		cmocka_unit_test(test_spark_shows_only_the_newest_that_fit),
 		cmocka_unit_test(test_view_groups_by_project_worst_first),

@@ -17,8 +17,10 @@ static void apply_result(struct monitor *m, size_t idx, const struct ht_target *
 {
 	struct target_state *s = &m->states[idx];
 	struct observation o;
-	int64_t since = alerts_since(s);
+	int64_t since;
 
+	history_ring_due(m, idx);
+	since = alerts_since(s);
 	observe(t, r, s, clock_wall_ms() / 1000, &o);
 	state_show(s, &o.soft, o.row.checked_at_ms);
 	state_add_sample(s, o.row.checked_at_ms, o.latency_ms, o.verdict.cls);
@@ -88,65 +90,6 @@ static void reap_retired(struct monitor *m)
 			m->retired[k++] = m->retired[i];
 	}
 	m->nretired = k;
-}
-
-struct id_index {
-	int64_t id;
-	size_t idx;
-};
-
-static int cmp_id(const void *a, const void *b)
-{
-	const struct id_index *x = a, *y = b;
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-struct window_ctx {
-	struct monitor *m;
-	struct id_index *map;
-};
-
-static void add_window_row(void *user, int64_t target_id, enum ht_class cls, int bucket, uint32_t count)
-{
-	struct window_ctx *w = user;
-	struct id_index key = { target_id, 0 };
-	struct id_index *hit = bsearch(&key, w->map, w->m->n, sizeof(*w->map), cmp_id);
-
-	if (hit)
-		state_window_add(&w->m->states[hit->idx], cls, bucket, count);
-}
-
-static void count_unwritten(struct monitor *m, const struct pending *p)
-{
-	if (p->idx != SIZE_MAX)
-		state_window_add_check(&m->states[p->idx], (enum ht_class)p->cls, p->ms >= 0 ? hist_bucket(p->ms) : -1,
-				       p->up);
-}
-
-int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err)
-{
-	struct window_ctx w = { m, calloc(m->n ? m->n : 1, sizeof(*w.map)) };
-	int rc = 0;
-
-	m->window_s = window_s;
-	if (!w.map) {
-		ht_err_set(err, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < m->n; i++)
-		state_window_reset(&m->states[i]);
-	if (ensure_store(m) == 0) {
-		for (size_t i = 0; i < m->n; i++)
-			w.map[i] = (struct id_index){ m->keys[i]->id, i };
-		qsort(w.map, m->n, sizeof(*w.map), cmp_id);
-		int64_t now = clock_wall_ms();
-		rc = store_window(m->store, now - window_s * 1000, now, add_window_row, &w, err);
-		if (rc < 0)
-			storage_failed(m, err->msg);
-	}
-	pending_each(m, count_unwritten);   /* results not yet written still count */
-	free(w.map);
-	return rc;
 }
 
 int64_t monitor_window(const struct monitor *m)
@@ -255,9 +198,9 @@ struct monitor *monitor_new(struct ev_loop *loop, struct ht_config *cfg, const c
 		monitor_free(m);
 		return NULL;
 	}
-	if (ensure_store(m) == 0)
-		for (size_t i = 0; i < m->n; i++)
-			load_history(m, i);
+	struct ht_err later = { "" };   /* a storage error is told by the status hooks, as results are */
+
+	history_read(m, true, &later);   /* the first slice now, the rest a slice per loop turn */
 	return m;
 }
 
@@ -265,7 +208,8 @@ void monitor_start(struct monitor *m)
 {
 	struct ht_err err = { "" };
 
-	monitor_set_window(m, m->window_s, &err);
+	if (!history_current(m))   /* a reload: the new targets' rings, every window */
+		history_read(m, true, &err);
 	ev_timer_start(m->loop, &m->window_timer);
 	alerts_start(m);   /* after the history is read: a restart does not announce the past */
 	if (lease_polling(m))   /* a viewer (or one still deciding) never probes */
@@ -362,7 +306,6 @@ static void swap_targets(struct monitor *m, const struct ht_config *cfg, struct 
 	free(m->live);
 	m->states = ts->states;
 	m->keys = ts->keys;
-	m->ids_known = false;   /* new targets' ids are learned at the next read */
 	m->ids_tried_at = 0;
 	m->live = ts->live;
 	m->n = ts->n;
@@ -413,10 +356,6 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	lease_publish(m);
 	set_retention(m);
 	store_writer_set_retention(m->writer, &m->retention);
-	if (ensure_store(m) == 0)
-		for (size_t i = 0; i < m->n; i++)
-			if (m->states[i].ring_n == 0)
-				load_history(m, i);
 	monitor_start(m);
 	return 0;
 }
@@ -428,6 +367,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 	if (!m)
 		return 0;
 	alerts_free(m);   /* before the probe goes: webhooks in flight use it */
+	history_free(m);
 	ev_timer_stop(m->loop, &m->window_timer);
 	ev_timer_stop(m->loop, &m->reap_timer);
 	probe_free(m->probe);   /* no check completes after this */

@@ -62,7 +62,6 @@ struct monitor {
 	size_t nretired;
 	struct target_state *states;
 	struct target_key **keys;
-	bool ids_known;          /* every key has its store id: no need to read them again */
 	double ids_tried_at;     /* ev_now of the last look for missing ids; 0: look now */
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;
@@ -91,6 +90,12 @@ struct monitor {
 	struct viewer viewer;              /* drawing from the database while another polls */
 	struct metrics_target *counters;   /* /metrics counters by target (monitor_metrics.c) */
 	bool metrics_on;                   /* counters kept: someone serves /metrics */
+	struct history *history;           /* monitor_history.c: the past, read in slices */
+	/* Which stored ids are known (ensure_store): every key's after a reload, then only the
+	 * targets stored since, while some key still has none. */
+	struct target_key **learnt_keys;
+	size_t unknown_ids;
+	int64_t max_id;
 	size_t ncounters;
 	struct metrics_lag lag;            /* start lag of every check this process made */
 };
@@ -105,11 +110,25 @@ void storage_ok(struct monitor *m);
 /* The store writer's ev_async callback: confirms pending results, tells drops and errors. */
 void writer_event(void *user);
 void pending_each(struct monitor *m, void (*fn)(struct monitor *m, const struct pending *p));
+/* The reading connection, open, with the stored ids of the current keys learnt: all of them once
+ * per config, then only targets stored since, while some key has none (100 000 targets: one
+ * listing of the target table is 0.3 s, not to be paid every second). */
 int ensure_store(struct monitor *m);
 void queue_row(struct monitor *m, size_t idx, const struct observation *o);
 void drop_results(struct monitor *m, uint64_t count, const char *why);
 /* Reads target i's newest results back into its state (the screen shows the past at once). */
 void load_history(struct monitor *m, size_t i);
+
+/* monitor_history.c: (re)reads every target's window since m->window_s ago, and with rings the
+ * newest results of targets that show none, a slice of targets now and the rest a slice per
+ * loop turn. */
+int history_read(struct monitor *m, bool rings, struct ht_err *err);
+/* Before target idx's first live result: its ring, if a read under way has not reached it yet
+ * (the result must find the past in place, as notifications and anti-flap do). */
+void history_ring_due(struct monitor *m, size_t idx);
+void history_free(struct monitor *m);
+/* A read was started for the current config (monitor_new's goes on through monitor_start). */
+bool history_current(const struct monitor *m);
 
 /* monitor_notify.c: notifications and durable mutes */
 /* Starts notifications and mutes at the first call; later calls (a reload) hand what is waiting

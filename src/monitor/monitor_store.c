@@ -155,42 +155,64 @@ static int learn_id(void *user, const struct store_target *t)
 	struct name_index key = { t->name, 0 };
 	struct name_index *hit = bsearch(&key, c->by_name, c->m->n, sizeof(*hit), cmp_name);
 
-	if (hit)
+	if (hit) {
+		if (c->m->keys[hit->idx]->id == 0 && c->m->unknown_ids > 0)
+			c->m->unknown_ids--;
 		c->m->keys[hit->idx]->id = t->id;
+	}
+	if (t->id > c->m->max_id)
+		c->m->max_id = t->id;
 	return 0;
 }
 
 /* Learns the stored ids of the current targets by reading, never writing: a target the writer
- * has not created yet keeps id 0 (no history to show) until the next read. */
+ * has not created yet keeps id 0 (no history to show) until a later read finds it. A new
+ * config (a reload gives new keys, maybe for targets stored long ago) reads every target; after
+ * that only those stored since, and nothing once every key has its id. */
 static int learn_ids(struct monitor *m, struct ht_err *err)
 {
-	struct id_ctx c = { m, malloc((m->n ? m->n : 1) * sizeof(struct name_index)) };
+	bool all = m->learnt_keys != m->keys;
+	struct id_ctx c = { m, NULL };
 	int rc;
 
-	if (!c.by_name) {
+	if (!all && m->unknown_ids == 0)
+		return 0;
+	if (!(c.by_name = malloc((m->n ? m->n : 1) * sizeof(struct name_index)))) {
 		ht_err_set(err, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < m->n; i++)
 		c.by_name[i] = (struct name_index){ m->keys[i]->name, i };
 	qsort(c.by_name, m->n, sizeof(*c.by_name), cmp_name);
-	rc = store_targets(m->store, learn_id, &c, err);
+	if (all)
+		m->max_id = 0;
+	rc = store_targets_after(m->store, all ? 0 : m->max_id, learn_id, &c, err);   /* by id: no sort */
 	free(c.by_name);
 	if (rc < 0)
 		return -1;
-	m->ids_known = true;
-	for (size_t i = 0; i < m->n && m->ids_known; i++)
-		m->ids_known = m->keys[i]->id != 0;
+	if (all) {
+		m->learnt_keys = m->keys;
+		m->unknown_ids = 0;   /* learn_id counts down from here */
+		for (size_t i = 0; i < m->n; i++)
+			m->unknown_ids += m->keys[i]->id == 0;
+	}
 	return 0;
 }
 
 /* While some targets have no id yet (the writer creates each with its first result), they are
  * looked for again after a pause that grows with the fleet: matching 100 000 names twice a second
- * was most of the loop's work during the first sweep. Up to 2 000 targets: every time. */
+ * was most of the loop's work during the first sweep. Up to 2 000 targets: every time. A new
+ * config or connection reads every id at once. */
 static bool ids_due(struct monitor *m)
 {
 	double pause = (double)m->n / 20000.0, now = ev_now(m->loop);
 
+	if (m->learnt_keys != m->keys) {
+		m->ids_tried_at = now;
+		return true;
+	}
+	if (m->unknown_ids == 0)
+		return false;
 	if (m->ids_tried_at > 0 && now - m->ids_tried_at < (pause < LEARN_PAUSE_MAX_S ? pause : LEARN_PAUSE_MAX_S))
 		return false;
 	m->ids_tried_at = now;
@@ -238,10 +260,11 @@ int ensure_store(struct monitor *m)
 			return -1;
 		}
 		store_set_busy_timeout(m->store, READ_BUSY_MS);
+		m->learnt_keys = NULL;   /* a new connection learns every id */
 	}
 	/* Ids never change once stored: reading all targets (and sorting their names) again on every
 	 * call cost 100 000 targets 0.1 s twice a second, on the loop. */
-	if (!m->ids_known && ids_due(m) && learn_ids(m, &err) < 0) {
+	if (ids_due(m) && learn_ids(m, &err) < 0) {
 		storage_failed(m, err.msg);
 		return -1;
 	}
@@ -302,10 +325,7 @@ static void open_history(struct monitor *m)
 
 	if (ensure_store(m) < 0)
 		return;
-	for (size_t i = 0; i < m->n; i++)
-		if (m->states[i].ring_n == 0)
-			load_history(m, i);
-	monitor_set_window(m, m->window_s, &err);
+	history_read(m, true, &err);
 }
 
 /* On the loop, after each batch the writer wrote or failed. */

@@ -63,6 +63,7 @@ static void draw_row(void *user, const struct store_read_row *row, bool up)
 
 	if (idx < 0)
 		return;
+	history_ring_due(m, (size_t)idx);
 	struct target_state *s = &m->states[idx];
 	struct soft_state soft = s->soft;
 	struct state_sample newest;
@@ -128,7 +129,8 @@ void viewer_begin(struct monitor *m, const char *poller_config, char *warning, s
 {
 	struct viewer *v = &m->viewer;
 	struct ht_err err = { "" };
-	char *mine = viewer_config_json(m->cfg);
+	/* only to compare: 100 000 targets make 0.2 s of JSON, for a dashboard that keeps its own */
+	char *mine = poller_config && poller_config[0] ? viewer_config_json(m->cfg) : NULL;
 
 	if (poller_config && poller_config[0] && (!mine || strcmp(mine, poller_config) != 0))
 		show_poller_config(m, poller_config, warning, size);

@@ -36,6 +36,7 @@ struct store {
 	sqlite3_stmt *window_raw;
 	sqlite3_stmt *window_hour;
 	sqlite3_stmt *window_day;
+	sqlite3_stmt *window_raw_id, *window_hour_id, *window_day_id;   /* one target's (?3) */
 	signed char *last_cls;   /* by target id: -2 unknown yet, -1 no result, else the class */
 	size_t nlast;
 	struct store_url_seen *url_seen;   /* by target id */

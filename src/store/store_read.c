@@ -33,11 +33,20 @@ int store_prepare_read(struct store *s, struct ht_err *err)
 		" min(" STORE_LATENCY_SQL "), max(" STORE_LATENCY_SQL "), sum(up) FROM result"
 		/* else the planner scans all of (target_id, checked_at) to avoid a sort */
 		" INDEXED BY result_time WHERE checked_at >= ?1 AND checked_at < ?2 GROUP BY 1, 2, 3";
-#define WINDOW(name) "SELECT target_id, n_healthy, n_degraded, n_down, hist, min_ms, max_ms, n_up FROM " \
-		name " WHERE period >= ?1 AND period < ?2"
-	const char *const sql[] = { recent, window_raw, WINDOW("rollup_hour"), WINDOW("rollup_day") };
+	/* One target's: seeks in (target_id, checked_at), so a slice of a large fleet reads only its
+	 * own rows (store_window_ids). */
+	static const char window_raw_id[] =
+		"SELECT target_id, status, ht_bucket(" STORE_LATENCY_SQL "), count(*),"
+		" min(" STORE_LATENCY_SQL "), max(" STORE_LATENCY_SQL "), sum(up) FROM result"
+		" WHERE target_id = ?3 AND checked_at >= ?1 AND checked_at < ?2 GROUP BY 2, 3";
+#define WINDOW(name, where) "SELECT target_id, n_healthy, n_degraded, n_down, hist, min_ms, max_ms, n_up FROM " \
+		name " WHERE " where "period >= ?1 AND period < ?2"
+	const char *const sql[] = { recent, window_raw, WINDOW("rollup_hour", ""), WINDOW("rollup_day", ""),
+				    window_raw_id, WINDOW("rollup_hour", "target_id = ?3 AND "),
+				    WINDOW("rollup_day", "target_id = ?3 AND ") };
 #undef WINDOW
-	sqlite3_stmt **const st[] = { &s->recent, &s->window_raw, &s->window_hour, &s->window_day };
+	sqlite3_stmt **const st[] = { &s->recent, &s->window_raw, &s->window_hour, &s->window_day,
+				      &s->window_raw_id, &s->window_hour_id, &s->window_day_id };
 
 	return store_prepare_all(s, sql, st, sizeof(sql) / sizeof(sql[0]), err);
 }
@@ -81,11 +90,13 @@ const char *store_window_source(int64_t since_ms, int64_t now_ms)
 	return levels[span <= RAW_WINDOW_MAX_MS ? LEVEL_RAW : span <= HOURLY_WINDOW_MAX_MS ? LEVEL_HOUR : LEVEL_DAY].name;
 }
 
-/* Totals per target, found by id (sorted): the pieces of a range add up here. */
+/* Totals per target, found by id (sorted): the pieces of a range add up here. by_id: only these
+ * targets, each read by its own seeks. */
 struct tally {
 	struct store_totals *t;
 	size_t n, cap;
 	int64_t complete[LEVEL_COUNT];
+	bool by_id;
 };
 
 static int cmp_totals(const void *a, const void *b)
@@ -154,6 +165,40 @@ static int tally_init(struct store *s, struct tally *t, struct ht_err *err)
 	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "listing targets");
 }
 
+/* Runs st (bound to a range) once, or once per target when the tally reads by id; add takes
+ * each row. */
+static int run_read(struct store *s, struct tally *t, sqlite3_stmt *st, int (*add)(struct tally *, sqlite3_stmt *),
+		    struct ht_err *err)
+{
+	int rc = SQLITE_DONE;
+
+	for (size_t i = 0; rc == SQLITE_DONE && i < (t->by_id ? t->n : 1); i++) {
+		if (t->by_id)
+			sqlite3_bind_int64(st, 3, t->t[i].target_id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			add(t, st);
+		sqlite3_reset(st);
+	}
+	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "reading history");
+}
+
+static int add_raw(struct tally *t, sqlite3_stmt *st)
+{
+	struct store_totals *x = tally_find(t, sqlite3_column_int64(st, 0));
+	int cls = sqlite3_column_int(st, 1);
+	uint32_t n = (uint32_t)sqlite3_column_int64(st, 3);
+
+	if (!x)
+		return 0;
+	if (cls >= 0 && cls < HT_CLASS_COUNT)
+		x->counts[cls] += n;
+	x->up += (uint32_t)sqlite3_column_int64(st, 6);
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+		hist_add_bucket(&x->latency, sqlite3_column_int(st, 2), n);
+	add_latency(x, store_column_ms(st, 4), store_column_ms(st, 5));
+	return 0;
+}
+
 static void raw_group(void *user, int64_t target_id, int cls, int bucket, uint32_t n, double min_ms, double max_ms,
 		      uint32_t up)
 {
@@ -186,54 +231,43 @@ static void rollup_group(void *user, int64_t target_id, const uint32_t *counts, 
 /* Raw results in [a, b). */
 static int read_raw(struct store *s, struct tally *t, int64_t a, int64_t b, struct ht_err *err)
 {
-	sqlite3_stmt *st = s->window_raw;
-	int rc;
+	sqlite3_stmt *st = t->by_id ? s->window_raw_id : s->window_raw;
 
 	if (s->pg)
 		return store_pg_window_raw(s, a, b, raw_group, t, err);
 	sqlite3_bind_int64(st, 1, a);
 	sqlite3_bind_int64(st, 2, b);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_totals *x = tally_find(t, sqlite3_column_int64(st, 0));
-		int cls = sqlite3_column_int(st, 1);
-		uint32_t n = (uint32_t)sqlite3_column_int64(st, 3);
-		if (!x)
-			continue;
-		if (cls >= 0 && cls < HT_CLASS_COUNT)
-			x->counts[cls] += n;
-		x->up += (uint32_t)sqlite3_column_int64(st, 6);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			hist_add_bucket(&x->latency, sqlite3_column_int(st, 2), n);
-		add_latency(x, store_column_ms(st, 4), store_column_ms(st, 5));
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "reading history");
+	return run_read(s, t, st, add_raw, err);
 }
+
+static int add_rollup(struct tally *t, sqlite3_stmt *st)
+{
+	struct store_totals *x = tally_find(t, sqlite3_column_int64(st, 0));
+
+	if (!x)
+		return 0;
+	for (int c = 0; c < HT_CLASS_COUNT; c++)
+		x->counts[c] += (uint32_t)sqlite3_column_int64(st, 1 + c);
+	x->up += (uint32_t)sqlite3_column_int64(st, 7);
+	/* a damaged histogram adds nothing: the counts above still hold */
+	hist_decode_add(&x->latency, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4));
+	add_latency(x, store_column_ms(st, 5), store_column_ms(st, 6));
+	return 0;
+}
+
 
 /* Rollup periods starting in [a, b) (ms; b INT64_MAX for no end). */
 static int read_rollup(struct store *s, struct tally *t, enum level l, int64_t a, int64_t b, struct ht_err *err)
 {
-	sqlite3_stmt *st = l == LEVEL_HOUR ? s->window_hour : s->window_day;
-	int rc;
+	sqlite3_stmt *st = l == LEVEL_HOUR ? (t->by_id ? s->window_hour_id : s->window_hour)
+					   : (t->by_id ? s->window_day_id : s->window_day);
 
 	if (s->pg)
 		return store_pg_window_rollup(s, levels[l].table, a / 1000, b == INT64_MAX ? INT64_MAX : b / 1000,
 					      rollup_group, t, err);
 	sqlite3_bind_int64(st, 1, a / 1000);
 	sqlite3_bind_int64(st, 2, b == INT64_MAX ? INT64_MAX : b / 1000);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_totals *x = tally_find(t, sqlite3_column_int64(st, 0));
-		if (!x)
-			continue;
-		for (int c = 0; c < HT_CLASS_COUNT; c++)
-			x->counts[c] += (uint32_t)sqlite3_column_int64(st, 1 + c);
-		x->up += (uint32_t)sqlite3_column_int64(st, 7);
-		/* a damaged histogram adds nothing: the counts above still hold */
-		hist_decode_add(&x->latency, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4));
-		add_latency(x, store_column_ms(st, 5), store_column_ms(st, 6));
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "reading history");
+	return run_read(s, t, st, add_rollup, err);
 }
 
 static int64_t floor_to(int64_t v, int64_t p)
@@ -260,28 +294,36 @@ static int cover(struct store *s, struct tally *t, enum level l, int64_t a, int6
 	return hi < b ? cover(s, t, l - 1, hi, b, err) : 0;
 }
 
-int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_totals_fn fn, void *user,
-		    const char **source, struct ht_err *err)
+/* The totals of the tally's targets over [since, until), handed to fn. */
+static int aggregate(struct store *s, struct tally *t, int64_t since_ms, int64_t until_ms, store_totals_fn fn,
+		     void *user, const char **source, struct ht_err *err)
 {
 	int64_t span = (until_ms == INT64_MAX ? clock_wall_ms() : until_ms) - since_ms;
 	/* Long ranges read rollups for speed; a pruned table is never read for what it lost. */
 	enum level l = span <= RAW_WINDOW_MAX_MS ? LEVEL_RAW : span <= HOURLY_WINDOW_MAX_MS ? LEVEL_HOUR : LEVEL_DAY;
-	struct tally t;
 	int rc;
+
+	while (l < LEVEL_DAY && since_ms < t->complete[l])
+		l++;
+	*source = levels[l].name;
+	rc = cover(s, t, l, since_ms, until_ms, err);
+	for (size_t i = 0; rc == 0 && i < t->n; i++)
+		if (t->t[i].counts[0] + t->t[i].counts[1] + t->t[i].counts[2] > 0)
+			fn(user, &t->t[i]);
+	free(t->t);
+	return rc;
+}
+
+int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_totals_fn fn, void *user,
+		    const char **source, struct ht_err *err)
+{
+	struct tally t;
 
 	if (tally_init(s, &t, err) < 0) {
 		free(t.t);
 		return -1;
 	}
-	while (l < LEVEL_DAY && since_ms < t.complete[l])
-		l++;
-	*source = levels[l].name;
-	rc = cover(s, &t, l, since_ms, until_ms, err);
-	for (size_t i = 0; rc == 0 && i < t.n; i++)
-		if (t.t[i].counts[0] + t.t[i].counts[1] + t.t[i].counts[2] > 0)
-			fn(user, &t.t[i]);
-	free(t.t);
-	return rc;
+	return aggregate(s, &t, since_ms, until_ms, fn, user, source, err);
 }
 
 struct window_adapter {
@@ -311,6 +353,28 @@ int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window
 	return store_aggregate(s, since_ms, INT64_MAX, window_totals, &w, &source, err);
 }
 
+int store_window_ids(struct store *s, int64_t since_ms, const int64_t *ids, size_t nids, store_window_fn fn,
+		     void *user, struct ht_err *err)
+{
+	struct window_adapter w = { fn, user };
+	/* PostgreSQL reads the whole fleet's window and keeps these targets' rows: a caller there
+	 * asks for every target at once (monitor_history.c) */
+	struct tally t = { .t = calloc(nids ? nids : 1, sizeof(*t.t)), .n = nids, .cap = nids, .by_id = true };
+	const char *source;
+
+	if (!t.t) {
+		ht_err_set(err, "out of memory reading the window");
+		return -1;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		t.t[i].target_id = ids[i];
+		t.t[i].min_ms = t.t[i].max_ms = -1;
+	}
+	for (int l = 0; l < LEVEL_COUNT; l++)
+		t.complete[l] = store_complete_since(s, levels[l].table);
+	return aggregate(s, &t, since_ms, INT64_MAX, window_totals, &w, &source, err);
+}
+
 int64_t store_complete_since(struct store *s, const char *table)
 {
 	char key[64];
@@ -338,6 +402,40 @@ int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err
 		return store_pg_targets(s, fn, user, err);
 	if (sqlite3_prepare_v2(s->db, "SELECT id, name, project, url FROM target ORDER BY project, name", -1, &st, NULL) != SQLITE_OK)
 		return store_db_fail(s, err, "listing targets");
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_target t = { sqlite3_column_int64(st, 0), store_column_str(st, 1),
+					  store_column_str(st, 2), store_column_str(st, 3) };
+		stop = fn(user, &t);
+	}
+	sqlite3_finalize(st);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "listing targets");
+}
+
+struct after_ctx {
+	int64_t after_id;
+	store_target_fn fn;
+	void *user;
+};
+
+static int target_after(void *user, const struct store_target *t)
+{
+	const struct after_ctx *c = user;
+
+	return t->id > c->after_id ? c->fn(c->user, t) : 0;
+}
+
+int store_targets_after(struct store *s, int64_t after_id, store_target_fn fn, void *user, struct ht_err *err)
+{
+	struct after_ctx c = { after_id, fn, user };
+	sqlite3_stmt *st;
+	int rc, stop = 0;
+
+	if (s->pg)   /* the whole listing, filtered: PostgreSQL fleets are read once per config anyway */
+		return store_pg_targets(s, target_after, &c, err);
+	if (sqlite3_prepare_v2(s->db, "SELECT id, name, project, url FROM target WHERE id > ?1 ORDER BY id", -1, &st,
+			       NULL) != SQLITE_OK)
+		return store_db_fail(s, err, "listing targets");
+	sqlite3_bind_int64(st, 1, after_id);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_target t = { sqlite3_column_int64(st, 0), store_column_str(st, 1),
 					  store_column_str(st, 2), store_column_str(st, 3) };

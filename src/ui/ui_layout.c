@@ -171,10 +171,10 @@ void layout_ago(int64_t then_ms, int64_t now_ms, char *buf, size_t size)
 
 	if (then_ms <= 0)
 		snprintf(buf, size, "never");
-	else if (s < 5)
+	else if (s < 10)
 		snprintf(buf, size, "now");
-	else if (s < 60)   /* 5 s steps: a per-second count would repaint every row every second */
-		snprintf(buf, size, "%llds ago", (long long)(s / 5 * 5));
+	else if (s < 60)   /* 10 s steps: each step repaints every row on screen (issue 12's bytes) */
+		snprintf(buf, size, "%llds ago", (long long)(s / 10 * 10));
 	else if (s < 3600)
 		snprintf(buf, size, "%lldm ago", (long long)(s / 60));
 	else if (s < 86400)

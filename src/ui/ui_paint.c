@@ -25,6 +25,22 @@ attr_t ui_class_attr(const struct ui *ui, int cls)
 	return ui->role_attr[roles[cls_slot(cls)]];
 }
 
+/* Plain ASCII (most cells) goes in as characters with their attributes: no multibyte decoding
+ * and width lookup per character, which was the idle dashboard's largest cost (issue 12). */
+static bool put_ascii(int y, int x, const char *fit, attr_t attr)
+{
+	chtype line[512];
+	size_t n = 0;
+
+	for (; fit[n]; n++) {
+		unsigned char c = (unsigned char)fit[n];
+		if (c < 0x20 || c >= 0x7f || n == sizeof(line) / sizeof(line[0]))
+			return false;
+		line[n] = (chtype)c | attr;
+	}
+	return mvaddchnstr(y, x, line, (int)n) == OK;
+}
+
 void ui_put(struct ui *ui, int y, int x, int width, const char *text, attr_t attr)
 {
 	char fit[2048];
@@ -34,6 +50,8 @@ void ui_put(struct ui *ui, int y, int x, int width, const char *text, attr_t att
 	if (x + width > ui->cols)
 		width = ui->cols - x;
 	layout_cell(text, width, ui->utf8, fit, sizeof(fit));
+	if (put_ascii(y, x, fit, attr))
+		return;
 	attrset(attr);
 	mvaddstr(y, x, fit);
 	attrset(A_NORMAL);

@@ -27,6 +27,7 @@ struct ui {
 	bool utf8;
 	bool dirty;          /* redraw everything on the next loop turn */
 	bool rebuild;        /* rows need re-filtering/sorting first */
+	bool refresh_all;    /* every item from the monitor's state first (else results refresh theirs) */
 	int rows, cols;
 	int list_y;          /* first screen row of the list */
 	struct layout layout;

@@ -18,29 +18,57 @@ static int word_class(const char *word)
 	return strcasecmp(word, "pending") == 0 ? -1 : -2;
 }
 
-static bool word_matches(const char *word, const struct view_item *it)
+void view_filter_parse(const struct view *v, struct view_filter *f)
 {
-	bool negated = word[0] == '!';
-	int cls;
+	char *save = NULL;
 
-	if (negated)
-		word++;
-	if ((cls = word_class(word)) != -2)
-		return ((it->cls < 0 ? -1 : it->cls) == cls) != negated;
-	return (strcasestr(it->name, word) || strcasestr(it->project, word)) != negated;
+	memset(f, 0, sizeof(*f));
+	f->hide_healthy = v->hide_healthy;
+	memcpy(f->text, v->filter, sizeof(f->text));
+	for (char *w = strtok_r(f->text, " ", &save); w && f->n < VIEW_FILTER_WORDS; w = strtok_r(NULL, " ", &save)) {
+		f->negated[f->n] = w[0] == '!';
+		f->word[f->n] = w + f->negated[f->n];
+		f->cls[f->n] = word_class(f->word[f->n]);
+		f->n++;
+	}
+}
+
+/* Word k against the item; project_hit: whether the project matched it, when already known (-1:
+ * not known: look). */
+static bool word_matches(const struct view_filter *f, int k, const struct view_item *it, int project_hit)
+{
+	if (f->cls[k] != -2)
+		return ((it->cls < 0 ? -1 : it->cls) == f->cls[k]) != f->negated[k];
+	bool hit = project_hit >= 0 ? project_hit : strcasestr(it->project, f->word[k]) != NULL;
+	return (hit || strcasestr(it->name, f->word[k])) != f->negated[k];
+}
+
+bool view_filter_match(const struct view_filter *f, const struct view_item *it, const unsigned *project_hits)
+{
+	if (f->hide_healthy && it->cls == 0)
+		return false;
+	for (int k = 0; k < f->n; k++)
+		if (!word_matches(f, k, it, project_hits ? (int)((*project_hits >> k) & 1) : -1))
+			return false;
+	return true;
+}
+
+unsigned view_project_hits(const struct view_filter *f, const char *project)
+{
+	unsigned hits = 0;
+
+	for (int k = 0; k < f->n; k++)
+		if (f->cls[k] == -2 && strcasestr(project, f->word[k]))
+			hits |= 1u << k;
+	return hits;
 }
 
 bool view_matches(const struct view *v, const struct view_item *it)
 {
-	char words[sizeof(v->filter)], *save = NULL;
+	struct view_filter f;
 
-	if (v->hide_healthy && it->cls == 0)
-		return false;
-	memcpy(words, v->filter, sizeof(words));
-	for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		if (!word_matches(w, it))
-			return false;
-	return true;
+	view_filter_parse(v, &f);
+	return view_filter_match(&f, it, NULL);
 }
 
 int view_parse_duration(const char *text, int64_t *ms)

@@ -13,15 +13,10 @@ const size_t view_nwindows = sizeof(view_windows) / sizeof(view_windows[0]);
 const char *const view_sort_names[SORT_COUNT] = { "status", "name", "latency" };
 
 struct sort_entry {
-	size_t idx;
+	uint32_t idx;
+	uint32_t project;     /* the project's rank */
 	int group_worst;
 	double group_latency;
-};
-
-struct sort_ctx {
-	const struct view_item *items;
-	enum view_sort sort;
-	bool reverse;
 };
 
 void view_init(struct view *v)
@@ -30,12 +25,28 @@ void view_init(struct view *v)
 	v->page = 1;
 }
 
+static void free_groups(struct view *v)
+{
+	free(v->memo_of);
+	free(v->group_worst);
+	free(v->group_latency);
+	free(v->group_count);
+	free(v->project_hits);
+	v->project_hits = NULL;
+	v->memo_of = NULL;
+	v->group_worst = NULL;
+	v->group_latency = NULL;
+	v->group_count = NULL;
+}
+
 void view_fini(struct view *v)
 {
 	free(v->rows);
 	for (size_t i = 0; i < v->nmemo; i++)
 		free(v->memo[i].project);
 	free(v->memo);
+	free_groups(v);
+	ranks_fini(&v->ranks);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -50,49 +61,48 @@ static int severity(int cls)
 	return cls < 0 ? -1 : cls;
 }
 
-static int cmp_in_group(const struct sort_ctx *c, const struct view_item *a, const struct view_item *b)
+/* Sort keys: the smaller word first, so "worst first" and "slowest first" are stored turned
+ * around. A class: down 0, degraded 1, healthy 2, not checked yet 3. */
+static uint64_t worst_first(int cls)
 {
-	if (c->sort == SORT_STATUS && severity(a->cls) != severity(b->cls))
-		return severity(b->cls) - severity(a->cls);
-	if (c->sort == SORT_LATENCY && a->latency_ms != b->latency_ms)
-		return a->latency_ms < b->latency_ms ? 1 : -1;
-	return strcmp(a->name, b->name);
+	return (uint64_t)(2 - severity(cls));
 }
 
-static int cmp_forward(const struct sort_ctx *c, const struct sort_entry *a, const struct sort_entry *b)
+/* Slowest first, no latency (< 0) last. A double's bits order non-negative values. */
+static uint64_t slowest_first(double ms)
 {
-	const struct view_item *ia = &c->items[a->idx], *ib = &c->items[b->idx];
+	uint64_t bits;
 
-	if (c->sort == SORT_STATUS && a->group_worst != b->group_worst)
-		return b->group_worst - a->group_worst;
-	if (c->sort == SORT_LATENCY && a->group_latency != b->group_latency)
-		return a->group_latency < b->group_latency ? 1 : -1;
-	int p = strcmp(ia->project, ib->project);
-	return p ? p : cmp_in_group(c, ia, ib);
+	if (!(ms >= 0))
+		return UINT64_MAX;
+	ms += 0.0;   /* -0.0 is 0 */
+	memcpy(&bits, &ms, sizeof(bits));
+	return ~bits - 1;
 }
 
 /* Reversed, the whole order turns around: groups and the targets within them (a group's rows
- * stay together, since the project is part of every comparison). */
-static int cmp_entries(const void *x, const void *y, void *arg)
+ * stay together, since the project is part of every key). */
+static struct view_key sort_key(const struct view *v, const struct view_item *it, const struct sort_entry *e)
 {
-	const struct sort_ctx *c = arg;
-	int r = cmp_forward(c, x, y);
+	struct view_key k = { { 0, e->project, 0, v->ranks.name[e->idx] }, e->idx };
 
-	return c->reverse ? -r : r;
+	if (v->sort == SORT_STATUS) {
+		k.word[0] = worst_first(e->group_worst);
+		k.word[2] = worst_first(it->cls);
+	} else if (v->sort == SORT_LATENCY) {
+		k.word[0] = slowest_first(e->group_latency);
+		k.word[2] = slowest_first(it->latency_ms);
+	}
+	for (int w = 0; v->reverse && w < VIEW_KEY_WORDS; w++)
+		k.word[w] = ~k.word[w];
+	return k;
 }
 
-static int cmp_project(const void *x, const void *y, void *arg)
+/* The memo of the project of rank r, made when missing (NULL: out of memory). */
+static struct view_group_memo *memo_for(struct view *v, uint32_t r, int worst)
 {
-	const struct sort_ctx *c = arg;
-	const struct sort_entry *a = x, *b = y;
-	return strcmp(c->items[a->idx].project, c->items[b->idx].project);
-}
-
-static struct view_group_memo *find_memo(struct view *v, const char *project)
-{
-	for (size_t i = 0; i < v->nmemo; i++)
-		if (strcmp(v->memo[i].project, project) == 0)
-			return &v->memo[i];
+	if (v->memo_of[r] != SIZE_MAX)
+		return &v->memo[v->memo_of[r]];
 	if (v->nmemo == v->capmemo) {
 		size_t cap = v->capmemo ? v->capmemo * 2 : 16;
 		struct view_group_memo *nm = realloc(v->memo, cap * sizeof(*nm));
@@ -101,23 +111,25 @@ static struct view_group_memo *find_memo(struct view *v, const char *project)
 		v->memo = nm;
 		v->capmemo = cap;
 	}
-	return NULL;
+	char *copy = strdup(v->ranks.projects[r]);   /* outlives a config */
+	if (!copy)
+		return NULL;
+	v->memo[v->nmemo] = (struct view_group_memo){ copy, worst, worst, v->now_ms };
+	v->memo_of[r] = v->nmemo;
+	return &v->memo[v->nmemo++];
 }
 
 /* The worst class a group sorts by: a new worst class counts once it has lasted longer than
  * hold_ms, so one flapping target does not swap whole groups back and forth. */
-static int steady_worst(struct view *v, const char *project, int worst)
+static int steady_worst(struct view *v, uint32_t r, int worst)
 {
-	struct view_group_memo *m = find_memo(v, project);
+	bool known = v->memo_of[r] != SIZE_MAX;
+	struct view_group_memo *m;
 
 	if (v->hold_ms <= 0)
 		return worst;
-	if (!m) {
-		char *copy = v->nmemo < v->capmemo ? strdup(project) : NULL;   /* outlives a config */
-		if (copy)
-			v->memo[v->nmemo++] = (struct view_group_memo){ copy, worst, worst, v->now_ms };
+	if (!(m = memo_for(v, r, worst)) || !known)
 		return worst;   /* new, or out of memory: sorted by the live class */
-	}
 	if (worst == m->shown) {
 		m->candidate = worst;
 		return worst;
@@ -133,28 +145,65 @@ static int steady_worst(struct view *v, const char *project, int worst)
 	return m->shown;
 }
 
-/* Each entry learns its group's worst class (held steady) and slowest latency. */
-static void tag_groups(struct view *v, const struct view_item *items, struct sort_entry *e, size_t n,
-		       struct sort_ctx *c)
+static int cmp_text(const void *a, const void *b)
 {
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* New ranks: per-group arrays sized for them, and each kept memo found by its project's name
+ * (memos outlive configs). */
+static int regroup(struct view *v)
+{
+	size_t p = v->ranks.nprojects ? v->ranks.nprojects : 1;
+
+	free_groups(v);
+	v->memo_of = malloc(p * sizeof(*v->memo_of));
+	v->group_worst = malloc(p * sizeof(*v->group_worst));
+	v->group_latency = malloc(p * sizeof(*v->group_latency));
+	v->group_count = malloc(p * sizeof(*v->group_count));
+	v->project_hits = malloc(p * sizeof(*v->project_hits));
+	if (!v->memo_of || !v->group_worst || !v->group_latency || !v->group_count || !v->project_hits) {
+		free_groups(v);
+		ranks_fini(&v->ranks);   /* computed again next time */
+		return -1;
+	}
+	for (size_t r = 0; r < p; r++)
+		v->memo_of[r] = SIZE_MAX;
+	for (size_t k = 0; k < v->nmemo; k++) {
+		const char **hit = bsearch(&v->memo[k].project, v->ranks.projects, v->ranks.nprojects,
+					   sizeof(*hit), cmp_text);
+		if (hit)
+			v->memo_of[hit - v->ranks.projects] = k;
+	}
+	return 0;
+}
+
+/* Each entry learns its group's worst class (held steady) and slowest latency: one pass over
+ * the entries, one over the groups (no sort). */
+static void tag_groups(struct view *v, const struct view_item *items, struct sort_entry *e, size_t n)
+{
+	size_t p = v->ranks.nprojects;
+
 	v->regroup_at_ms = 0;
-	qsort_r(e, n, sizeof(*e), cmp_project, c);
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		int worst = -1;
-		double lat = -1;
-		for (; j < n && strcmp(items[e[j].idx].project, items[e[i].idx].project) == 0; j++) {
-			if (severity(items[e[j].idx].cls) > worst)
-				worst = severity(items[e[j].idx].cls);
-			if (items[e[j].idx].latency_ms > lat)
-				lat = items[e[j].idx].latency_ms;
-		}
-		worst = steady_worst(v, items[e[i].idx].project, worst);
-		for (size_t k = i; k < j; k++) {
-			e[k].group_worst = worst;
-			e[k].group_latency = lat;
-		}
-		i = j;
+	for (size_t r = 0; r < p; r++) {
+		v->group_worst[r] = -1;
+		v->group_latency[r] = -1;
+		v->group_count[r] = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = e[i].project;
+		if (severity(items[e[i].idx].cls) > v->group_worst[r])
+			v->group_worst[r] = severity(items[e[i].idx].cls);
+		if (items[e[i].idx].latency_ms > v->group_latency[r])
+			v->group_latency[r] = items[e[i].idx].latency_ms;
+		v->group_count[r]++;
+	}
+	for (size_t r = 0; r < p; r++)
+		if (v->group_count[r] > 0)
+			v->group_worst[r] = steady_worst(v, (uint32_t)r, v->group_worst[r]);
+	for (size_t i = 0; i < n; i++) {
+		e[i].group_worst = v->group_worst[e[i].project];
+		e[i].group_latency = v->group_latency[e[i].project];
 	}
 }
 
@@ -198,33 +247,59 @@ static void select_target(struct view *v, bool have, size_t target)
 	keep_visible(v);
 }
 
-int view_rebuild(struct view *v, const struct view_item *items, size_t n)
+/* The items the filter shows: parsed once, each project's words looked for once. */
+static void filter_entries(struct view *v, const struct view_item *items, size_t n, struct sort_entry *e, size_t *m)
 {
-	struct sort_ctx c = { items, v->sort, v->reverse };
-	struct sort_entry *e = malloc((n ? n : 1) * sizeof(*e));
-	size_t m = 0, target = 0;
-	bool had = v->moved && view_selected(v, &target);
+	struct view_filter f;
 
-	if (!e)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (view_matches(v, &items[i]))
-			e[m++] = (struct sort_entry){ .idx = i };
-	tag_groups(v, items, e, m, &c);
-	qsort_r(e, m, sizeof(*e), cmp_entries, &c);
+	view_filter_parse(v, &f);
+	for (size_t r = 0; r < v->ranks.nprojects; r++)
+		v->project_hits[r] = view_project_hits(&f, v->ranks.projects[r]);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = v->ranks.project[i];
+		if ((f.n == 0 && !f.hide_healthy) || view_filter_match(&f, &items[i], &v->project_hits[r]))
+			e[(*m)++] = (struct sort_entry){ .idx = (uint32_t)i, .project = r };
+	}
+}
+
+/* The sorted entries as rows, a title above each project's first. */
+static void make_rows(struct view *v, const struct view_key *k, size_t m)
+{
 	v->nrows = 0;
 	for (size_t i = 0; i < m; i++) {
-		if (i == 0 || strcmp(items[e[i].idx].project, items[e[i - 1].idx].project) != 0) {
-			size_t count = 0;
-			while (i + count < m && strcmp(items[e[i + count].idx].project, items[e[i].idx].project) == 0)
-				count++;
-			if (push_row(v, (struct view_row){ true, e[i].idx, count, e[i].group_worst }) < 0)
+		uint32_t idx = k[i].idx, r = v->ranks.project[idx];
+		if (i == 0 || r != v->ranks.project[k[i - 1].idx])
+			if (push_row(v, (struct view_row){ true, idx, v->group_count[r], v->group_worst[r] }) < 0)
 				break;
-		}
-		if (push_row(v, (struct view_row){ false, e[i].idx, 0, 0 }) < 0)
+		if (push_row(v, (struct view_row){ false, idx, 0, 0 }) < 0)
 			break;
 	}
+}
+
+int view_rebuild(struct view *v, const struct view_item *items, size_t n)
+{
+	struct sort_entry *e = NULL;
+	struct view_key *k = NULL, *tmp = NULL;
+	size_t m = 0, target = 0;
+	bool had = v->moved && view_selected(v, &target);
+	int fresh = ranks_update(&v->ranks, items, n);
+	size_t room = n ? n : 1;
+
+	if (fresh < 0 || (fresh > 0 && regroup(v) < 0) || !(e = malloc(room * sizeof(*e))) ||
+	    !(k = malloc(room * sizeof(*k))) || !(tmp = malloc(room * sizeof(*tmp)))) {
+		free(e);
+		free(k);
+		return -1;
+	}
+	filter_entries(v, items, n, e, &m);
+	tag_groups(v, items, e, m);
+	for (size_t i = 0; i < m; i++)
+		k[i] = sort_key(v, &items[e[i].idx], &e[i]);
+	v->sort_passes += view_keys_sort(k, tmp, m);
+	make_rows(v, k, m);
 	free(e);
+	free(k);
+	free(tmp);
 	select_target(v, had, target);
 	return 0;
 }

@@ -56,8 +56,17 @@ int monitor_force(struct monitor *m, size_t i);
 void monitor_force_all(struct monitor *m);
 
 /* Window for uptime and p95, in seconds; reread from the store. */
+/* Reads the window back from the store: a large fleet in slices, one per loop turn (see
+ * monitor_set_history_hook). */
 int monitor_set_window(struct monitor *m, int64_t window_s, struct ht_err *err);
 int64_t monitor_window(const struct monitor *m);
+/* Told after each slice of history read (the rings at start, the window after a switch); done
+ * after the last. */
+typedef void (*monitor_history_fn)(void *user, bool done);
+void monitor_set_history_hook(struct monitor *m, monitor_history_fn fn, void *user);
+/* A read of the history is still under way; the slices read since start (a count for tests). */
+bool monitor_history_reading(const struct monitor *m);
+uint64_t monitor_history_slices(const struct monitor *m);
 
 /* Swaps in a new config (owned on success), keeping the state of targets that keep their name
  * and every pending result, even when the database cannot be written now. */

@@ -108,6 +108,10 @@ typedef void (*store_window_fn)(void *user, int64_t target_id, enum ht_class cls
 				uint32_t count);
 int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window_fn fn, void *user,
 		 struct ht_err *err);
+/* The same for the targets ids (sorted, unique) only, each read by its own index seeks: what a
+ * slice of a large fleet costs is its own rows, however many other targets there are. */
+int store_window_ids(struct store *s, int64_t since_ms, const int64_t *ids, size_t nids, store_window_fn fn,
+		     void *user, struct ht_err *err);
 
 /* Which stored results an export reads; NULL lists mean "all". */
 struct store_query {
@@ -173,6 +177,8 @@ struct store_target {
 };
 typedef int (*store_target_fn)(void *user, const struct store_target *t);
 int store_targets(struct store *s, store_target_fn fn, void *user, struct ht_err *err);
+/* Only the targets stored after after_id (ids only grow), by id: what is new since a read. */
+int store_targets_after(struct store *s, int64_t after_id, store_target_fn fn, void *user, struct ht_err *err);
 
 typedef void (*store_change_fn)(void *user, int64_t target_id, int64_t at_ms, int from, int to);
 /* Every state change before until_ms, by target then time. */

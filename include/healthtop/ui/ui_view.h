@@ -53,6 +53,18 @@ struct view_group_memo {
 	int64_t since_ms;
 };
 
+/* Names and projects as ranks in strcmp order, computed once per set of items (ui_rank.c). */
+struct view_ranks {
+	size_t n;
+	uintptr_t sum;        /* the items' text pointers when computed: a change recomputes */
+	bool valid;
+	uint32_t *name;       /* by item */
+	uint32_t *project;    /* by item */
+	const char **projects;   /* the distinct projects, by rank */
+	size_t nprojects;
+	uint64_t computed;    /* times computed (a count for tests) */
+};
+
 struct view {
 	enum view_mode mode;
 	enum view_mode before_help;
@@ -74,6 +86,14 @@ struct view {
 	int64_t regroup_at_ms;   /* a held change becomes due then (0: none) */
 	struct view_group_memo *memo;
 	size_t nmemo, capmemo;
+	struct view_ranks ranks;
+	/* by project rank: its memo (SIZE_MAX: none yet), and a rebuild's per-group figures */
+	size_t *memo_of;
+	int *group_worst;
+	double *group_latency;
+	size_t *group_count;
+	unsigned *project_hits;   /* a rebuild's filter words found in each project */
+	uint64_t sort_passes;   /* radix passes over the rows, every rebuild (a count for tests) */
 	/* The mute prompt ('m' a target, 'M' its project): what it mutes and what was typed. */
 	enum view_mode before_prompt;
 	bool prompt_project;
@@ -84,6 +104,18 @@ struct view {
 #define VIEW_MUTE_DEFAULT_MS (3600 * 1000)
 
 void view_init(struct view *v);
+/* A row's place in the sort: words compared in order (word[0] first), and its item. */
+#define VIEW_KEY_WORDS 4
+struct view_key {
+	uint64_t word[VIEW_KEY_WORDS];
+	uint32_t idx;
+};
+/* Sorts keys (stable LSD radix, 11 bits a pass, passes over digits all keys share skipped) with
+ * tmp as room for n more; returns the passes made: at most 24, whatever n is. */
+unsigned view_keys_sort(struct view_key *keys, struct view_key *tmp, size_t n);
+/* Ranks for items (recomputed only when their texts changed): 1 recomputed, 0 kept, -1 no memory. */
+int ranks_update(struct view_ranks *r, const struct view_item *items, size_t n);
+void ranks_fini(struct view_ranks *r);
 void view_fini(struct view *v);
 int view_rebuild(struct view *v, const struct view_item *items, size_t n);
 enum view_action view_key(struct view *v, int key);
@@ -104,6 +136,20 @@ bool view_regroup_due(const struct view *v);
  * and any other word a part of the name or the project (any case). Healthy targets are left
  * out while hide_healthy is on. */
 bool view_matches(const struct view *v, const struct view_item *item);
+/* The same, with the filter parsed once for a whole rebuild, and each project's matches of the
+ * words found once per project (bit k: word k) rather than once per target. */
+#define VIEW_FILTER_WORDS 32
+struct view_filter {
+	char text[64];
+	const char *word[VIEW_FILTER_WORDS];
+	int cls[VIEW_FILTER_WORDS];   /* the class a word names, -1 pending, -2 none */
+	bool negated[VIEW_FILTER_WORDS];
+	int n;
+	bool hide_healthy;
+};
+void view_filter_parse(const struct view *v, struct view_filter *f);
+unsigned view_project_hits(const struct view_filter *f, const char *project);
+bool view_filter_match(const struct view_filter *f, const struct view_item *it, const unsigned *project_hits);
 
 /* The sort as the hint line says it: "status", or "status rev" when reversed. */
 void view_sort_label(const struct view *v, char *buf, size_t size);
