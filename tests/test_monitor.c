@@ -19,6 +19,8 @@
 	"{\"name\":\"a\",\"url\":\"http://127.0.0.1:9\",\"interval_s\":3600}," \
 	"{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
 #define B_MOVED "{\"targets\":[{\"name\":\"b\",\"url\":\"http://127.0.0.1:13\",\"interval_s\":3600}]}"
+#define C_THEN_B "{\"targets\":[{\"name\":\"c\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}," \
+	"{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
 #define ONLY_B "{\"targets\":[{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
 
 struct fixture {
@@ -310,6 +312,64 @@ static void test_monitor_checks_running_at_reload_are_applied_or_counted(void **
 	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result"), 1);
 }
 
+
+/* A check that outlived two reloads reports for its target where the newest config has it. */
+static void test_monitor_check_running_across_two_reloads_finds_its_target(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor_hooks hooks = { on_result, NULL, f };
+	struct monitor *m = monitor_new(f->loop, config(TWO_TARGETS), f->db, &hooks, &err);
+
+	assert_non_null(m);
+	monitor_set_drop_hook(m, on_dropped, f);
+	monitor_start(m);   /* a and b in flight */
+	assert_int_equal(monitor_reload(m, config(ONLY_B), &err), 0);
+	assert_int_equal(monitor_reload(m, config(C_THEN_B), &err), 0);
+	assert_true(monitor_in_flight(m, 1));   /* b's check from the first config */
+	f->want = 2;          /* b's and c's */
+	f->want_dropped = 1;  /* a's */
+	ev_run(f->loop, 0);
+	assert_int_equal(monitor_live_results(m, 1), 1);
+	assert_int_equal(monitor_live_results(m, 0), 1);
+	assert_int_equal(monitor_dropped(m), 1);
+	assert_int_equal(monitor_drain(m, 60), 0);
+	monitor_free(m);
+}
+
+static char *fleet(size_t n, bool reversed)
+{
+	size_t size = 64 + n * 80, len;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	len = (size_t)snprintf(text, size, "{\"targets\":[");
+	for (size_t k = 0; k < n; k++)
+		len += (size_t)snprintf(text + len, size - len, "%s{\"name\":\"t%zu\",\"url\":\"http://127.0.0.1:7\","
+					"\"interval_s\":3600}", k ? "," : "", reversed ? n - 1 - k : k);
+	snprintf(text + len, size - len, "]}");
+	return text;
+}
+
+/* A reload matches old targets with new by name: about one comparison per target, where a walk
+ * of the old names for each new one made 100 000 targets a minute of 5e9 comparisons. */
+static void test_monitor_reload_compares_each_name_about_once(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	const size_t n = 5000;
+	char *before = fleet(n, false), *after = fleet(n, true);
+	struct monitor *m = monitor_new(f->loop, config(before), f->db, NULL, &err);
+
+	assert_non_null(m);
+	assert_int_equal(monitor_reload(m, config(after), &err), 0);
+	assert_true(monitor_reload_compares(m) >= n);
+	assert_true(monitor_reload_compares(m) <= n + n / 100);
+	monitor_free(m);
+	free(before);
+	free(after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +380,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_monitor_history_is_not_a_live_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_history_read_in_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_checks_running_at_reload_are_applied_or_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_check_running_across_two_reloads_finds_its_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_reload_compares_each_name_about_once, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,7 @@ struct retired {
 	struct monitor *m;
 	struct sched *sched;
 	struct ht_config *cfg;
+	size_t *to;   /* by its target: the place in the current config (SIZE_MAX: removed) */
 };
 
 /* A viewer's view of the database: the newest result drawn, stored ids to targets. */
@@ -62,6 +63,7 @@ struct monitor {
 	size_t nretired;
 	struct target_state *states;
 	struct target_key **keys;
+	uint64_t reload_compares;   /* names compared by the last reload (monitor_reload_compares) */
 	double ids_tried_at;     /* ev_now of the last look for missing ids; 0: look now */
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;

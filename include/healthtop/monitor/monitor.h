@@ -67,6 +67,8 @@ void monitor_set_history_hook(struct monitor *m, monitor_history_fn fn, void *us
 /* A read of the history is still under way; the slices read since start (a count for tests). */
 bool monitor_history_reading(const struct monitor *m);
 uint64_t monitor_history_slices(const struct monitor *m);
+/* Target names the last reload compared to match old targets with new (tests count them). */
+uint64_t monitor_reload_compares(const struct monitor *m);
 
 /* Swaps in a new config (owned on success), keeping the state of targets that keep their name
  * and every pending result, even when the database cannot be written now. */
