@@ -7,7 +7,8 @@
 #include "healthtop/core/name_map.h"
 #include "monitor/monitor_priv.h"
 
-#define REFRESH_WINDOW_S 300.0
+/* Every minute, the checks that left the window are taken back (monitor_window.c). */
+#define REFRESH_WINDOW_S 60.0
 /* A dashboard or daemon asked to stop waits this long for another process's lock to go. */
 #define CLOSE_WAIT_S 10.0
 
@@ -110,9 +111,8 @@ static void on_reap_timer(struct ev_loop *loop, ev_timer *t, int revents)
 static void on_window_timer(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct monitor *m = t->data;
-	struct ht_err err = { "" };
 
-	monitor_set_window(m, m->window_s, &err);   /* drops what aged out of the window */
+	monitor_window_refresh(m, clock_wall_ms());
 }
 
 /* Per-target arrays for a config of n targets; keys are filled by the caller. */

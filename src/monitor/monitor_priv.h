@@ -32,6 +32,17 @@ struct pending {
 	float ms;                /* < 0: no latency */
 };
 
+/* The read the history window's counts stand on (monitor_window.c). */
+struct window_mark {
+	bool valid;
+	bool reading;              /* a full read of ours is under way */
+	struct target_key **keys;  /* the config it read for */
+	int64_t window_s;
+	int64_t since_ms;          /* the counts hold the checks since then */
+	uint64_t slices;           /* monitor_history_slices after it: another read since changes it */
+	uint64_t rows;             /* grouped rows the last refresh read from the store */
+};
+
 /* A config replaced by a reload, kept until the checks it started have reported. */
 struct retired {
 	struct monitor *m;
@@ -63,6 +74,7 @@ struct monitor {
 	size_t nretired;
 	struct target_state *states;
 	struct target_key **keys;
+	struct window_mark win_mark;
 	uint64_t reload_compares;   /* names compared by the last reload (monitor_reload_compares) */
 	double ids_tried_at;     /* ev_now of the last look for missing ids; 0: look now */
 	uint64_t *live;          /* results this process received, per target */

@@ -67,6 +67,11 @@ void monitor_set_history_hook(struct monitor *m, monitor_history_fn fn, void *us
 /* A read of the history is still under way; the slices read since start (a count for tests). */
 bool monitor_history_reading(const struct monitor *m);
 uint64_t monitor_history_slices(const struct monitor *m);
+/* What the window timer does every minute (now_ms: the wall clock): takes the checks that left
+ * the history window back, or reads the window again where that is not possible. */
+void monitor_window_refresh(struct monitor *m, int64_t now_ms);
+/* Grouped result rows the last refresh read: the aged minute's, not the whole window's. */
+uint64_t monitor_window_rows(const struct monitor *m);
 /* Target names the last reload compared to match old targets with new (tests count them). */
 uint64_t monitor_reload_compares(const struct monitor *m);
 
