@@ -94,6 +94,9 @@ uint64_t monitor_dropped(const struct monitor *m);
  * as muted, notifying nobody. Returns how many targets it covers; -1 (err) when none. */
 int monitor_mute(struct monitor *m, const char *scope, int64_t until_ms, struct ht_err *err);
 bool monitor_muted(const struct monitor *m, size_t i, int64_t now_ms);
+/* Times the mute rows were read after a database change, and times every target's mute was
+ * computed again from them (only when the rows differ or one ran out). */
+void monitor_mute_counts(const struct monitor *m, uint64_t *reads, uint64_t *scans);
 /* Where notification trouble (retries, give-ups) and mutes picked up from the database are
  * told; without one they are not told. */
 typedef void (*monitor_log_fn)(void *user, const char *line);
