@@ -17,6 +17,7 @@
 
 /* Results arrive all the time on a large fleet; the screen need not follow each one. */
 #define RESULT_REDRAW_S 1.0
+#define TICK_S 1.0
 
 /* Item i (what the view sorts and filters) from the monitor's state of target i. */
 static void refresh_item(struct ui *ui, size_t i)
@@ -81,6 +82,7 @@ static void draw_all(struct ui *ui)
 	wnoutrefresh(stdscr);
 	doupdate();
 	ui->dirty = false;
+	ui->drawn_at = ev_now(ui->loop);
 }
 
 /* One redraw per loop turn, after every event of that turn is handled (tmux's model). */
@@ -93,12 +95,15 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 }
 
 /* The clock and the "checked ... ago" cells move: mark dirty, the redraw comes at the end of
- * the loop turn (curses sends only what changed). */
+ * the loop turn (curses sends only what changed). Not when a frame was drawn less than a tick
+ * ago: results' redraws come once a second too, on a timer of their own, and two frames a
+ * second doubled the idle dashboard's drawing (issue 12). */
 static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct ui *ui = t->data;
 
-	ui->dirty = true;
+	if (ev_now(loop) - ui->drawn_at >= TICK_S * 0.9)
+		ui->dirty = true;
 }
 
 static void say(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -410,7 +415,7 @@ static void watch(struct ui *ui)
 	ev_signal_init(&ui->sigint, on_quit_signal, SIGINT);
 	ev_signal_init(&ui->sighup, on_quit_signal, SIGHUP);   /* the terminal went away */
 	ev_prepare_init(&ui->prepare, on_prepare);
-	ev_timer_init(&ui->tick, on_tick, 1.0, 1.0);
+	ev_timer_init(&ui->tick, on_tick, TICK_S, TICK_S);
 	ev_timer_init(&ui->settle, on_settled, RESULT_REDRAW_S, 0.0);
 	ui->input.data = ui->winch.data = ui->prepare.data = ui->tick.data = ui->settle.data = ui;
 	ev_io_start(ui->loop, &ui->input);

@@ -33,6 +33,7 @@ struct ui {
 	struct layout layout;
 	char message[256];
 	int64_t now_ms;
+	ev_tstamp drawn_at;  /* the last frame (loop time) */
 	ev_io input;
 	ev_signal winch, sigterm, sigint, sighup;
 	ev_prepare prepare;
