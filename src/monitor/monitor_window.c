@@ -69,6 +69,8 @@ void monitor_window_refresh(struct monitor *m, int64_t now_ms)
 	bool raw = strcmp(store_window_source(since, now_ms), "raw") == 0;
 
 	w->rows = 0;
+	if (w->reading && monitor_history_reading(m))
+		return;   /* our full read is still going a slice a turn: starting over would never end */
 	if (raw && mark_holds(m) && since >= w->since_ms && take_back_aged(m, w->since_ms, since)) {
 		w->since_ms = since;
 		return;
