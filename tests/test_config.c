@@ -477,6 +477,31 @@ static void test_config_reuse_connections_must_be_a_boolean(void **state)
 		     " (did you mean \"reuse_connections\"?)");
 }
 
+/* Issue 12 (memory at 100 000 targets): a project's name is one string for all its targets,
+ * and a URL that reads the same checked and shown is one string; a password keeps them apart. */
+static void test_config_targets_share_alike_strings(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+	const char *text = "{\"targets\":["
+		"{\"name\":\"a\",\"project\":\"shop\",\"url\":\"http://h1/x\"},"
+		"{\"name\":\"b\",\"project\":\"core\",\"url\":\"http://h2/\"},"
+		"{\"name\":\"c\",\"project\":\"shop\",\"url\":\"http://u:secret@h3/\"},"
+		"{\"name\":\"d\",\"url\":\"http://h4/\",\"path\":\"\"}]}";
+
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	assert_ptr_equal(cfg.targets[0].project, cfg.targets[2].project);
+	assert_ptr_not_equal(cfg.targets[0].project, cfg.targets[1].project);
+	assert_string_equal(cfg.targets[0].check_url, "http://h1/x/health");
+	assert_ptr_equal(cfg.targets[0].display_url, cfg.targets[0].check_url);
+	assert_string_equal(cfg.targets[2].display_url, "http://u@h3/health");
+	assert_string_equal(cfg.targets[2].check_url, "http://u:secret@h3/health");
+	assert_string_equal(cfg.targets[3].project, "h4");
+	assert_ptr_equal(cfg.targets[3].check_url, cfg.targets[3].url);   /* no path added */
+	assert_ptr_equal(cfg.targets[3].display_url, cfg.targets[3].url);
+	config_free(&cfg);   /* each string once: valgrind and ASan runs would say otherwise */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_config_alert_rules_are_validated_with_line),
 		cmocka_unit_test(test_config_reuse_connections_is_off_unless_asked),
 		cmocka_unit_test(test_config_reuse_connections_must_be_a_boolean),
+		cmocka_unit_test(test_config_targets_share_alike_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

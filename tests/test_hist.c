@@ -129,6 +129,26 @@ static void test_hist_span_holds_only_the_buckets_between_low_and_high(void **st
 	hist_span_fini(&span);
 }
 
+/* Checks that leave a window are taken back; taking more than a bucket holds says so and
+ * leaves it empty, never wrapped around to 4 billion. */
+static void test_hist_span_sub_takes_back_and_tells_drift(void **state)
+{
+	struct hist_span span = { 0 };
+
+	assert_int_equal(hist_span_add(&span, 10, 3), 0);
+	assert_int_equal(hist_span_add(&span, 20, 2), 0);
+	assert_true(hist_span_sub(&span, 10, 2));
+	assert_int_equal(span.total, 3);
+	assert_true(hist_span_quantile(&span, 1.0) == hist_bucket_value(20));
+	assert_true(hist_span_sub(&span, 20, 2));
+	assert_true(hist_span_quantile(&span, 1.0) == hist_bucket_value(10));
+	assert_false(hist_span_sub(&span, 10, 5));
+	assert_int_equal(span.total, 0);
+	assert_false(hist_span_sub(&span, 30, 1));   /* a bucket it never held */
+	assert_true(hist_span_sub(&span, -1, 1));    /* no latency: nothing to take */
+	hist_span_fini(&span);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_hist_merge_adds_counts),
 		cmocka_unit_test(test_hist_blob_round_trips_and_rejects_garbage),
 		cmocka_unit_test(test_hist_span_quantiles_equal_the_full_histogram),
+		cmocka_unit_test(test_hist_span_sub_takes_back_and_tells_drift),
 		cmocka_unit_test(test_hist_span_holds_only_the_buckets_between_low_and_high),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,8 @@
 #include <sqlite3.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "healthtop/core/clock.h"
+#include "healthtop/core/histogram.h"
 #include "healthtop/core/observe.h"
 #include "healthtop/monitor/monitor.h"
 #include "healthtop/store/store.h"
@@ -19,6 +21,8 @@
 	"{\"name\":\"a\",\"url\":\"http://127.0.0.1:9\",\"interval_s\":3600}," \
 	"{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
 #define B_MOVED "{\"targets\":[{\"name\":\"b\",\"url\":\"http://127.0.0.1:13\",\"interval_s\":3600}]}"
+#define C_THEN_B "{\"targets\":[{\"name\":\"c\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}," \
+	"{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
 #define ONLY_B "{\"targets\":[{\"name\":\"b\",\"url\":\"http://127.0.0.1:7\",\"interval_s\":3600}]}"
 
 struct fixture {
@@ -310,6 +314,126 @@ static void test_monitor_checks_running_at_reload_are_applied_or_counted(void **
 	assert_int_equal(query_int(f->db, "SELECT count(*) FROM result"), 1);
 }
 
+
+/* A check that outlived two reloads reports for its target where the newest config has it. */
+static void test_monitor_check_running_across_two_reloads_finds_its_target(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor_hooks hooks = { on_result, NULL, f };
+	struct monitor *m = monitor_new(f->loop, config(TWO_TARGETS), f->db, &hooks, &err);
+
+	assert_non_null(m);
+	monitor_set_drop_hook(m, on_dropped, f);
+	monitor_start(m);   /* a and b in flight */
+	assert_int_equal(monitor_reload(m, config(ONLY_B), &err), 0);
+	assert_int_equal(monitor_reload(m, config(C_THEN_B), &err), 0);
+	assert_true(monitor_in_flight(m, 1));   /* b's check from the first config */
+	f->want = 2;          /* b's and c's */
+	f->want_dropped = 1;  /* a's */
+	ev_run(f->loop, 0);
+	assert_int_equal(monitor_live_results(m, 1), 1);
+	assert_int_equal(monitor_live_results(m, 0), 1);
+	assert_int_equal(monitor_dropped(m), 1);
+	assert_int_equal(monitor_drain(m, 60), 0);
+	monitor_free(m);
+}
+
+static char *fleet(size_t n, bool reversed)
+{
+	size_t size = 64 + n * 80, len;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	len = (size_t)snprintf(text, size, "{\"targets\":[");
+	for (size_t k = 0; k < n; k++)
+		len += (size_t)snprintf(text + len, size - len, "%s{\"name\":\"t%zu\",\"url\":\"http://127.0.0.1:7\","
+					"\"interval_s\":3600}", k ? "," : "", reversed ? n - 1 - k : k);
+	snprintf(text + len, size - len, "]}");
+	return text;
+}
+
+/* A reload matches old targets with new by name: about one comparison per target, where a walk
+ * of the old names for each new one made 100 000 targets a minute of 5e9 comparisons. */
+static void test_monitor_reload_compares_each_name_about_once(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	const size_t n = 5000;
+	char *before = fleet(n, false), *after = fleet(n, true);
+	struct monitor *m = monitor_new(f->loop, config(before), f->db, NULL, &err);
+
+	assert_non_null(m);
+	assert_int_equal(monitor_reload(m, config(after), &err), 0);
+	assert_true(monitor_reload_compares(m) >= n);
+	assert_true(monitor_reload_compares(m) <= n + n / 100);
+	monitor_free(m);
+	free(before);
+	free(after);
+}
+
+struct window_want {
+	int64_t id[2];
+	struct store_totals t[2];
+};
+
+static void keep_totals(void *user, const struct store_totals *t)
+{
+	struct window_want *w = user;
+
+	for (int i = 0; i < 2; i++)
+		if (w->id[i] == t->target_id)
+			w->t[i] = *t;
+}
+
+/* Issue 12: the window refresh takes back only the minutes that left the window (a read of the
+ * whole window was 6 million results at 100 000 targets), and the counts then equal a full
+ * read of the store over the new window. */
+static void test_monitor_window_refresh_takes_back_only_what_aged_out(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor *m = start(f, TWO_TARGETS, 2);
+	int64_t now = clock_wall_ms();
+	char sql[600];
+	sqlite3 *db;
+	struct store *s;
+	struct window_want want;
+	const char *source;
+
+	memset(&want, 0, sizeof(want));
+	monitor_free(m);
+	/* a result a minute for two hours, each target its own classes and latencies */
+	snprintf(sql, sizeof(sql), "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 120)"
+		 " INSERT INTO result(target_id, checked_at, status, http_code, response_ms, reason, up)"
+		 " SELECT t.id, %lld - i * 60000 - t.id * 7, (i + t.id) %% 3, 200, 5 + i * i %% 97 + t.id, 'x',"
+		 " (i + t.id) %% 3 = 0 FROM k, target t", (long long)now);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	m = monitor_new(f->loop, config(TWO_TARGETS), f->db, NULL, &err);
+	assert_non_null(m);
+	monitor_window_refresh(m, now);   /* the first: a full read */
+	while (monitor_history_reading(m))
+		ev_run(f->loop, EVRUN_NOWAIT);
+	monitor_window_refresh(m, now + 10 * 60000);
+	assert_true(monitor_window_rows(m) > 0);
+	assert_true(monitor_window_rows(m) <= 2 * 10);   /* ten minutes of two targets, not 60 */
+	assert_int_equal(store_open_readonly(f->db, &s, &err), 0);
+	want.id[0] = query_int(f->db, "SELECT id FROM target WHERE name = 'a'");
+	want.id[1] = query_int(f->db, "SELECT id FROM target WHERE name = 'b'");
+	assert_int_equal(store_aggregate(s, now + 10 * 60000 - 3600 * 1000, INT64_MAX, keep_totals, &want, &source, &err), 0);
+	store_close(s);
+	for (size_t i = 0; i < 2; i++) {
+		const struct target_state *st = monitor_state(m, i);
+		assert_true(want.t[i].counts[0] + want.t[i].counts[1] + want.t[i].counts[2] >= 49);
+		assert_memory_equal(st->win_counts, want.t[i].counts, sizeof(st->win_counts));
+		assert_int_equal(st->win_up, want.t[i].up);
+		assert_true(state_p95(st) == hist_quantile(&want.t[i].latency, 0.95));
+	}
+	monitor_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +444,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_monitor_history_is_not_a_live_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_history_read_in_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_checks_running_at_reload_are_applied_or_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_check_running_across_two_reloads_finds_its_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_reload_compares_each_name_about_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_window_refresh_takes_back_only_what_aged_out, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "healthtop/core/clock.h"
 #include "healthtop/monitor/monitor.h"
 #include "healthtop/store/store.h"
@@ -139,11 +140,62 @@ static void test_notify_monitor_picks_up_a_mute_from_another_process(void **stat
 	monitor_free(m);
 }
 
+/* Turns the loop until the monitor has read the mute rows more than `after` times. */
+static bool spin_until_read(struct fixture *f, struct monitor *m, uint64_t after)
+{
+	uint64_t reads, scans;
+
+	for (int turn = 0; turn < 6000; turn++) {
+		monitor_mute_counts(m, &reads, &scans);
+		if (reads > after)
+			return true;
+		ev_run(f->loop, EVRUN_ONCE);
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Issue 12: every batch the writer commits changes the database; a change that is not a mute
+ * reads the few mute rows, and every target's mute is computed again only when they differ
+ * (100 000 targets: a scan of all of them per batch was 1.5 % of the daemon's CPU). */
+static void test_notify_monitor_other_writes_do_not_rescan_mutes(void **state)
+{
+	struct fixture *f = *state;
+	struct ht_err err = { "" };
+	struct monitor *m = start(f);
+	uint64_t reads, scans, scans0;
+	struct store *cli;
+	sqlite3 *db;
+	char sql[128];
+
+	assert_true(spin_until_read(f, m, 0));
+	monitor_mute_counts(m, &reads, &scans0);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	for (int k = 0; k < 3; k++) {   /* another process writes, not a mute */
+		monitor_mute_counts(m, &reads, &scans);
+		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta(key, value) VALUES('test.%d', %d)", k, k);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		assert_true(spin_until_read(f, m, reads));
+	}
+	sqlite3_close(db);
+	monitor_mute_counts(m, &reads, &scans);
+	assert_int_equal(scans, scans0);
+	assert_int_equal(store_open(f->db, &cli, &err), 0);
+	struct store_mute_row r = { "db", clock_wall_ms() + 60000, "maintenance", clock_wall_ms() };
+	assert_int_equal(store_mute_set(cli, &r, &err), 0);
+	assert_true(spin_until_muted(f, m, 1, true));
+	monitor_mute_counts(m, &reads, &scans);
+	assert_int_equal(scans, scans0 + 1);   /* a mute: every target's, once */
+	store_close(cli);
+	monitor_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_notify_monitor_dashboard_mute_outlives_the_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_monitor_picks_up_a_mute_from_another_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_monitor_other_writes_do_not_rescan_mutes, setup, teardown),
 	};
 	int rc;
 

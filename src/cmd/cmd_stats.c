@@ -14,6 +14,7 @@
 #include "healthtop/cmd/check_report.h"
 #include "healthtop/core/sanitize.h"
 #include "healthtop/core/history_stats.h"
+#include "healthtop/core/id_index.h"
 #include "healthtop/store/store.h"
 #include "healthtop/core/timeparse.h"
 #include "healthtop/ui/ui_layout.h"
@@ -40,6 +41,7 @@ struct row {
 struct table {
 	struct row *rows;
 	size_t n, cap;
+	struct id_index by_id;   /* rows by target id: totals and changes come by id */
 	const struct stats_opts *o;
 };
 
@@ -122,10 +124,14 @@ static int add_target(void *user, const struct store_target *t)
 
 static struct row *find(struct table *tb, int64_t id)
 {
-	for (size_t i = 0; i < tb->n; i++)   /* targets are few; a sweep of them is cheap */
-		if (tb->rows[i].id == id)
-			return &tb->rows[i];
-	return NULL;
+	size_t at = id_index_find(&tb->by_id, id);
+
+	return at == SIZE_MAX ? NULL : &tb->rows[at];
+}
+
+static int64_t row_id(const void *tb, size_t i)
+{
+	return ((const struct table *)tb)->rows[i].id;
 }
 
 static void add_totals(void *user, const struct store_totals *t)
@@ -255,8 +261,13 @@ static int print_json(const struct table *tb, const char *source, int64_t since,
 static int collect(struct store *s, struct table *tb, int64_t since, int64_t until, const char **source,
 		   struct ht_err *err)
 {
-	if (store_targets(s, add_target, tb, err) != 0 ||
-	    store_aggregate(s, since, until, add_totals, tb, source, err) < 0 ||
+	if (store_targets(s, add_target, tb, err) != 0)
+		return -1;
+	if (id_index_init(&tb->by_id, tb->n, row_id, tb) < 0) {
+		ht_err_set(err, "out of memory");
+		return -1;
+	}
+	if (store_aggregate(s, since, until, add_totals, tb, source, err) < 0 ||
 	    store_changes(s, until, add_change, tb, err) < 0)
 		return -1;
 	int64_t now = clock_wall_ms();
@@ -289,6 +300,7 @@ static void free_table(struct table *tb)
 		free(tb->rows[i].changes);
 	}
 	free(tb->rows);
+	id_index_fini(&tb->by_id);
 }
 
 int cmd_stats(int argc, char **argv)

@@ -304,6 +304,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 	}
 	if (check_unique_names(c, cfg) < 0)
 		return -1;
+	config_share_projects(cfg);
 	return config_parse_notify(c, root, cfg);   /* after targets: it checks the names it lists */
 }
 
@@ -397,10 +398,13 @@ void config_free(struct ht_config *cfg)
 	for (size_t i = 0; i < cfg->ntargets; i++) {
 		struct ht_target *t = &cfg->targets[i];
 		free(t->name);
-		free(t->project);
+		if (!t->project_shared)
+			free(t->project);
+		if (t->display_url != t->check_url && t->display_url != t->url)
+			free(t->display_url);
+		if (t->check_url != t->url)
+			free(t->check_url);
 		free(t->url);
-		free(t->check_url);
-		free(t->display_url);
 		free(t->probe.ca_file);
 		for (size_t h = 0; h < t->probe.nheaders; h++) {
 			free(t->probe.headers[h].name);

@@ -64,4 +64,8 @@ int config_get_string(struct pctx *c, const cJSON *obj, const char *key, const c
 int config_parse_notify(struct pctx *c, const cJSON *root, struct ht_config *cfg);
 void config_notify_free(struct ht_config *cfg);
 
+/* Targets of one project hold one string of its name (a fleet has few projects and many
+ * targets). Best effort: without memory for the index each keeps its own. */
+void config_share_projects(struct ht_config *cfg);
+
 #endif

@@ -61,6 +61,19 @@ out:
 	return rc;
 }
 
+/* One string for URLs that read alike (config_free frees each string once). */
+static void share_urls(struct ht_target *t)
+{
+	if (t->url && strcmp(t->check_url, t->url) == 0) {
+		free(t->check_url);
+		t->check_url = t->url;
+	}
+	if (strcmp(t->display_url, t->check_url) == 0) {
+		free(t->display_url);
+		t->display_url = t->check_url;
+	}
+}
+
 int config_set_urls(struct pctx *c, const char *path, const char *url, const char *upath,
 		    struct ht_target *t)
 {
@@ -118,6 +131,8 @@ int config_set_urls(struct pctx *c, const char *path, const char *url, const cha
 	if (!t->project)
 		t->project = strdup(host);
 	rc = (t->display_url && t->project) ? 0 : config_fail(c, sub, "out of memory");
+	if (rc == 0)
+		share_urls(t);
 out:
 	curl_free(host);
 	curl_free(display);

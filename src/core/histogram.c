@@ -111,6 +111,25 @@ int hist_span_add(struct hist_span *h, int bucket, uint32_t count)
 	return 0;
 }
 
+bool hist_span_sub(struct hist_span *h, int bucket, uint32_t count)
+{
+	uint32_t *c;
+
+	if (bucket < 0 || bucket >= HIST_BUCKETS || count == 0)
+		return true;
+	if (h->n == 0 || bucket < h->lo || bucket >= h->lo + h->n)
+		return false;
+	c = &h->counts[bucket - h->lo];
+	if (*c < count || h->total < count) {
+		h->total -= *c < h->total ? *c : h->total;
+		*c = 0;
+		return false;
+	}
+	*c -= count;
+	h->total -= count;
+	return true;
+}
+
 void hist_span_clear(struct hist_span *h)
 {
 	if (h->n)

@@ -173,6 +173,25 @@ void state_window_add(struct target_state *s, enum ht_class cls, int bucket, uin
 		return;   /* no memory: p95 misses these checks, the counts above keep them */
 }
 
+static bool sub_count(uint32_t *v, uint32_t count)
+{
+	bool enough = *v >= count;
+
+	*v = enough ? *v - count : 0;
+	return enough;
+}
+
+bool state_window_sub(struct target_state *s, enum ht_class cls, int bucket, uint32_t count)
+{
+	bool ok = true;
+
+	if ((unsigned)cls < HT_CLASS_COUNT)
+		ok = sub_count(&s->win_counts[cls], count);
+	else if (cls == STATE_WINDOW_UP)
+		ok = sub_count(&s->win_up, count);
+	return hist_span_sub(&s->win_hist, bucket, count) && ok;
+}
+
 void state_window_add_check(struct target_state *s, enum ht_class cls, int bucket, bool up)
 {
 	state_window_add(s, cls, bucket, 1);

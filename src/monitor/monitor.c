@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "healthtop/core/clock.h"
+#include "healthtop/core/name_map.h"
 #include "monitor/monitor_priv.h"
 
-#define REFRESH_WINDOW_S 300.0
+/* Every minute, the checks that left the window are taken back (monitor_window.c). */
+#define REFRESH_WINDOW_S 60.0
 /* A dashboard or daemon asked to stop waits this long for another process's lock to go. */
 #define CLOSE_WAIT_S 10.0
 
@@ -48,22 +50,15 @@ static void on_result(void *user, size_t idx, struct probe_result *r)
 	apply_result(m, idx, &m->cfg->targets[idx], r);
 }
 
-static ssize_t find_name(const struct ht_config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->ntargets; i++)
-		if (strcmp(cfg->targets[i].name, name) == 0)
-			return (ssize_t)i;
-	return -1;
-}
-
-/* A check started before a reload: it counts for the target of the same name, if any is left. */
+/* A check started before a reload: it counts for the target of the same name, if any is left
+ * (rt->to: where each of its targets is in the current config, kept by every reload since). */
 static void on_retired_result(void *user, size_t idx, struct probe_result *r)
 {
 	struct retired *rt = user;
 	const struct ht_target *t = &rt->cfg->targets[idx];
-	ssize_t now_at = find_name(rt->m->cfg, t->name);
+	size_t now_at = rt->to[idx];
 
-	if (now_at < 0) {
+	if (now_at == SIZE_MAX) {
 		drop_results(rt->m, 1, "its target was removed by a reload while it was being checked");
 		return;
 	}
@@ -76,6 +71,7 @@ static void retired_free(struct retired *rt)
 	sched_free(rt->sched);
 	config_free(rt->cfg);
 	free(rt->cfg);
+	free(rt->to);
 	free(rt);
 }
 
@@ -90,6 +86,11 @@ static void reap_retired(struct monitor *m)
 			m->retired[k++] = m->retired[i];
 	}
 	m->nretired = k;
+}
+
+uint64_t monitor_reload_compares(const struct monitor *m)
+{
+	return m->reload_compares;
 }
 
 int64_t monitor_window(const struct monitor *m)
@@ -110,9 +111,8 @@ static void on_reap_timer(struct ev_loop *loop, ev_timer *t, int revents)
 static void on_window_timer(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct monitor *m = t->data;
-	struct ht_err err = { "" };
 
-	monitor_set_window(m, m->window_s, &err);   /* drops what aged out of the window */
+	monitor_window_refresh(m, clock_wall_ms());
 }
 
 /* Per-target arrays for a config of n targets; keys are filled by the caller. */
@@ -244,15 +244,26 @@ void monitor_force_all(struct monitor *m)
 		sched_force_all(m->sched);
 }
 
+static const char *target_name(const void *cfg, size_t i)
+{
+	return ((const struct ht_config *)cfg)->targets[i].name;
+}
+
 /* Moves what is known of each target that keeps its name into ts; to[j] is where old target j
- * went (SIZE_MAX: removed). */
+ * went (SIZE_MAX: removed). The old names are hashed once: a walk of them per new target made a
+ * reload of 100 000 targets O(n^2). */
 static int carry_over(struct monitor *m, const struct ht_config *cfg, struct targets *ts, size_t *to)
 {
+	struct name_map old;
+	int rc = 0;
+
 	for (size_t j = 0; j < m->n; j++)
 		to[j] = SIZE_MAX;
-	for (size_t i = 0; i < cfg->ntargets; i++) {
-		ssize_t j = find_name(m->cfg, cfg->targets[i].name);
-		if (j < 0) {
+	if (name_map_init(&old, m->n, target_name, m->cfg) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->ntargets && rc == 0; i++) {
+		size_t j = name_map_find(&old, cfg->targets[i].name);
+		if (j == SIZE_MAX) {
 			state_init(&ts->states[i]);
 			ts->keys[i] = key_new(&cfg->targets[i]);
 		} else {
@@ -262,9 +273,21 @@ static int carry_over(struct monitor *m, const struct ht_config *cfg, struct tar
 			to[j] = i;
 		}
 		if (!ts->keys[i])
-			return -1;
+			rc = -1;
 	}
-	return 0;
+	m->reload_compares = old.compares;
+	name_map_fini(&old);
+	return rc;
+}
+
+/* Checks still running from older configs now find their targets through to as well. */
+static void retired_remap(struct monitor *m, const size_t *to)
+{
+	for (size_t k = 0; k < m->nretired; k++) {
+		struct retired *rt = m->retired[k];
+		for (size_t i = 0; i < rt->cfg->ntargets; i++)
+			rt->to[i] = rt->to[i] == SIZE_MAX ? SIZE_MAX : to[rt->to[i]];
+	}
 }
 
 /* Undoes carry_over: the old arrays still hold everything that moved. */
@@ -346,9 +369,9 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 		if (to[j] != SIZE_MAX)
 			sched_adopt(next, to[j], sched_in_flight(m->sched, j));
 	metrics_remap(m, to, m->n, ts.n);
+	retired_remap(m, to);
 	swap_targets(m, cfg, &ts, to);
-	free(to);
-	*rt = (struct retired){ m, m->sched, m->cfg };
+	*rt = (struct retired){ m, m->sched, m->cfg, to };
 	sched_retire(m->sched, on_retired_result, rt);
 	m->retired[m->nretired++] = rt;
 	ev_timer_start(m->loop, &m->reap_timer);

@@ -25,6 +25,9 @@ struct alerts {
 	ev_timer poll;
 	const struct ht_config *cfg;   /* whose destinations the notifier serves */
 	int64_t data_version;
+	uint64_t mutes_seen;      /* fingerprint of the mute rows last applied */
+	int64_t mutes_expire_ms;  /* the first of them to run out (INT64_MAX: none) */
+	uint64_t mute_reads, mute_scans;   /* monitor_mute_counts */
 	bool mutes_loaded, restored;
 	uint64_t mute_seq;        /* our newest mute op: the table is stale for us until it is done */
 	int64_t first_id;         /* ids from here on are this run's own: never restored */
@@ -210,27 +213,68 @@ static void apply_mutes(struct alerts *a, const int64_t *until)
 	}
 }
 
-/* Cheap when nothing changed: one PRAGMA. */
+struct mute_print {
+	uint64_t hash;
+	int64_t expire_ms;
+};
+
+/* FNV-1a over each row's scope and end, in the table's order (by scope). */
+static void mute_print_row(void *user, const struct store_mute_row *r)
+{
+	struct mute_print *p = user;
+	const unsigned char *b = (const unsigned char *)&r->until_ms;
+
+	for (const char *c = r->scope; *c; c++)
+		p->hash = (p->hash ^ (unsigned char)*c) * 1099511628211ULL;
+	p->hash = (p->hash ^ 0xFFu) * 1099511628211ULL;   /* "ab"+"c" differs from "a"+"bc" */
+	for (size_t k = 0; k < sizeof(r->until_ms); k++)
+		p->hash = (p->hash ^ b[k]) * 1099511628211ULL;
+	if (r->until_ms < p->expire_ms)
+		p->expire_ms = r->until_ms;
+}
+
+/* Every database change (the writer's every batch) used to recompute every target's mute: a
+ * scan of all targets per change, 1.5 % of the 100 000-target daemon's CPU. Now the mute rows
+ * alone are read (a few), and targets are scanned only when those rows differ from the last
+ * applied, or one of them has run out. Cheap when nothing changed at all: one PRAGMA. */
 static void load_mutes(struct alerts *a)
 {
 	struct store *st = monitor_store(a->m);
 	struct ht_err err = { "" };
-	int64_t v;
+	struct mute_print p = { 1469598103934665603ULL, INT64_MAX };
+	int64_t v, now = clock_wall_ms();
 
 	if (!st || (a->writer && a->mute_seq > store_writer_ops_done(a->writer)))
 		return;
 	v = store_data_version(st);
-	if (a->mutes_loaded && v == a->data_version)
+	if (a->mutes_loaded && v == a->data_version && now < a->mutes_expire_ms)
 		return;
+	a->mute_reads++;
+	if (store_mute_each(st, now, mute_print_row, &p, &err) < 0)
+		return;
+	if (a->mutes_loaded && p.hash == a->mutes_seen) {
+		a->data_version = v;
+		a->mutes_expire_ms = p.expire_ms;
+		return;
+	}
 	struct mute_scan ms = { a->m, calloc(a->m->n ? a->m->n : 1, sizeof(int64_t)) };
 	if (!ms.until)
 		return;
-	if (store_mute_each(st, clock_wall_ms(), mute_row, &ms, &err) == 0) {
+	a->mute_scans++;
+	if (store_mute_each(st, now, mute_row, &ms, &err) == 0) {
 		a->data_version = v;
 		a->mutes_loaded = true;
+		a->mutes_seen = p.hash;
+		a->mutes_expire_ms = p.expire_ms;
 		apply_mutes(a, ms.until);
 	}
 	free(ms.until);
+}
+
+void monitor_mute_counts(const struct monitor *m, uint64_t *reads, uint64_t *scans)
+{
+	*reads = m->alerts ? m->alerts->mute_reads : 0;
+	*scans = m->alerts ? m->alerts->mute_scans : 0;
 }
 
 static void on_poll(struct ev_loop *loop, ev_timer *t, int revents)

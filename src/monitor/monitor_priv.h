@@ -32,11 +32,23 @@ struct pending {
 	float ms;                /* < 0: no latency */
 };
 
+/* The read the history window's counts stand on (monitor_window.c). */
+struct window_mark {
+	bool valid;
+	bool reading;              /* a full read of ours is under way */
+	struct target_key **keys;  /* the config it read for */
+	int64_t window_s;
+	int64_t since_ms;          /* the counts hold the checks since then */
+	uint64_t slices;           /* monitor_history_slices after it: another read since changes it */
+	uint64_t rows;             /* grouped rows the last refresh read from the store */
+};
+
 /* A config replaced by a reload, kept until the checks it started have reported. */
 struct retired {
 	struct monitor *m;
 	struct sched *sched;
 	struct ht_config *cfg;
+	size_t *to;   /* by its target: the place in the current config (SIZE_MAX: removed) */
 };
 
 /* A viewer's view of the database: the newest result drawn, stored ids to targets. */
@@ -62,6 +74,8 @@ struct monitor {
 	size_t nretired;
 	struct target_state *states;
 	struct target_key **keys;
+	struct window_mark win_mark;
+	uint64_t reload_compares;   /* names compared by the last reload (monitor_reload_compares) */
 	double ids_tried_at;     /* ev_now of the last look for missing ids; 0: look now */
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;

@@ -209,8 +209,10 @@ static bool ids_due(struct monitor *m)
 {
 	double pause = (double)m->n / 20000.0, now = ev_now(m->loop);
 
-	if (m->learnt_keys != m->keys)
-		return true;   /* a new config or connection: every id, now */
+	if (m->learnt_keys != m->keys) {
+		m->ids_tried_at = now;   /* a new config or connection: every id, now */
+		return true;
+	}
 	if (m->unknown_ids == 0)
 		return false;
 	if (m->ids_tried_at > 0 && now - m->ids_tried_at < (pause < LEARN_PAUSE_MAX_S ? pause : LEARN_PAUSE_MAX_S))

@@ -44,9 +44,12 @@ struct ht_rules {
 struct ht_target {
 	char *name;
 	char *project;
+	/* The three URLs are one string when they read alike (no path added, no password): at
+	 * 100 000 targets, two copies less are 10 MB. config_free knows. */
 	char *url;          /* as configured */
 	char *check_url;    /* url + path: what is fetched */
 	char *display_url;  /* check_url without any password: what is shown and stored */
+	bool project_shared;   /* project is an earlier target's string (config_share_projects) */
 	int interval_s;
 	struct ht_probe_opts probe;
 	struct ht_rules rules;

@@ -4,6 +4,7 @@
 #ifndef HEALTHTOP_HIST_H
 #define HEALTHTOP_HIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,9 @@ struct hist_span {
 
 /* Adds count to bucket (ignored out of range); -1 when out of memory (nothing added). */
 int hist_span_add(struct hist_span *h, int bucket, uint32_t count);
+/* Takes count back from bucket (what left a window); false when the bucket held fewer (it is
+ * left at 0: the counts had drifted from what the store holds). */
+bool hist_span_sub(struct hist_span *h, int bucket, uint32_t count);
 /* Empties it, keeping its room for the next counts. */
 void hist_span_clear(struct hist_span *h);
 void hist_span_fini(struct hist_span *h);

@@ -109,6 +109,9 @@ void state_window_reset(struct target_state *s);
  * added were up (the store's STORE_WINDOW_UP). */
 #define STATE_WINDOW_UP ((enum ht_class)HT_CLASS_COUNT)
 void state_window_add(struct target_state *s, enum ht_class cls, int bucket, uint32_t count);
+/* Takes back what state_window_add added (checks that left the window); false when the window
+ * held fewer, which is left at 0. */
+bool state_window_sub(struct target_state *s, enum ht_class cls, int bucket, uint32_t count);
 /* One new check: its class, latency bucket (-1: none) and whether it was up. */
 void state_window_add_check(struct target_state *s, enum ht_class cls, int bucket, bool up);
 /* Share of checks in the window that were up (classify_is_up: answered in time with an

@@ -67,6 +67,13 @@ void monitor_set_history_hook(struct monitor *m, monitor_history_fn fn, void *us
 /* A read of the history is still under way; the slices read since start (a count for tests). */
 bool monitor_history_reading(const struct monitor *m);
 uint64_t monitor_history_slices(const struct monitor *m);
+/* What the window timer does every minute (now_ms: the wall clock): takes the checks that left
+ * the history window back, or reads the window again where that is not possible. */
+void monitor_window_refresh(struct monitor *m, int64_t now_ms);
+/* Grouped result rows the last refresh read: the aged minute's, not the whole window's. */
+uint64_t monitor_window_rows(const struct monitor *m);
+/* Target names the last reload compared to match old targets with new (tests count them). */
+uint64_t monitor_reload_compares(const struct monitor *m);
 
 /* Swaps in a new config (owned on success), keeping the state of targets that keep their name
  * and every pending result, even when the database cannot be written now. */
@@ -90,6 +97,9 @@ uint64_t monitor_dropped(const struct monitor *m);
  * as muted, notifying nobody. Returns how many targets it covers; -1 (err) when none. */
 int monitor_mute(struct monitor *m, const char *scope, int64_t until_ms, struct ht_err *err);
 bool monitor_muted(const struct monitor *m, size_t i, int64_t now_ms);
+/* Times the mute rows were read after a database change, and times every target's mute was
+ * computed again from them (only when the rows differ or one ran out). */
+void monitor_mute_counts(const struct monitor *m, uint64_t *reads, uint64_t *scans);
 /* Where notification trouble (retries, give-ups) and mutes picked up from the database are
  * told; without one they are not told. */
 typedef void (*monitor_log_fn)(void *user, const char *line);

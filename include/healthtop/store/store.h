@@ -114,6 +114,12 @@ int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window
 int store_window_ids(struct store *s, int64_t since_ms, const int64_t *ids, size_t nids, store_window_fn fn,
 		     void *user, struct ht_err *err);
 
+/* Every target's raw results in [since, until), handed over as store_window does: what left a
+ * window since it was read (monitor_window.c takes it back instead of reading the whole window
+ * again). Returns the rows handed over, or -1. */
+int64_t store_window_between(struct store *s, int64_t since_ms, int64_t until_ms, store_window_fn fn, void *user,
+			     struct ht_err *err);
+
 /* Which stored results an export reads; NULL lists mean "all". */
 struct store_query {
 	int64_t since_ms;            /* inclusive */
