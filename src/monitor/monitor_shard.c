@@ -140,7 +140,8 @@ static struct last_list *read_last(struct store *s, int64_t max_interval_ms)
 		last_free(l);
 		return NULL;
 	}
-	qsort(l->v, l->n, sizeof(*l->v), last_cmp);
+	if (l->n > 1)   /* an empty list has no array: qsort must not see its NULL */
+		qsort(l->v, l->n, sizeof(*l->v), last_cmp);
 	return l;
 }
 
@@ -211,7 +212,7 @@ static double first_in(const struct monitor *m, size_t i, const struct last_list
 
 	if (!last)   /* nothing known (a reload): spread over the interval */
 		return sched_first_tick(i, m->n, t->interval_s);
-	if (!(hit = bsearch(&key, last->v, last->n, sizeof(*last->v), last_cmp)))
+	if (last->n == 0 || !(hit = bsearch(&key, last->v, last->n, sizeof(*last->v), last_cmp)))
 		return 0;   /* not checked within two intervals: at once */
 	int64_t age = clock_wall_ms() - hit->at_ms;
 	if (age < 0 || age >= (int64_t)t->interval_s * 1000)
