@@ -271,21 +271,30 @@ char *store_pg_text_array(const char *const *items)
 /* The schema's version, creating the table that keeps it (0: a new database). */
 static int schema_version(struct store *s, bool create, struct ht_err *err)
 {
-	const char *sql = create ? "CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL);"
-				   "SELECT coalesce(max(version), 0) FROM schema_version"
-				 : "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0"
-				   " ELSE (SELECT coalesce(max(version), 0) FROM schema_version) END";
+	const char *sql = "SELECT coalesce(max(version), 0) FROM schema_version";
 	PGresult *r;
 	int v;
 
 	if (create) {   /* two statements: the simple protocol, no parameters */
-		r = PQexec(s->pg->conn, sql);
+		r = PQexec(s->pg->conn, "CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL);"
+			   "SELECT coalesce(max(version), 0) FROM schema_version");
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			PQclear(r);
 			return store_pg_fail(s, err, "reading schema version");
 		}
-	} else if (!(r = store_pg_exec(s, sql, 0, NULL, "reading schema version", err))) {
-		return -1;
+	} else {
+		/* Asked apart: a statement naming a table that is not there fails whole, even in a
+		 * CASE branch never taken, and a new database has none (version 0). */
+		r = store_pg_exec(s, "SELECT to_regclass('schema_version') IS NOT NULL", 0, NULL,
+				  "reading schema version", err);
+		bool exists = r && PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+		if (!r)
+			return -1;
+		if (!exists)
+			return 0;
+		if (!(r = store_pg_exec(s, sql, 0, NULL, "reading schema version", err)))
+			return -1;
 	}
 	v = (int)store_pg_i64(r, 0, 0);
 	PQclear(r);

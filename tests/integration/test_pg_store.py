@@ -2,9 +2,10 @@
 """The PostgreSQL store (--db postgresql://... or a key=value conninfo) against a real server
 (pgserver.py): check, export (csv, jsonl, rollups), stats, mute and unmute say the same on
 SQLite and on PostgreSQL for the same answers; the shared store suite (tests/test_store_both.c)
-passes on PostgreSQL as it does on SQLite; a conninfo's password is never printed; a daemon
-whose database goes away keeps checking, changes no class, and writes every result once the
-database is back. Skips (77) where no PostgreSQL server can run."""
+passes on PostgreSQL as it does on SQLite; a reader on a new database asks for a writer, as
+on SQLite; a conninfo's password is never printed; a daemon whose database goes away keeps
+checking, changes no class, and writes every result once the database is back. Skips (77)
+where no PostgreSQL server can run."""
 import os
 import re
 import signal
@@ -87,6 +88,15 @@ def conninfo_forms(pg, d):
     rel = os.path.join(d, "a=b.db")
     rc, out, err, _ = run(["check", "-c", fleet(d, TestServerStub(), "stub"), "--db", rel])
     check(os.path.exists(rel), "a path with '=' in it stays a SQLite file")
+
+
+def fresh_database(pg):
+    """A reader on a database no writer has created the schema in yet says so, as on a SQLite
+    file without one, instead of failing on the table that is not there."""
+    pg.psql("CREATE DATABASE fresh")
+    rc, out, err, _ = run(["stats", "--db", pg.url("fresh")])
+    check(rc == 4 and "schema version 0" in err and "does not exist" not in err,
+          f"stats on a new database: schema version 0, run a writer once (exit {rc}: {err.strip()})")
 
 
 class TestServerStub:
@@ -267,6 +277,7 @@ def main():
         store_suite(pg)
         same_outputs(pg, d)
         conninfo_forms(pg, d)
+        fresh_database(pg)
         viewer(pg, d)
         outage(pg, d)
         restart_keeps_history(pg, d)
