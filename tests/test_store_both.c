@@ -123,7 +123,7 @@ static void test_both_rollups_follow_every_batch(void **state)
 	struct store *s = open_store(*state);
 	struct ht_err err = { "" };
 	int64_t a, t0 = (int64_t)time(NULL) * 1000 / HOUR_MS * HOUR_MS - 2 * HOUR_MS;
-	struct rollups before, after;
+	struct rollups before, after, days[2];
 
 	assert_int_equal(store_target_id(s, "a", "p", "http://a/", &a, &err), 0);
 	struct store_row rows[] = {
@@ -134,10 +134,21 @@ static void test_both_rollups_follow_every_batch(void **state)
 	for (int i = 0; i < 4; i++)   /* one batch each */
 		assert_int_equal(store_append_batch(s, &rows[i], 1, &err), 0);
 	read_rollups(s, t0, 3600, &before);
+	read_rollups(s, t0, 86400, &days[0]);
 	struct store_retention keep = { 365, 365, 365 };
 	int deleted = -1;
 	assert_int_equal(store_prune_step(s, &keep, t0 + 3 * HOUR_MS, 100, &deleted, &err), 0);
 	read_rollups(s, t0, 3600, &after);
+	read_rollups(s, t0, 86400, &days[1]);
+	for (int pass = 0; pass < 2; pass++) {   /* the days hold every check, before the fold and after */
+		uint32_t checks = 0, up = 0;
+		for (int i = 0; i < days[pass].n; i++) {
+			checks += days[pass].r[i].counts[0] + days[pass].r[i].counts[1] + days[pass].r[i].counts[2];
+			up += days[pass].r[i].n_up;
+		}
+		assert_int_equal(checks * 10 + up, 42);
+		assert_string_equal(days[pass].url[days[pass].n - 1], "http://a/new");
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		struct rollups *k = pass ? &after : &before;
 		assert_int_equal(k->n, 2);
@@ -148,8 +159,7 @@ static void test_both_rollups_follow_every_batch(void **state)
 		assert_int_equal(k->r[0].n_up, 1);
 		assert_string_equal(k->url[1], "http://a/new");   /* the URL checked then */
 	}
-	read_rollups(s, t0, 86400, &before);
-	assert_int_equal(before.n, 1 + (t0 / DAY_MS != (t0 + HOUR_MS) / DAY_MS));
+	assert_int_equal(days[1].n, 1 + (t0 / DAY_MS != (t0 + HOUR_MS) / DAY_MS));
 	store_close(s);
 }
 

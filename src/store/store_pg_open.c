@@ -14,7 +14,7 @@
 /* A rollup is kept as deltas: each batch appends one row per (target, period) it touched (COPY,
  * no upsert: merging histograms row by row in SQL cost half the insert rate), readers add the
  * rows of a key up, and pruning's compaction folds them into one (store_pg_prune.c). Hourly and
- * daily are the two partitions of one table, so one COPY (two round trips) writes both. */
+ * daily are partitions of one table; since schema 5 a batch writes a third, rollup_fresh. */
 #define ROLLUP_TABLES \
 	"CREATE TABLE rollup(" \
 	"  kind smallint NOT NULL," /* 0 hourly, 1 daily: one COPY fills both partitions */ \
@@ -33,6 +33,10 @@
 	"ALTER TABLE rollup_day ALTER COLUMN kind SET DEFAULT 1;" \
 	"CREATE INDEX rollup_key ON rollup(target_id, period);" \
 	"CREATE INDEX rollup_period ON rollup(period);"
+
+/* What readers see of a rollup row (the views of schema 5): the key, then the values. */
+#define ROLLUP_VALUES " n_healthy, n_degraded, n_down, n_up, n_latency, sum_ms, min_ms, max_ms, hist, url_id, last_at"
+#define ROLLUP_COLUMNS "target_id, period," ROLLUP_VALUES
 
 /* Each entry takes the schema from version i to i+1; never edit one that has shipped. The
  * tables mean what SQLite's schema 6 means (store_open.c), with two differences: raw results are
@@ -91,6 +95,17 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 	"ALTER TABLE shard_lease ADD COLUMN location text NOT NULL DEFAULT '';"
 	"ALTER TABLE shard_lease DROP CONSTRAINT shard_lease_pkey;"
 	"ALTER TABLE shard_lease ADD PRIMARY KEY (location, shard);",
+
+	/* 5: a batch writes one rollup delta per (target, hour), not two (store_pg_write.c): into
+	 * the partition rollup_fresh, counted by both views below until pruning folds it into the
+	 * hourly and daily tables (store_pg_prune.c). Readers keep their names: rollup_hour and
+	 * rollup_day are views now, over the tables renamed rollup_h and rollup_d. */
+	"ALTER TABLE rollup_hour RENAME TO rollup_h;"
+	"ALTER TABLE rollup_day RENAME TO rollup_d;"
+	"CREATE TABLE rollup_fresh PARTITION OF rollup FOR VALUES IN (2);"
+	"CREATE VIEW rollup_hour AS SELECT " ROLLUP_COLUMNS " FROM rollup WHERE kind IN (0, 2);"
+	"CREATE VIEW rollup_day AS SELECT " ROLLUP_COLUMNS " FROM rollup_d UNION ALL"
+	"  SELECT target_id, period - period % 86400," ROLLUP_VALUES " FROM rollup_fresh;",
 };
 
 bool store_is_postgres(const char *db)

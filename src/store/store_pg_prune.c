@@ -1,6 +1,7 @@
 /* PostgreSQL retention: raw results go a whole day partition at a time (a DROP, never a
- * DELETE of rows), rollups and state changes in bounded deletes as in SQLite; and the rollup
- * deltas of recent periods are folded into one row per key. */
+ * DELETE of rows), rollups and state changes in bounded deletes as in SQLite; the fresh rollup
+ * deltas are folded into the hourly and daily tables, and the deltas of recent periods into one
+ * row per key. */
 #include "autoconfig.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +57,9 @@ static int drop_days(struct store *s, int64_t cut_ms, int *dropped, struct ht_er
 	return rc;
 }
 
-static int prune_table(struct store *s, const char *table, const char *col, int64_t before, int64_t cut_ms,
-		       int limit, int *deleted, struct ht_err *err)
+/* table is where the rows are; level names it for readers (store_read.c's complete_since). */
+static int prune_table(struct store *s, const char *table, const char *level, const char *col, int64_t before,
+		       int64_t cut_ms, int limit, int *deleted, struct ht_err *err)
 {
 	char sql[256], b[24], l[16];
 	const char *p[] = { b, l };
@@ -72,7 +74,39 @@ static int prune_table(struct store *s, const char *table, const char *col, int6
 	int n = atoi(PQcmdTuples(r));
 	PQclear(r);
 	*deleted += n;
-	return n > 0 ? mark_complete_since(s, table, cut_ms, err) : 0;
+	return n > 0 ? mark_complete_since(s, level, cut_ms, err) : 0;
+}
+
+/* The fresh deltas (one per batch and target-hour, schema 5) become one hourly and one daily
+ * delta per key: DELETE ... RETURNING takes only rows committed and not taken by another
+ * poller's fold, so each is counted once, and a reader sees it before or after, never both. */
+static int fold_fresh(struct store *s, struct ht_err *err)
+{
+	/* Each fresh row's histogram is parsed once (json: jsonb's binary form is not needed to add
+	 * counts up), its hour's sums made once, and the day's made from the hours': 2.3 s for
+	 * 500 000 fresh rows where compacting the two deltas per result they replace took 5.3 s. */
+#define DAY_OF(l) " CASE WHEN " l ".kind = 0 THEN period ELSE period - period % 86400 END AS period"
+	static const char sql[] =
+		"WITH f AS (DELETE FROM rollup_fresh RETURNING *),"
+		" b AS (SELECT target_id, period, key, sum(value::bigint) AS n FROM f, json_each_text(f.hist::json)"
+		" GROUP BY 1, 2, 3),"
+		" hh AS (SELECT target_id, period, sum(n_healthy) AS n_healthy, sum(n_degraded) AS n_degraded,"
+		" sum(n_down) AS n_down, sum(n_up) AS n_up, sum(n_latency) AS n_latency, sum(sum_ms) AS sum_ms,"
+		" min(min_ms) AS min_ms, max(max_ms) AS max_ms, (array_agg(url_id ORDER BY last_at DESC))[1] AS url_id,"
+		" max(last_at) AS last_at FROM f GROUP BY 1, 2),"
+		" k AS (SELECT l.kind, target_id," DAY_OF("l") ", n_healthy, n_degraded, n_down, n_up, n_latency,"
+		" sum_ms, min_ms, max_ms, url_id, last_at FROM hh CROSS JOIN (VALUES (0), (1)) AS l(kind)),"
+		" h AS (SELECT kind, target_id, period, json_object_agg(key, n) AS hist FROM (SELECT l.kind, target_id,"
+		DAY_OF("l") ", key, sum(n) AS n FROM b CROSS JOIN (VALUES (0), (1)) AS l(kind) GROUP BY 1, 2, 3, 4) bk"
+		" GROUP BY 1, 2, 3)"
+		" INSERT INTO rollup(kind, target_id, period, n_healthy, n_degraded, n_down, n_up, n_latency, sum_ms,"
+		" min_ms, max_ms, hist, url_id, last_at) SELECT k.kind, k.target_id, k.period, sum(n_healthy),"
+		" sum(n_degraded), sum(n_down), sum(n_up), sum(n_latency), sum(sum_ms), min(min_ms), max(max_ms),"
+		" coalesce(min(h.hist::text), '{}'), (array_agg(url_id ORDER BY last_at DESC))[1], max(last_at)"
+		" FROM k LEFT JOIN h USING (kind, target_id, period) GROUP BY 1, 2, 3";
+#undef DAY_OF
+
+	return store_pg_run(s, sql, 0, NULL, "folding fresh rollups", err);
 }
 
 /* Folds the deltas of every key (target, period) since since_s that has several into one row:
@@ -107,22 +141,23 @@ int store_pg_prune_step(struct store *s, const struct store_retention *r, int64_
 	*deleted = 0;
 	if (store_pg_run(s, "BEGIN", 0, NULL, "starting to prune", err) < 0)
 		return -1;
+	rc = fold_fresh(s, err);
 	/* a partition dropped counts as one: the caller's "call again while it deletes limit" holds */
-	if (r->raw_days > 0)
+	if (rc == 0 && r->raw_days > 0)
 		rc = drop_days(s, raw_cut, deleted, err);
 	if (rc == 0 && r->hourly_days > 0 && *deleted < limit)
-		rc = prune_table(s, "rollup_hour", "period", hour_cut / 1000 - 3600, hour_cut, limit - *deleted,
-				 deleted, err);
+		rc = prune_table(s, "rollup_h", "rollup_hour", "period", hour_cut / 1000 - 3600, hour_cut,
+				 limit - *deleted, deleted, err);
 	if (rc == 0 && r->daily_days > 0 && *deleted < limit)
-		rc = prune_table(s, "rollup_day", "period", day_cut / 1000 - 86400, day_cut, limit - *deleted,
-				 deleted, err);
+		rc = prune_table(s, "rollup_d", "rollup_day", "period", day_cut / 1000 - 86400, day_cut,
+				 limit - *deleted, deleted, err);
 	if (rc == 0 && r->daily_days > 0)
-		rc = prune_table(s, "state_change", "at", day_cut, day_cut, limit, deleted, err);
+		rc = prune_table(s, "state_change", "state_change", "at", day_cut, day_cut, limit, deleted, err);
 	/* deltas of the last two days: older keys were folded by an earlier step */
 	if (rc == 0)
-		rc = compact(s, "rollup_hour", now_ms / 1000 - 2 * 86400, err);
+		rc = compact(s, "rollup_h", now_ms / 1000 - 2 * 86400, err);
 	if (rc == 0)
-		rc = compact(s, "rollup_day", now_ms / 1000 / 86400 * 86400 - 2 * 86400, err);
+		rc = compact(s, "rollup_d", now_ms / 1000 / 86400 * 86400 - 2 * 86400, err);
 	if (rc == 0 && store_pg_run(s, "COMMIT", 0, NULL, "pruning old history", err) == 0)
 		return 0;
 	PQclear(PQexec(s->pg->conn, "ROLLBACK"));
