@@ -123,6 +123,14 @@ def once_per_interval(by_target, n, t0, t1, interval):
     return missed, twice
 
 
+def late_p99(by_target, t0, t1, interval):
+    """p99 of how much later than one interval after the previous check each check came (the
+    schedule keeps its cadence: a late check shows as a gap longer than the interval)."""
+    late = sorted(max(0.0, b - a - interval) for times in by_target.values()
+                  for a, b in zip(times, times[1:]) if t0 <= b < t1)
+    return (late[int(0.99 * (len(late) - 1))], len(late)) if late else (None, 0)
+
+
 def sqlite_reference():
     """The single SQLite daemon's CPU per check from bench/steady.py's row in this run's table."""
     path = os.environ.get("BENCH_TABLE")
@@ -134,7 +142,7 @@ def sqlite_reference():
                 if row[0].startswith("daemon CPU in steady state (") and "answering the same" in row[3]:
                     pct = float(row[1].split()[0])
                     rate = float(row[3].split("answering the same")[1].split()[0])
-                    found = (pct, rate, row[0])
+                    found = (pct, rate, "this run: " + row[0].split("(", 1)[1].rstrip(")"))
     return found
 
 
@@ -163,6 +171,7 @@ def measure(pg, ng, procs, ports, n, interval, intervals):
     """The window: readings before and after, the newest row's age every 5 s."""
     scrape_all = lambda: [scrape(p) for p in ports]  # noqa: E731
     a = scrape_all()
+    time.sleep(2)   # checks delayed by the scrapes themselves report before the window opens
     t0 = time.time()
     cpu0 = [benchlib.cpu_seconds(p.pid) for p in procs]
     pg0, ng0 = server_cpu(pg), tree_cpu(ng.proc.pid)
@@ -223,6 +232,19 @@ def report(m, by_target, by_poller, held, n, interval, command):
         shown = f"<= {bound:g} s (about {est * 1000:.0f} ms)" if bound != float("inf") else f"> {est:g} s"
         benchlib.record(f"PostgreSQL: check start lag p99 ({per})", shown, "n/a (steady.py: <= 1 s)",
                         f"{lagged:.0f} checks, mean {1000 * lag_sum / lagged:.1f} ms", "", bound <= 1.0, command)
+    late, gaps = late_p99(by_target, m["t0"], m["t1"], interval)
+    benchlib.record(f"PostgreSQL: check later than its interval, p99, from the stored times ({per})",
+                    f"{late:.2f} s" if late is not None else "no gaps", "n/a", f"{gaps} gaps between checks", "",
+                    None, command)
+    per_second = {}
+    for times in by_target.values():
+        for t in times:
+            if m["t0"] <= t < m["t1"]:
+                per_second[int(t)] = per_second.get(int(t), 0) + 1
+    busiest = max(per_second.values()) if per_second else 0
+    benchlib.record(f"PostgreSQL: checks started in the busiest second ({per})", f"{busiest}", "n/a",
+                    f"mean {checks / m['span']:.0f}/s", f"{busiest / (checks / m['span']):.1f}" if checks else "",
+                    None, command)
     worst = max(m["ages"]) if m["ages"] else float("inf")
     benchlib.record(f"PostgreSQL: age of the newest stored row, sampled every 5 s ({per})",
                     f"at most {worst:.1f} s (median {sorted(m['ages'])[len(m['ages']) // 2]:.1f} s)"
@@ -231,14 +253,12 @@ def report(m, by_target, by_poller, held, n, interval, command):
     total = sum(m["cpu"])
     rate = checks / m["span"]
     ref = sqlite_reference()
-    if ref:
-        pct, ref_rate, _ = ref
-        us, ref_us = 1e4 * total / rate, 1e4 * pct / ref_rate
-        refs = f"one SQLite daemon (steady.py, this run): {pct:.2f} % at {ref_rate:.0f} checks/s, {ref_us:.0f} us/check"
-        ratio = f"{us / ref_us:.2f} per check"
-    else:
-        us = 1e4 * total / rate if rate else 0
-        refs, ratio = "steady.py not in this run ($BENCH_TABLE): docs/performance.md, 25.97 % at 1667 checks/s", ""
+    # make bench runs this beside memory.py, before steady.py: then the reference is steady.py's
+    # last full run as docs/performance.md records it (fresh connections, 100 000 targets)
+    pct, ref_rate, where = ref if ref else (25.97, 1667, "docs/performance.md, not this run")
+    us, ref_us = (1e4 * total / rate if rate else 0), 1e4 * pct / ref_rate
+    refs = f"one SQLite daemon (steady.py, {where}): {pct:.2f} % at {ref_rate:.0f} checks/s, {ref_us:.0f} us/check"
+    ratio = f"{us / ref_us:.2f} per check"
     benchlib.record(f"PostgreSQL: pollers' CPU ({per})",
                     " + ".join(f"{c:.2f}" for c in m["cpu"]) + f" = {total:.2f} % of a core ({us:.0f} us/check)",
                     "n/a (steady.py: < 10 %)", refs, ratio, None, command)
