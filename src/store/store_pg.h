@@ -131,4 +131,10 @@ int store_pg_force_since(struct store *s, int64_t *after, store_force_fn fn, voi
 int store_pg_results_since(struct store *s, int64_t *after, int limit, store_new_row_fn fn, void *user,
 			   struct ht_err *err);
 
+/* the migration's puts (store_pg_migrate.c) */
+int store_pg_first_raw(struct store *s, int64_t target_id, int64_t *at_ms, struct ht_err *err);
+int store_pg_rollup_put(struct store *s, int period_s, int64_t target_id, const struct store_rollup *r,
+			struct ht_err *err);
+int store_pg_change_put(struct store *s, int64_t target_id, int64_t at_ms, int from, int to, struct ht_err *err);
+
 #endif
