@@ -121,8 +121,12 @@ int store_migrate_end(struct store *s, bool ok, struct ht_err *err)
 {
 	struct ht_err ignored;
 
-	if (!ok && s->pg)   /* err already says why: the rollback's own outcome adds nothing */
+	if (s->pg && ok && store_pg_put_end(s, err) < 0)
+		ok = false;
+	if (!ok && s->pg) {   /* err already says why: the rollback's own outcome adds nothing */
+		store_pg_put_discard(s);
 		store_pg_run(s, "ROLLBACK", 0, NULL, "copying history", &ignored);
+	}
 	else if (!ok)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	if (!ok)

@@ -1,5 +1,6 @@
 /* The migration's puts (store_migrate.h) on PostgreSQL. A rollup is kept as deltas
- * (store_pg_open.c): putting a whole one deletes the period's deltas and writes one row. */
+ * (store_pg_open.c): putting a whole one deletes the period's deltas and writes one row. Rollups
+ * are put in batches, the last at store_pg_put_end (store_migrate_end). */
 #include "autoconfig.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,46 +33,95 @@ static void hist_json(struct sbuf *b, const struct hist *h)
 		sb_printf(b, "%s\"%d\": %u", first ? "" : ", ", i, h->counts[i]);
 		first = 0;
 	}
-	sb_put(b, "}", 2);   /* with the terminating NUL */
+	sb_put(b, "}", 1);   /* sb_put keeps the text NUL-terminated */
+}
+
+#define PUT_BATCH 5000
+
+/* The rows put so far go in with one binary COPY into a temporary table, then replace their
+ * periods in two statements: a statement a row cost 2 ms (500 rows/s; a year of hourly rollups
+ * for 1 000 targets would have taken 5 hours). */
+static int put_flush(struct store *s, struct ht_err *err)
+{
+	static const char *const sql[] = {
+		"CREATE TEMP TABLE IF NOT EXISTS ht_put_rollup(kind smallint, target_id bigint, period bigint,"
+		" n_healthy integer, n_degraded integer, n_down integer, n_up integer, n_latency integer,"
+		" sum_ms double precision, min_ms double precision, max_ms double precision, hist text, url text)",
+		NULL,   /* the COPY */
+		"INSERT INTO checked_url(url) SELECT DISTINCT url FROM ht_put_rollup WHERE url IS NOT NULL"
+		" ON CONFLICT (url) DO NOTHING",
+		"DELETE FROM rollup r USING ht_put_rollup p WHERE r.kind = p.kind AND r.target_id = p.target_id"
+		" AND r.period = p.period",
+		"INSERT INTO rollup(kind, target_id, period, n_healthy, n_degraded, n_down, n_up, n_latency, sum_ms,"
+		" min_ms, max_ms, hist, url_id, last_at) SELECT p.kind, p.target_id, p.period, p.n_healthy,"
+		" p.n_degraded, p.n_down, p.n_up, p.n_latency, p.sum_ms, p.min_ms, p.max_ms, p.hist, u.id,"
+		" p.period * 1000 FROM ht_put_rollup p LEFT JOIN checked_url u ON u.url = p.url",
+		"TRUNCATE ht_put_rollup",
+	};
+	struct store_pg *pg = s->pg;
+	int rc = 0;
+
+	if (!pg->put_rows)
+		return 0;
+	sb_copy_end(&pg->put);
+	if (pg->put.oom) {
+		ht_err_set(err, "out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
+		rc = sql[i] ? store_pg_run(s, sql[i], 0, NULL, "copying rollups", err)
+			    : store_pg_copy_in(s, "COPY ht_put_rollup FROM STDIN (FORMAT binary)", &pg->put,
+					       "copying rollups", err);
+	store_pg_put_discard(s);
+	return rc;
+}
+
+void store_pg_put_discard(struct store *s)
+{
+	free(s->pg->put.p);
+	s->pg->put = (struct sbuf){ 0 };
+	s->pg->put_rows = 0;
+}
+
+int store_pg_put_end(struct store *s, struct ht_err *err)
+{
+	return put_flush(s, err);
 }
 
 int store_pg_rollup_put(struct store *s, int period_s, int64_t target_id, const struct store_rollup *r,
 			struct ht_err *err)
 {
-	static const char sql[] =
-		"WITH gone AS (DELETE FROM rollup WHERE kind = $1::smallint AND target_id = $2::bigint"
-		" AND period = $3::bigint), u AS (INSERT INTO checked_url(url) SELECT $13::text WHERE $13::text IS NOT NULL"
-		" ON CONFLICT (url) DO UPDATE SET url = excluded.url RETURNING id)"
-		" INSERT INTO rollup(kind, target_id, period, n_healthy, n_degraded, n_down, n_up, n_latency, sum_ms,"
-		" min_ms, max_ms, hist, url_id, last_at) SELECT $1::smallint, $2::bigint, $3::bigint, $4::integer,"
-		" $5::integer, $6::integer, $7::integer, $8::integer, $9::float8, $10::float8, $11::float8, $12,"
-		" (SELECT id FROM u), $3::bigint * 1000";
-	char v[11][32];
-	const char *p[13];
-	struct sbuf hist = { 0 };
+	struct store_pg *pg = s->pg;
+	struct sbuf hist = { 0 }, *b = &pg->put;
 
-	snprintf(v[0], 32, "%d", period_s == 3600 ? 0 : 1);
-	snprintf(v[1], 32, "%lld", (long long)target_id);
-	snprintf(v[2], 32, "%lld", (long long)(r->period_start_ms / 1000));
+	if (!pg->put_rows)
+		sb_copy_begin(b);
+	sb_tuple(b, 13);
+	sb_field_i16(b, period_s == 3600 ? 0 : 1);
+	sb_i64(b, target_id);
+	sb_i64(b, r->period_start_ms / 1000);
 	for (int c = 0; c < HT_CLASS_COUNT; c++)
-		snprintf(v[3 + c], 32, "%u", r->counts[c]);
-	snprintf(v[6], 32, "%u", r->n_up);
-	snprintf(v[7], 32, "%u", r->n_latency);
-	snprintf(v[8], 32, "%.17g", r->sum_ms);
-	snprintf(v[9], 32, "%.17g", r->min_ms);
-	snprintf(v[10], 32, "%.17g", r->max_ms);
-	for (int i = 0; i < 11; i++)
-		p[i] = v[i];
-	p[9] = r->min_ms >= 0 ? v[9] : NULL;
-	p[10] = r->max_ms >= 0 ? v[10] : NULL;
+		sb_i32(b, (int32_t)r->counts[c]);
+	sb_i32(b, (int32_t)r->n_up);
+	sb_i32(b, (int32_t)r->n_latency);
+	sb_f64(b, r->sum_ms);
+	if (r->min_ms >= 0)
+		sb_f64(b, r->min_ms);
+	else
+		sb_null(b);
+	if (r->max_ms >= 0)
+		sb_f64(b, r->max_ms);
+	else
+		sb_null(b);
 	hist_json(&hist, &r->latency);
-	p[11] = hist.p;
-	p[12] = r->url;
-	int rc = hist.oom ? -1 : store_pg_run(s, sql, 13, p, "copying a rollup", err);
-	if (hist.oom)
-		ht_err_set(err, "out of memory");
+	sb_str(b, hist.p ? hist.p : "{}");
 	free(hist.p);
-	return rc;
+	if (r->url)
+		sb_str(b, r->url);
+	else
+		sb_null(b);
+	pg->put.oom |= hist.oom;
+	return ++pg->put_rows >= PUT_BATCH ? put_flush(s, err) : 0;
 }
 
 int store_pg_change_put(struct store *s, int64_t target_id, int64_t at_ms, int from, int to, struct ht_err *err)
