@@ -69,6 +69,9 @@ def main():
             tmux("new-session", "-d", "-s", "v", "-x", "160", "-y", "40",
                  f"TERM=xterm-256color HEALTHTOP_SHARD_LEASE_MS={LEASE_MS} {cmd}")
             t0 = db_now(pg)
+            # the dashboard creates the schema: until then there is nothing to count
+            check(wait_for(lambda: pg.psql("select to_regclass('result') is not null").strip() == "t", CEILING),
+                  "the dashboard prepares the database")
             ok = wait_for(lambda: checked(pg, t0, 2), CEILING)
             check(ok, "the dashboard alone polls the fleet" + ("" if ok else "\n" + screen()))
             dash = {p for ps in rows(pg, t0).values() for p in ps}
