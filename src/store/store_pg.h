@@ -88,6 +88,9 @@ int store_pg_copy_in(struct store *s, const char *sql, const struct sbuf *b, con
 int store_pg_target_id(struct store *s, const char *name, const char *project, const char *url, int64_t *id,
 		       struct ht_err *err);
 int store_pg_append_batch(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err);
+/* Folds the fresh rollup deltas (schema 5) into the hourly and daily tables: before anything
+ * replaces rows of those tables by period, so that no fresh delta counts beside its replacement. */
+int store_pg_fold_fresh(struct store *s, struct ht_err *err);
 int store_pg_prune_step(struct store *s, const struct store_retention *r, int64_t now_ms, int limit, int *deleted,
 			struct ht_err *err);
 

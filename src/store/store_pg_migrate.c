@@ -68,6 +68,8 @@ static int put_flush(struct store *s, struct ht_err *err)
 		ht_err_set(err, "out of memory");
 		rc = -1;
 	}
+	if (rc == 0)   /* the periods replaced below then hold every delta */
+		rc = store_pg_fold_fresh(s, err);
 	for (size_t i = 0; rc == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
 		rc = sql[i] ? store_pg_run(s, sql[i], 0, NULL, "copying rollups", err)
 			    : store_pg_copy_in(s, "COPY ht_put_rollup FROM STDIN (FORMAT binary)", &pg->put,

@@ -80,7 +80,7 @@ static int prune_table(struct store *s, const char *table, const char *level, co
 /* The fresh deltas (one per batch and target-hour, schema 5) become one hourly and one daily
  * delta per key: DELETE ... RETURNING takes only rows committed and not taken by another
  * poller's fold, so each is counted once, and a reader sees it before or after, never both. */
-static int fold_fresh(struct store *s, struct ht_err *err)
+int store_pg_fold_fresh(struct store *s, struct ht_err *err)
 {
 	/* Each fresh row's histogram is parsed once (json: jsonb's binary form is not needed to add
 	 * counts up), its hour's sums made once, and the day's made from the hours': 2.3 s for
@@ -141,7 +141,7 @@ int store_pg_prune_step(struct store *s, const struct store_retention *r, int64_
 	*deleted = 0;
 	if (store_pg_run(s, "BEGIN", 0, NULL, "starting to prune", err) < 0)
 		return -1;
-	rc = fold_fresh(s, err);
+	rc = store_pg_fold_fresh(s, err);
 	/* a partition dropped counts as one: the caller's "call again while it deletes limit" holds */
 	if (rc == 0 && r->raw_days > 0)
 		rc = drop_days(s, raw_cut, deleted, err);
