@@ -3,10 +3,10 @@
 
 A throwaway server (tests/integration/pgserver.py, fsync off as in the tests: the figure is
 healthtop's work and the server's CPU, not this disk's), then bench/pg_insert writes N results for
-1000 targets through store_append_batch in the writer's batches of 512 (COPY of raw rows, rollup
-deltas merged by one upsert per table, state changes; one transaction per batch). Reference,
-measured in the same run: psql \\copy of the same raw rows into the same table (no rollups), and
-the same N through the SQLite store.
+1000 targets through store_append_batch in the writer's batches of 512 (binary COPY of the raw
+rows and of one fresh rollup delta per target-hour, state changes with COMMIT; one transaction
+per batch). References measured in the same run: psql \\copy of the same raw rows into the same
+table (no rollups), and the same N through the SQLite store.
 
     python3 bench/pg_insert.py [--rows N] [--quick]      (full: 500 000 rows, about 40 s)"""
 import argparse
