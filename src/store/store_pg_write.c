@@ -53,6 +53,11 @@ static int cache_grow(struct store_pg *pg, int64_t id)
 	return 0;
 }
 
+static bool url_cached(const struct store_pg *pg, const struct store_row *r)
+{
+	return r->url && pg->url_id[r->target_id] && strcmp(pg->url_text[r->target_id], r->url) == 0;
+}
+
 /* The checked_url id of a row's URL (NULL: the target's current one); committed at once, so a
  * rolled-back batch never leaves the cache naming a row that is not there. */
 static int64_t url_id(struct store *s, const struct store_row *r, struct ht_err *err)
@@ -64,7 +69,7 @@ static int64_t url_id(struct store *s, const struct store_row *r, struct ht_err 
 		"INSERT INTO checked_url(url) VALUES(coalesce($1, (SELECT url FROM target WHERE id = $2::bigint)))"
 		" ON CONFLICT(url) DO UPDATE SET url = excluded.url RETURNING id";
 
-	if (r->url && pg->url_id[r->target_id] && strcmp(pg->url_text[r->target_id], r->url) == 0)
+	if (url_cached(pg, r))
 		return pg->url_id[r->target_id];
 	snprintf(tid, sizeof(tid), "%lld", (long long)r->target_id);
 	PGresult *res = store_pg_exec(s, sql, 2, p, "recording a checked URL", err);
@@ -160,6 +165,46 @@ static int load_last_classes(struct store *s, const struct store_row *rows, size
 	return rc;
 }
 
+/* The ids of the batch's URLs not cached yet, in one statement: a round trip per URL made a new
+ * poller's first sweep of 100 000 targets wait on 100 000 of them. Committed at once, as url_id. */
+static int learn_urls(struct store *s, const struct store_row *rows, size_t n, struct ht_err *err)
+{
+	static const char sql[] = "INSERT INTO checked_url(url) SELECT DISTINCT unnest($1::text[])"
+				  " ON CONFLICT(url) DO UPDATE SET url = excluded.url RETURNING id, url";
+	const char **miss = calloc(n + 1, sizeof(*miss));
+	size_t k = 0;
+	int rc = 0;
+
+	if (!miss) {
+		ht_err_set(err, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].url && !url_cached(s->pg, &rows[i]))
+			miss[k++] = rows[i].url;
+	char *arr = k ? store_pg_text_array(miss) : NULL;
+	const char *p[] = { arr };
+	PGresult *r = arr ? store_pg_exec(s, sql, 1, p, "recording checked URLs", err) : NULL;
+	if (k && !arr)
+		ht_err_set(err, "out of memory");
+	rc = k && !r ? -1 : 0;
+	for (int t = 0; r && t < PQntuples(r); t++)
+		for (size_t i = 0; i < n; i++) {
+			const struct store_row *row = &rows[i];
+			char *copy;
+			if (!row->url || strcmp(row->url, PQgetvalue(r, t, 1)) != 0 || url_cached(s->pg, row) ||
+			    !(copy = strdup(row->url)))
+				continue;   /* out of memory: url_id asks for that one alone */
+			free(s->pg->url_text[row->target_id]);
+			s->pg->url_text[row->target_id] = copy;
+			s->pg->url_id[row->target_id] = store_pg_i64(r, t, 0);
+		}
+	PQclear(r);
+	free(arr);
+	free(miss);
+	return rc;
+}
+
 /* Everything a batch needs outside its transaction: caches, URL ids, partitions. */
 static int prepare_batch(struct store *s, const struct store_row *rows, size_t n, int64_t *urls,
 			 struct ht_err *err)
@@ -175,9 +220,12 @@ static int prepare_batch(struct store *s, const struct store_row *rows, size_t n
 		if (day != last_day && ensure_day(s, day, err) < 0)
 			return -1;
 		last_day = day;
+	}
+	if (learn_urls(s, rows, n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
 		if ((urls[i] = url_id(s, &rows[i], err)) < 0)
 			return -1;
-	}
 	return load_last_classes(s, rows, n, err);
 }
 
