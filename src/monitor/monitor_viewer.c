@@ -30,7 +30,8 @@ static void learn_ids(struct monitor *m)
 	struct viewer *v = &m->viewer;
 	struct viewer_id *ids;
 
-	if (ensure_store(m) < 0 || !(ids = malloc((m->n ? m->n : 1) * sizeof(*ids))))
+	/* PostgreSQL: the ids are learnt asynchronously, this takes those known so far */
+	if ((ensure_store(m) < 0 && !m->pga) || !(ids = malloc((m->n ? m->n : 1) * sizeof(*ids))))
 		return;
 	for (size_t i = 0; i < m->n; i++)
 		ids[i] = (struct viewer_id){ m->keys[i]->id, i };

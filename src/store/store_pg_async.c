@@ -15,7 +15,7 @@
 #include "store_pg.h"
 
 #define CONNECT_DEADLINE_S 5.0     /* as the writer's connect_timeout */
-#define QUERY_DEADLINE_S 30.0      /* a whole fleet's window: seconds of server time at most */
+#define QUERY_DEADLINE_S 15.0      /* as the writer's tcp_user_timeout; a fleet's window takes seconds at most */
 #define BACKOFF_MIN_S 0.5
 #define BACKOFF_MAX_S 5.0
 #define RESOLVE_POLL_S 0.01
