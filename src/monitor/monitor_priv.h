@@ -96,7 +96,8 @@ struct monitor {
 	size_t n;
 	struct store *store;     /* reads only: history, windows; the writer thread writes (SQLite) */
 	struct store_async *pga; /* PostgreSQL: the loop's reads, asynchronous (monitor_store.c) */
-	bool ids_in_flight;      /* PostgreSQL: a listing of targets is under way */
+	bool ids_in_flight;      /* PostgreSQL: a listing of targets is under way, for these keys: */
+	struct target_key **ids_flight_keys;
 	bool pg_closed;          /* closing: no new reader */
 	bool pg_reread;          /* PostgreSQL: the schema was not there: read history once written */
 	struct store_writer *writer;

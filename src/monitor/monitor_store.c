@@ -213,7 +213,8 @@ static void ids_learnt(void *user, int rc, const char *err)
 	struct monitor *m = j->c.m;
 
 	if (rc != -ECANCELED) {
-		m->ids_in_flight = false;
+		if (j->keys == m->ids_flight_keys)
+			m->ids_in_flight = false;
 		if (rc < 0) {
 			pg_read_failed(m, rc, err);
 		} else if (j->all && m->keys == j->keys) {
@@ -233,7 +234,8 @@ static void pg_learn_ids(struct monitor *m, struct store_async *a)
 	struct id_job *j;
 	int rc;
 
-	if (m->ids_in_flight || !ids_due(m) || !(j = calloc(1, sizeof(*j))))
+	/* a listing for an older config does not hold a new one's back */
+	if ((m->ids_in_flight && m->ids_flight_keys == m->keys) || !ids_due(m) || !(j = calloc(1, sizeof(*j))))
 		return;
 	*j = (struct id_job){ { m, malloc((m->n ? m->n : 1) * sizeof(struct name_index)) }, m->keys,
 			      m->learnt_keys != m->keys };
@@ -253,6 +255,7 @@ static void pg_learn_ids(struct monitor *m, struct store_async *a)
 		return;
 	}
 	m->ids_in_flight = true;
+	m->ids_flight_keys = m->keys;
 }
 
 /* Opens the reading connection if needed and learns every current target's id. */

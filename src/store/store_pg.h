@@ -156,11 +156,17 @@ struct store_pg_resolve {
 	struct gaicb **list;
 	char *hosts[STORE_PG_HOSTS_MAX];
 	size_t nhosts;
+	bool port_list;          /* port=a,b: one entry per host, to line up */
+};
+/* What libpq is given in place of the conninfo's host list: names and their addresses. */
+struct store_pg_hosts {
+	char host[2048];
+	char hostaddr[2048];
 };
 /* 1 started, 0 nothing to look up (libpq connects without blocking), -1 failed (why). */
 int store_pg_resolve_start(struct store_pg_resolve *r, const char *conninfo, char *why, size_t size);
-/* 0 still looking; 1 done, hostaddr is libpq's list (one address per host); -1 failed (why). */
-int store_pg_resolve_poll(struct store_pg_resolve *r, char *hostaddr, size_t size, char *why, size_t wsize);
+/* 0 still looking; 1 done, out holds libpq's host and hostaddr lists; -1 failed (why). */
+int store_pg_resolve_poll(struct store_pg_resolve *r, struct store_pg_hosts *out, char *why, size_t wsize);
 void store_pg_resolve_end(struct store_pg_resolve *r);
 
 /* A histogram kept as JSON text {"bucket": count, ...} added into h. */

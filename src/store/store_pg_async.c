@@ -49,7 +49,7 @@ struct store_async {
 	int fail_rc;             /* while backing off: -1, or -EAGAIN (no schema yet) */
 	char error[1536];        /* the last failure, "" once connected */
 	struct store_pg_resolve res;   /* the conninfo's host names, looked up off the loop */
-	char hostaddr[STORE_PG_HOSTS_MAX * 48];
+	struct store_pg_hosts hosts;   /* the lookups' answer; hostaddr "" when none was needed */
 	uint64_t connects;
 };
 
@@ -308,12 +308,14 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 static void start_connect(struct store_async *a)
 {
 	const char *keys[] = { "connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
-			       "keepalives_count", "tcp_user_timeout", "dbname", NULL, NULL };
-	const char *vals[] = { "5", "healthtop", "10", "5", "3", "15000", a->conninfo, NULL, NULL };
+			       "keepalives_count", "tcp_user_timeout", "dbname", NULL, NULL, NULL };
+	const char *vals[] = { "5", "healthtop", "10", "5", "3", "15000", a->conninfo, NULL, NULL, NULL };
 
-	if (a->hostaddr[0]) {   /* after dbname: the conninfo's own host stays, its address is ours */
-		keys[7] = "hostaddr";
-		vals[7] = a->hostaddr;
+	if (a->hosts.host[0]) {   /* after dbname, so they win: the names and their addresses */
+		keys[7] = "host";
+		vals[7] = a->hosts.host;
+		keys[8] = "hostaddr";
+		vals[8] = a->hosts.hostaddr;
 	}
 	a->connects++;
 	a->conn = PQconnectStartParams(keys, vals, 1);
@@ -329,7 +331,7 @@ static void start_connect(struct store_async *a)
 static void resolved(struct store_async *a)
 {
 	char why[400];
-	int rc = store_pg_resolve_poll(&a->res, a->hostaddr, sizeof(a->hostaddr), why, sizeof(why));
+	int rc = store_pg_resolve_poll(&a->res, &a->hosts, why, sizeof(why));
 
 	if (rc == 0)
 		return;
@@ -380,7 +382,7 @@ void store_pga_kick(struct store_async *a)
 	int rc;
 
 	if (a->state == PGA_IDLE) {
-		a->hostaddr[0] = '\0';
+		a->hosts.host[0] = a->hosts.hostaddr[0] = '\0';
 		if ((rc = store_pg_resolve_start(&a->res, a->conninfo, why, sizeof(why))) < 0) {
 			fail_conn(a, -1, "cannot connect", why);
 		} else if (rc == 0) {

@@ -2,7 +2,8 @@
  * getaddrinfo itself, which waits for a slow DNS server. getaddrinfo_a runs the lookups on
  * glibc's own threads; the loop polls them (store_pg_async.c) and hands libpq the addresses as
  * hostaddr, host kept (TLS names and .pgpass use it). Socket paths and numeric addresses need no
- * lookup. Only the first address of a name is tried (libpq would try each). */
+ * lookup. A name with several addresses becomes as many host entries, tried in turn (as libpq
+ * tries a name's addresses), unless the ports are a list that must line up with the hosts. */
 #define _GNU_SOURCE   /* getaddrinfo_a */
 #include "autoconfig.h"
 #include <arpa/inet.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store_pg.h"
+
+#define ADDRS_PER_NAME 4
 
 static bool needs_lookup(const char *h)
 {
@@ -36,6 +39,7 @@ static bool hosts_to_resolve(struct store_pg_resolve *r, const char *conninfo)
 	for (PQconninfoOption *o = opts; o && o->keyword; o++) {
 		if (strcmp(o->keyword, "host") == 0 && o->val)
 			host = o->val;
+		r->port_list |= strcmp(o->keyword, "port") == 0 && o->val && strchr(o->val, ',');
 		addr |= strcmp(o->keyword, "hostaddr") == 0 && o->val && o->val[0];
 	}
 	if (!host)
@@ -76,29 +80,58 @@ int store_pg_resolve_start(struct store_pg_resolve *r, const char *conninfo, cha
 	return 1;
 }
 
-int store_pg_resolve_poll(struct store_pg_resolve *r, char *hostaddr, size_t size, char *why, size_t wsize)
+static void put(char *out, size_t size, size_t *o, const char *item)
 {
-	size_t o = 0;
+	*o += (size_t)snprintf(out + *o, size - *o, "%s%s", *o ? "," : "", item);
+	if (*o >= size)
+		*o = size - 1;
+}
+
+/* The addresses of host i, as many host entries (libpq tries them in turn, as it would have
+ * tried the name's addresses); one when the ports are a list that must line up with hosts. */
+static void put_addresses(const struct store_pg_resolve *r, size_t i, struct store_pg_hosts *out, size_t *oh,
+			  size_t *oa)
+{
+	char seen[ADDRS_PER_NAME][INET6_ADDRSTRLEN];
+	size_t n = 0;
+
+	for (struct addrinfo *ai = r->gai[i].ar_result; ai && n < (r->port_list ? 1u : ADDRS_PER_NAME); ai = ai->ai_next) {
+		char ip[INET6_ADDRSTRLEN];
+		bool dup = false;
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof(ip), NULL, 0, NI_NUMERICHOST) != 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			dup |= strcmp(seen[k], ip) == 0;
+		if (dup)
+			continue;
+		snprintf(seen[n++], sizeof(seen[0]), "%s", ip);
+		put(out->host, sizeof(out->host), oh, r->hosts[i]);
+		put(out->hostaddr, sizeof(out->hostaddr), oa, ip);
+	}
+}
+
+int store_pg_resolve_poll(struct store_pg_resolve *r, struct store_pg_hosts *out, char *why, size_t wsize)
+{
+	size_t oh = 0, oa = 0;
 
 	for (size_t i = 0; i < r->nhosts; i++)
 		if (gai_error(&r->gai[i]) == EAI_INPROGRESS)
 			return 0;
-	hostaddr[0] = '\0';
+	out->host[0] = out->hostaddr[0] = '\0';
 	for (size_t i = 0; i < r->nhosts; i++) {
-		char ip[INET6_ADDRSTRLEN] = "";
 		const char *h = r->hosts[i];
-		struct addrinfo *ai = r->gai[i].ar_result;
-		if (needs_lookup(h) && (!ai || getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof(ip), NULL, 0,
-							  NI_NUMERICHOST) != 0)) {
+		size_t before = oa;
+		if (!needs_lookup(h)) {   /* as given; a socket directory has no address ("") */
+			put(out->host, sizeof(out->host), &oh, h);
+			put(out->hostaddr, sizeof(out->hostaddr), &oa, h[0] == '/' || h[0] == '@' ? "" : h);
+			continue;
+		}
+		put_addresses(r, i, out, &oh, &oa);
+		if (oa == before) {
 			snprintf(why, wsize, "could not translate host name \"%s\" to address: %s", h,
 				 gai_strerror(gai_error(&r->gai[i])));
 			return -1;
 		}
-		/* one address per host, in order; "" for a socket directory */
-		o += (size_t)snprintf(hostaddr + o, size - o, "%s%s", i ? "," : "",
-				      needs_lookup(h) ? ip : h[0] == '/' || h[0] == '@' ? "" : h);
-		if (o >= size)
-			o = size - 1;
 	}
 	return 1;
 }

@@ -9,7 +9,8 @@ never misses a row that commits late. Against a real server (pgserver.py), on 12
   run's rate before it: no absolute time), and says the store does not answer;
 - late commits: a dashboard viewing a daemon's database reads new rows by id; a transaction held
   open (psql) takes an id while the daemon commits higher ones; once it commits, the viewer
-  draws its row (its detail view's sparkline: last 1 checks, then last 2 checks).
+  draws its row (its detail view's sparkline: last 1 checks, then last 2 checks). The viewer
+  names its database by host name (localhost), which its loop looks up without blocking.
 
 Skips (77) where no PostgreSQL server can run; the viewer part needs tmux."""
 import os
@@ -158,7 +159,9 @@ def late_commit(pg, d):
         try:
             check(wait_for(lambda: rows_of(pg, "slow") == 1 and rows_of(pg, "fast") >= 2, CEILING),
                   "the daemon checks both targets")
-            cmd = " ".join(WRAPPER + [BINARY, "-c", cfg, "--db", f"'{pg.url()}'"])
+            # a host name, not an address: the loop's connection looks it up off the loop
+            conninfo = f"host=localhost port={pg.port} user=healthtop dbname=healthtop"
+            cmd = " ".join(WRAPPER + [BINARY, "-c", cfg, "--db", f"'{conninfo}'"])
             tmux("new-session", "-d", "-s", "v", "-x", "160", "-y", "30",
                  f"TERM=xterm-256color HEALTHTOP_SHARD_LEASE_MS={LEASE_MS} {cmd}")
             ok = wait_for(lambda: "viewer of 1 poller" in screen(), CEILING)
