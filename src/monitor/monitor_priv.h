@@ -77,7 +77,6 @@ struct viewer {
 	bool after_known;        /* PostgreSQL: the newest id at start was read */
 	struct viewer_gap *gaps; /* sorted by id */
 	size_t ngaps;
-	uint64_t late;           /* rows drawn from gaps (tests) */
 };
 
 struct monitor {

@@ -113,7 +113,6 @@ static void draw_row(void *user, const struct store_read_row *row, bool up)
 struct pg_draw {
 	struct draw_ctx c;
 	int64_t newest;          /* the highest id read so far in this answer */
-	size_t filled;           /* gaps drawn in this answer */
 };
 
 static int cmp_gap(const void *a, const void *b)
@@ -134,17 +133,20 @@ static void pg_row(void *user, const struct store_read_row *row, bool up)
 	struct pg_draw *d = user;
 	struct viewer *v = &d->c.m->viewer;
 	struct viewer_gap key = { row->id, 0 }, *hit;
+	/* a target whose id is not learnt yet (the listing is asynchronous): its row is a gap too */
+	bool known = find_id(d->c.m, row->target_id, &d->c.learnt) >= 0;
 
 	if (row->id <= v->after) {   /* a late commit: drawn now, no longer a gap */
-		if (!v->gaps || !(hit = bsearch(&key, v->gaps, v->ngaps, sizeof(key), cmp_gap)) || hit->since < 0)
+		if (!known || !v->gaps || !(hit = bsearch(&key, v->gaps, v->ngaps, sizeof(key), cmp_gap)) ||
+		    hit->since < 0)
 			return;
 		hit->since = -1;
-		d->filled++;
-		v->late++;
 	} else {
 		if (v->gaps)
-			gaps_add(v, d->newest + 1, row->id, ev_now(d->c.m->loop));
+			gaps_add(v, d->newest + 1, known ? row->id : row->id + 1, ev_now(d->c.m->loop));
 		d->newest = row->id;
+		if (!known)
+			return;
 	}
 	draw_row(&d->c, row, up);
 }
@@ -209,7 +211,7 @@ static void pg_poll(struct monitor *m, struct store_async *a)
 	else if (!(d = calloc(1, sizeof(*d))))
 		return;
 	else {
-		*d = (struct pg_draw){ { m, false }, v->after, 0 };
+		*d = (struct pg_draw){ { m, false }, v->after };
 		int64_t *ids = malloc((v->ngaps ? v->ngaps : 1) * sizeof(*ids));
 		for (size_t i = 0; ids && i < v->ngaps; i++)
 			ids[i] = v->gaps[i].id;
