@@ -16,6 +16,13 @@
 /* PostgreSQL's own schema versions, kept in its schema_version table (SQLite's is user_version). */
 #define STORE_PG_SCHEMA_VERSION 4
 
+/* A growing buffer (store_pg_copy.c). */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
 struct store_pg {
 	PGconn *conn;
 	char *conninfo;          /* as given, password included: only ever handed to libpq */
@@ -31,6 +38,8 @@ struct store_pg {
 	int lock_timeout_ms;     /* store_set_busy_timeout's, set again on each new connection */
 	char *poller;            /* store_set_poller's: stored with each result, NULL none */
 	char *location;          /* store_set_location's: likewise, and the shards leased */
+	struct sbuf put;         /* store_rollup_put's rows not yet sent (store_pg_migrate.c) */
+	size_t put_rows;
 };
 
 /* Statements the synchronous reads and the loop's (store_pg_aread.c) share; each has one parser. */
@@ -78,11 +87,6 @@ char *store_pg_text_array(const char *const *items);
 
 /* COPY data (store_pg_copy.c): text, or binary between sb_copy_begin and sb_copy_end, where a
  * tuple is sb_tuple(fields) then one sb_<type> or sb_null per field. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
 void sb_put(struct sbuf *b, const void *s, size_t n);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_copy_begin(struct sbuf *b);
@@ -191,5 +195,13 @@ int store_pg_last_id(struct store *s, const char *table, int64_t *id, struct ht_
 int store_pg_force_since(struct store *s, int64_t *after, store_force_fn fn, void *user, struct ht_err *err);
 int store_pg_results_since(struct store *s, int64_t *after, int limit, store_new_row_fn fn, void *user,
 			   struct ht_err *err);
+
+/* the migration's puts (store_pg_migrate.c) */
+int store_pg_first_raw(struct store *s, int64_t target_id, int64_t *at_ms, struct ht_err *err);
+int store_pg_rollup_put(struct store *s, int period_s, int64_t target_id, const struct store_rollup *r,
+			struct ht_err *err);
+int store_pg_change_put(struct store *s, int64_t target_id, int64_t at_ms, int from, int to, struct ht_err *err);
+int store_pg_put_end(struct store *s, struct ht_err *err);   /* sends the rollups still buffered */
+void store_pg_put_discard(struct store *s);
 
 #endif
