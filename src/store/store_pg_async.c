@@ -50,7 +50,6 @@ struct store_async {
 	char error[1536];        /* the last failure, "" once connected */
 	struct store_pg_resolve res;   /* the conninfo's host names, looked up off the loop */
 	struct store_pg_hosts hosts;   /* the lookups' answer; hostaddr "" when none was needed */
-	uint64_t connects;
 };
 
 static void on_io(struct ev_loop *loop, ev_io *w, int revents);
@@ -317,7 +316,6 @@ static void start_connect(struct store_async *a)
 		keys[8] = "hostaddr";
 		vals[8] = a->hosts.hostaddr;
 	}
-	a->connects++;
 	a->conn = PQconnectStartParams(keys, vals, 1);
 	if (!a->conn || PQstatus(a->conn) == CONNECTION_BAD) {
 		fail_conn(a, -1, "cannot connect", a->conn ? PQerrorMessage(a->conn) : "out of memory");
@@ -471,24 +469,4 @@ void store_async_free(struct store_async *a)
 	fail_all(a, -ECANCELED, "closing");
 	free(a->conninfo);
 	free(a);
-}
-
-bool store_async_connected(const struct store_async *a)
-{
-	return a && (a->state == PGA_READY || a->state == PGA_BUSY);
-}
-
-const char *store_async_error(const struct store_async *a)
-{
-	return a && a->error[0] ? a->error : NULL;
-}
-
-bool store_async_idle(const struct store_async *a)
-{
-	return !a || (!a->busy && !a->head);
-}
-
-uint64_t store_async_connects(const struct store_async *a)
-{
-	return a ? a->connects : 0;
 }

@@ -21,13 +21,6 @@ struct store_async;
 int store_async_new(struct ev_loop *loop, const char *conninfo, struct store_async **out, struct ht_err *err);
 /* Reads still waiting get done(-ECANCELED). */
 void store_async_free(struct store_async *a);
-bool store_async_connected(const struct store_async *a);
-/* The last failure ("<db>: <what>: <why>"), NULL once connected again. */
-const char *store_async_error(const struct store_async *a);
-/* No read waiting or under way. */
-bool store_async_idle(const struct store_async *a);
-/* Connection attempts so far. */
-uint64_t store_async_connects(const struct store_async *a);
 
 /* A read's end, on the loop, exactly once when the read was sent: rc 0 (or a count, below), -1
  * failed, -EAGAIN the schema is not there yet (a writer creates it: not an error), -ECANCELED
