@@ -199,7 +199,13 @@ static void send_setup(struct store_async *a)
 static void setup_done(struct store_async *a, PGresult *r)
 {
 	int version = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? (int)store_pg_i64(r, 0, 0) : -1;
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	char msg[160];
+
+	/* The CASE does not keep the server from resolving schema_version: a database no writer
+	 * has prepared yet answers undefined_table, which means version 0, not a failure. */
+	if (version < 0 && state && strcmp(state, "42P01") == 0)
+		version = 0;
 
 	if (version < 0) {
 		fail_conn(a, -1, "configuring the session", r ? PQresultErrorMessage(r) : PQerrorMessage(a->conn));

@@ -8,7 +8,9 @@ clock, never by timing:
 - across the handover window (from before the daemon starts until it has checked every target
   three times) no target has more rows than one per interval plus the one at the window's start,
   which a second poller checking it in the same interval would exceed;
-- after the handover every new row is the daemon's, and the dashboard says it views 1 poller.
+- after the handover every new row is the daemon's, and the dashboard says it views 1 poller;
+- two daemons started at once on an empty database both check, and neither logs an error while
+  the other creates the schema.
 
 Needs tmux (the dashboard is a terminal program); skips (77) without it or without PostgreSQL."""
 import os
@@ -45,6 +47,36 @@ def rows(pg, since, until=None):
 def checked(pg, since, times, by=None):
     seen = rows(pg, since)
     return len(seen) == N and all((p.get(by, 0) if by else sum(p.values())) >= times for p in seen.values())
+
+
+def together(pg, d, srv):
+    """Two daemons started at once on a database nobody prepared: the one that does not create
+    the schema waits for it quietly (no storage error; its reads took a missing schema_version
+    table for a failure), and both end up checking."""
+    pg.psql("create database together")
+    url = pg.url("together")
+    cfg = write_config(d, {"defaults": NO_TIMING, "targets": [
+        {"name": f"t{i}", "url": srv.url(), "path": f"/ok?tag=t{i}", "interval_s": INTERVAL_S}
+        for i in range(20)]}, "together.json")
+    env = dict(os.environ, HEALTHTOP_SHARD_LEASE_MS=str(LEASE_MS))
+    logs = [os.path.join(d, f"together{i}.log") for i in range(2)]
+    procs = []
+    for log in logs:
+        with open(log, "w") as err:
+            procs.append(subprocess.Popen(WRAPPER + [BINARY, "daemon", "-c", cfg, "--db", url], stderr=err, env=env))
+    pollers = lambda: pg.psql("select count(distinct poller) from result", "together").strip()  # noqa: E731
+    try:
+        ok = wait_for(lambda: pg.psql("select to_regclass('result') is not null", "together").strip() == "t"
+                      and pollers() == "2", CEILING)
+        check(ok, "two daemons started at once on an empty database both check")
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+            p.wait(CEILING)
+    text = "".join(open(f).read() for f in logs)
+    check("error" not in text and "does not exist" not in text,
+          "neither logs a storage error while the other creates the schema" + ("" if "error" not in text
+                                                                                 else "\n" + text[-1500:]))
 
 
 def main():
@@ -105,6 +137,7 @@ def main():
             check(not late, f"after the handover only the daemon checks ({list(late.items())[:3]})")
             tmux("send-keys", "-t", "v", "q")
             time.sleep(0.5)
+            together(pg, d, srv)
         finally:
             tmux("kill-server")
             if daemon:
