@@ -380,6 +380,7 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	probe_set_concurrency(m->probe, (unsigned)cfg->concurrency);
 	lease_publish(m);
 	pollers_reset(m);   /* by index: the new config's differ */
+	quorum_reset(m);
 	set_retention(m);
 	store_writer_set_retention(m->writer, &m->retention);
 	monitor_start(m);
@@ -416,6 +417,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 	lease_free(m);
 	shards_free(m);
 	pollers_fini(m);
+	quorum_free(m);   /* after the writer: its last ops still report to it */
 	store_close(m->store);
 	config_free(m->cfg);
 	free(m->cfg);

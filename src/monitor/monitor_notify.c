@@ -333,6 +333,8 @@ void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, con
 {
 	struct alerts *a = m->alerts;
 
+	if (quorum_own_result(m, idx, t, o))
+		return;   /* the locations' combined class is announced: PostgreSQL says who does */
 	if (!o->changed || !a)
 		return;
 	if (monitor_muted(m, idx, clock_wall_ms())) {
@@ -345,6 +347,25 @@ void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, con
 		return;
 	struct notify_event e = { t->name, t->project, t->display_url, (int)o->from, (int)o->shown,
 				  o->last.reason, since_ms, o->row.checked_at_ms };
+	notifier_announce(a->notifier, &e);
+}
+
+void alerts_announce(struct monitor *m, size_t idx, int old_cls, int new_cls, const char *reason, int64_t at_ms)
+{
+	struct alerts *a = m->alerts;
+	const struct ht_target *t = &m->cfg->targets[idx];
+
+	if (!a)
+		return;
+	if (monitor_muted(m, idx, clock_wall_ms())) {
+		if (m->cfg->nnotify)
+			alert_log(a, "%s: %s -> %s while muted: nobody notified", t->name,
+				  ht_class_name((enum ht_class)old_cls), ht_class_name((enum ht_class)new_cls));
+		return;
+	}
+	if (!a->notifier)
+		return;
+	struct notify_event e = { t->name, t->project, t->display_url, old_cls, new_cls, reason, at_ms, at_ms };
 	notifier_announce(a->notifier, &e);
 }
 

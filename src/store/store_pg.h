@@ -13,7 +13,7 @@
 #include "healthtop/store/store_lease.h"
 
 /* PostgreSQL's own schema versions, kept in its schema_version table (SQLite's is user_version). */
-#define STORE_PG_SCHEMA_VERSION 4
+#define STORE_PG_SCHEMA_VERSION 5
 
 struct store_pg {
 	PGconn *conn;

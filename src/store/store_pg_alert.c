@@ -273,7 +273,7 @@ int store_pg_results_since(struct store *s, int64_t *after, int limit, store_new
 	struct nums n;
 	const char *p[] = { num(&n, 0, *after), num(&n, 1, limit) };
 	PGresult *r = store_pg_exec(s, "SELECT id, target_id, checked_at, status, http_code, response_ms, dns_ms,"
-				    " connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, up, " POLLER_SQL " FROM result WHERE id > $1"
+				    " connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, up, " POLLER_SQL ", location FROM result WHERE id > $1"
 				    " ORDER BY id LIMIT $2", 2, p, "reading new results", err);
 
 	for (int i = 0; r && i < PQntuples(r); i++) {
@@ -290,6 +290,7 @@ int store_pg_results_since(struct store *s, int64_t *after, int limit, store_new
 			.cert_expiry = store_pg_i64(r, i, 10),
 			.reason = PQgetvalue(r, i, 11),
 			.poller = PQgetisnull(r, i, 13) ? NULL : PQgetvalue(r, i, 13),
+			.location = PQgetisnull(r, i, 14) ? NULL : PQgetvalue(r, i, 14),
 		};
 		*after = store_pg_i64(r, i, 0);
 		fn(user, &row, PQgetvalue(r, i, 12)[0] == 't');

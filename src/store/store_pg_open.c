@@ -91,6 +91,15 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 	"ALTER TABLE shard_lease ADD COLUMN location text NOT NULL DEFAULT '';"
 	"ALTER TABLE shard_lease DROP CONSTRAINT shard_lease_pkey;"
 	"ALTER TABLE shard_lease ADD PRIMARY KEY (location, shard);",
+
+	/* 5: the quorum across locations (store_quorum.h): each location's displayed class of each
+	 * target, numbered by change so that pollers read only what changed, and the class the fleet
+	 * last notified (one notification per change, whoever sees it) */
+	"CREATE SEQUENCE location_state_seq;"
+	"CREATE TABLE location_state(target text NOT NULL, location text NOT NULL, cls smallint NOT NULL,"
+	"  since bigint NOT NULL, poller text, seq bigint NOT NULL, PRIMARY KEY (target, location));"
+	"CREATE INDEX location_state_by_seq ON location_state(seq);"
+	"CREATE TABLE quorum_notified(target text PRIMARY KEY, cls smallint);",
 };
 
 bool store_is_postgres(const char *db)

@@ -71,6 +71,7 @@ struct store_read_row {
 	int64_t cert_expiry;
 	const char *reason;
 	const char *poller;          /* who checked it (PostgreSQL, several pollers); NULL: unknown */
+	const char *location;        /* where from (daemon --location); NULL: none. New rows only */
 };
 
 typedef void (*store_row_fn)(void *user, const struct store_read_row *row);
