@@ -350,7 +350,8 @@ void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, con
 	notifier_announce(a->notifier, &e);
 }
 
-void alerts_announce(struct monitor *m, size_t idx, int old_cls, int new_cls, const char *reason, int64_t at_ms)
+void alerts_announce(struct monitor *m, size_t idx, int old_cls, int new_cls, const char *reason, int64_t since_ms,
+		     int64_t at_ms)
 {
 	struct alerts *a = m->alerts;
 	const struct ht_target *t = &m->cfg->targets[idx];
@@ -365,7 +366,7 @@ void alerts_announce(struct monitor *m, size_t idx, int old_cls, int new_cls, co
 	}
 	if (!a->notifier)
 		return;
-	struct notify_event e = { t->name, t->project, t->display_url, old_cls, new_cls, reason, at_ms, at_ms };
+	struct notify_event e = { t->name, t->project, t->display_url, old_cls, new_cls, reason, since_ms, at_ms };
 	notifier_announce(a->notifier, &e);
 }
 

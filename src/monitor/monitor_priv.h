@@ -160,7 +160,8 @@ int64_t alerts_since(const struct target_state *s);
 void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o,
 		   int64_t since_ms);
 /* Announces target idx's change of combined class from old_cls to new_cls, unless muted. */
-void alerts_announce(struct monitor *m, size_t idx, int old_cls, int new_cls, const char *reason, int64_t at_ms);
+void alerts_announce(struct monitor *m, size_t idx, int old_cls, int new_cls, const char *reason, int64_t since_ms,
+		     int64_t at_ms);
 /* Keeps a dashboard mute (until_ms 0: unmute) in the database, through the writer thread. */
 void alerts_mute_saved(struct monitor *m, const char *scope, int64_t until_ms);
 void alerts_free(struct monitor *m);

@@ -21,6 +21,7 @@
 struct publish_op {
 	struct quorum *q;
 	int cls, quorum;
+	bool settle;             /* settle the combined class even if our class is unchanged */
 	int64_t max_age_ms;
 	char name[];
 };
@@ -31,7 +32,7 @@ static int publish_run(struct store *s, void *arg, struct ht_err *err)
 	struct quorum *q = op->q;
 	struct store_quorum_claim c;
 
-	if (store_quorum_publish(s, op->name, op->cls, op->quorum, op->max_age_ms, &c, err) < 0)
+	if (store_quorum_publish(s, op->name, op->cls, op->quorum, op->max_age_ms, op->settle, &c, err) < 0)
 		return -1;
 	if (!c.claimed)
 		return 0;
@@ -47,7 +48,7 @@ static int publish_run(struct store *s, void *arg, struct ht_err *err)
 	char *name = q->nclaims < q->claims_cap ? strdup(op->name) : NULL;
 	if (name) {   /* out of memory: the change is settled, its notification lost (and logged nowhere) */
 		struct claim *cl = &q->claims[q->nclaims++];
-		*cl = (struct claim){ name, c.old_cls, (int)c.v.cls, "", clock_wall_ms() };
+		*cl = (struct claim){ name, c.old_cls, (int)c.v.cls, "", c.since_ms, c.at_ms };
 		snprintf(cl->reason, sizeof(cl->reason), "%s", c.v.reason);
 	}
 	pthread_mutex_unlock(&q->mu);
@@ -55,24 +56,48 @@ static int publish_run(struct store *s, void *arg, struct ht_err *err)
 	return 0;
 }
 
+/* Hands target idx's class from here (cls) to the writer, to settle the combined class. */
+static bool push_publish(struct monitor *m, size_t idx, int cls, bool settle)
+{
+	const struct ht_target *t = &m->cfg->targets[idx];
+	size_t len = strlen(t->name);
+	struct publish_op *op = malloc(sizeof(*op) + len + 1);
+
+	if (!op)
+		return false;
+	int64_t lease2 = 2 * monitor_shard_lease_ms(), age = (int64_t)QUORUM_STALE_INTERVALS * t->interval_s * 1000;
+	*op = (struct publish_op){ m->quorum, cls, t->quorum, settle, age > lease2 ? age : lease2 };
+	memcpy(op->name, t->name, len + 1);
+	return store_writer_push_op(m->writer, publish_run, free, op) != 0;
+}
+
 bool quorum_own_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o)
 {
 	struct quorum *q = m->quorum;
-	size_t len = strlen(t->name);
 
 	if (!q || !q->own)
 		return false;   /* no --location: notifications as ever */
-	if (!quorum_sized(q) || idx >= q->n || q->published[idx] == o->soft.shown || !m->writer)
+	if (!quorum_sized(q) || idx >= q->n || q->published[idx] == o->soft.shown || !m->writer || o->soft.shown < 0)
 		return true;
-	struct publish_op *op = malloc(sizeof(*op) + len + 1);
-	if (!op)
-		return true;
-	int64_t lease2 = 2 * monitor_shard_lease_ms(), age = (int64_t)QUORUM_STALE_INTERVALS * t->interval_s * 1000;
-	*op = (struct publish_op){ q, o->soft.shown, t->quorum, age > lease2 ? age : lease2 };
-	memcpy(op->name, t->name, len + 1);
-	if (store_writer_push_op(m->writer, publish_run, free, op))
+	if (push_publish(m, idx, o->soft.shown, false))
 		q->published[idx] = o->soft.shown;
 	return true;
+}
+
+/* A location came or went: where any location says more than healthy, the combined class may
+ * move with nobody's class changing (b and c gone, a's down alone is the outage now). */
+static void settle_unhealthy(struct quorum *q)
+{
+	struct monitor *m = q->m;
+
+	for (size_t i = 0; i < q->n && m->writer; i++) {
+		const struct qtarget *t = q->multi[i];
+		bool unhealthy = m->states[i].soft.shown > HT_HEALTHY;
+		for (uint8_t k = 0; t && k < t->n && !unhealthy; k++)
+			unhealthy = t->v[k].soft.shown > HT_HEALTHY;
+		if (t && unhealthy && m->states[i].soft.shown >= 0)
+			push_publish(m, i, m->states[i].soft.shown, true);
+	}
 }
 
 static const char *target_name(const void *cfg, size_t i)
@@ -99,6 +124,9 @@ static void apply_read(struct quorum *q, struct name_map *map, const struct qrea
 
 static void apply_live(struct quorum *q, char **live, size_t n)
 {
+	bool was[LOCS_MAX];
+
+	memcpy(was, q->alive, sizeof(was));
 	memset(q->alive, 0, sizeof(q->alive));
 	for (size_t i = 0; i < n; i++) {
 		uint8_t l = quorum_loc(q, live[i]);
@@ -108,6 +136,9 @@ static void apply_live(struct quorum *q, char **live, size_t n)
 	uint8_t own = quorum_loc(q, q->own);
 	if (own)
 		q->alive[own - 1] = true;   /* we are here */
+	if (memcmp(was, q->alive, sizeof(was)) != 0 && q->primed)
+		settle_unhealthy(q);
+	q->primed = true;   /* the first read only says who is there */
 }
 
 static void claim_announce(struct quorum *q, struct name_map *map, const struct claim *c)
@@ -115,7 +146,7 @@ static void claim_announce(struct quorum *q, struct name_map *map, const struct 
 	size_t idx = name_map_find(map, c->name);
 
 	if (idx != SIZE_MAX)   /* a target a reload removed meanwhile: nobody to tell of it */
-		alerts_announce(q->m, idx, c->old_cls, c->new_cls, c->reason, c->at_ms);
+		alerts_announce(q->m, idx, c->old_cls, c->new_cls, c->reason, c->since_ms, c->at_ms);
 }
 
 static void on_async(struct ev_loop *loop, ev_async *w, int revents)

@@ -33,7 +33,7 @@ struct claim {
 	char *name;
 	int old_cls, new_cls;
 	char reason[192];
-	int64_t at_ms;
+	int64_t since_ms, at_ms;
 };
 
 struct quorum {
@@ -48,6 +48,7 @@ struct quorum {
 	/* a daemon with --location: its own location, the others as read from the database */
 	char *own;
 	int8_t *published;       /* by target: the class last handed to the writer (-2 none) */
+	bool primed;             /* the live locations were read once */
 	bool alive[LOCS_MAX];    /* by location number - 1: one of its pollers ran a round lately */
 	pthread_mutex_t mu;
 	ev_async async;

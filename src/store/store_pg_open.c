@@ -99,7 +99,7 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 	"CREATE TABLE location_state(target text NOT NULL, location text NOT NULL, cls smallint NOT NULL,"
 	"  since bigint NOT NULL, poller text, seq bigint NOT NULL, PRIMARY KEY (target, location));"
 	"CREATE INDEX location_state_by_seq ON location_state(seq);"
-	"CREATE TABLE quorum_notified(target text PRIMARY KEY, cls smallint);",
+	"CREATE TABLE quorum_notified(target text PRIMARY KEY, cls smallint, since bigint);",
 };
 
 bool store_is_postgres(const char *db)

@@ -37,7 +37,7 @@ static int read_votes(struct store *s, const char *name, struct quorum_vote *v, 
 }
 
 static int publish_locked(struct store *s, const char *name, const char *cls, int quorum, int64_t max_age_ms,
-			  struct store_quorum_claim *out, struct ht_err *err)
+			  bool settle, struct store_quorum_claim *out, struct ht_err *err)
 {
 	const char *loc = s->pg->location;
 	const char *p[] = { name, loc, cls, s->pg->poller };
@@ -50,14 +50,15 @@ static int publish_locked(struct store *s, const char *name, const char *cls, in
 		return -1;
 	int changed = PQntuples(r);
 	PQclear(r);
-	if (!changed)   /* what this location says is what it said: the combined class is unmoved */
+	if (!changed && !settle)   /* what this location says is what it said: the combined class is unmoved */
 		return 0;
 	if (store_pg_run(s, "INSERT INTO quorum_notified(target, cls) VALUES ($1, NULL) ON CONFLICT DO NOTHING", 1, p,
 			 "settling the quorum", err) < 0 ||
-	    !(r = store_pg_exec(s, "SELECT cls FROM quorum_notified WHERE target = $1 FOR UPDATE", 1, p,
+	    !(r = store_pg_exec(s, "SELECT cls, since FROM quorum_notified WHERE target = $1 FOR UPDATE", 1, p,
 				"settling the quorum", err)))
 		return -1;
 	int was = PQntuples(r) && !PQgetisnull(r, 0, 0) ? (int)store_pg_i64(r, 0, 0) : -1;
+	int64_t since = PQntuples(r) && !PQgetisnull(r, 0, 1) ? store_pg_i64(r, 0, 1) : 0;
 	PQclear(r);
 	struct quorum_vote v[QUORUM_VOTES_MAX];
 	size_t n;
@@ -70,15 +71,18 @@ static int publish_locked(struct store *s, const char *name, const char *cls, in
 		return 0;
 	char now[8];
 	snprintf(now, sizeof(now), "%d", (int)out->v.cls);
-	if (store_pg_run(s, "UPDATE quorum_notified SET cls = $2::smallint WHERE target = $1", 2,
-			 (const char *const[]){ name, now }, "settling the quorum", err) < 0)
+	if (!(r = store_pg_exec(s, "UPDATE quorum_notified SET cls = $2::smallint, since = " NOW_MS " WHERE target = $1"
+				" RETURNING since", 2, (const char *const[]){ name, now }, "settling the quorum", err)))
 		return -1;
+	out->at_ms = PQntuples(r) ? store_pg_i64(r, 0, 0) : 0;
+	PQclear(r);
 	out->claimed = was >= 0;   /* the first class known is no change to announce */
 	out->old_cls = was;
+	out->since_ms = since ? since : out->at_ms;
 	return 0;
 }
 
-int store_quorum_publish(struct store *s, const char *name, int cls, int quorum, int64_t max_age_ms,
+int store_quorum_publish(struct store *s, const char *name, int cls, int quorum, int64_t max_age_ms, bool settle,
 			 struct store_quorum_claim *out, struct ht_err *err)
 {
 	char c[8];
@@ -90,7 +94,7 @@ int store_quorum_publish(struct store *s, const char *name, int cls, int quorum,
 	snprintf(c, sizeof(c), "%d", cls);
 	if (store_pg_run(s, "BEGIN", 0, NULL, "settling the quorum", err) < 0)
 		return -1;
-	if (publish_locked(s, name, c, quorum, max_age_ms, out, err) < 0 ||
+	if (publish_locked(s, name, c, quorum, max_age_ms, settle, out, err) < 0 ||
 	    store_pg_run(s, "COMMIT", 0, NULL, "settling the quorum", err) < 0) {
 		if (s->pg->conn)
 			PQclear(PQexec(s->pg->conn, "ROLLBACK"));

@@ -12,7 +12,9 @@ by timing:
   notification says so, however many daemons see it; when it heals, exactly one says it
   recovered. Every notification for a target continues the one before (old = previous new): no
   change is announced twice or skipped;
-- a dashboard on the database shows a line per location in the detail view, and the reason.
+- a dashboard on the database shows a line per location in the detail view, and the reason;
+- when b and c stop while X fails from a, a alone still reports the outage: X goes down with
+  exactly one notification, whose reason says the quorum fell to the locations left.
 
 Notifications are counted at a webhook receiver. Skips (77) where no PostgreSQL server can run."""
 import http.server
@@ -178,7 +180,7 @@ def main():
         skip(str(e))
     d = tmpdir()
     srv, rcv = LocServer(), Receiver()
-    procs = []
+    procs, rcs, healed = [], [], 0
     with pg:
         cfg = write_config(d, {"quorum": 2, "defaults": dict(NO_TIMING, on_5xx="down"),
                                "targets": [{"name": n, "url": srv.url, "path": f"/t?name={n}", "interval_s": 1}
@@ -235,14 +237,35 @@ def main():
             base = srv.counts()
             wait_for(lambda: all(srv.counts().get(("Y", loc), 0) >= base.get(("Y", loc), 0) + 3 for loc in LOCS),
                      CEILING)
+            healed = len(rcv.bodies())
+
+            # b and c stop while X fails from a: a alone still reports the outage
+            srv.set_fail({"X": {"a"}})
+            check(wait_for(lambda: notified(pg).get("X") == CLS["degraded"], CEILING),
+                  f"X is degraded again, down from a alone ({notified(pg)})")
+            for p in procs[1:]:
+                p.send_signal(signal.SIGTERM)
+            rcs = [p.wait(CEILING) for p in procs[1:]]
+            check(wait_for(lambda: notified(pg).get("X") == CLS["down"], CEILING),
+                  f"with b and c gone, a's down is the outage: the quorum falls to the locations left ({notified(pg)})")
+            late = [e for e in rcv.bodies()[healed:] if e.get("name") == "X" and e.get("new") == "down"]
+            check(wait_for(lambda: len([e for e in rcv.bodies()[healed:]
+                                        if e.get("name") == "X" and e.get("new") == "down"]) == 1, CEILING),
+                  f"exactly one notification says so ({late})")
+            late = [e for e in rcv.bodies()[healed:] if e.get("name") == "X" and e.get("new") == "down"]
+            check("lowered to 1" in late[0].get("reason", ""), f"its reason says the quorum fell ({late[0]})")
+            procs = procs[:1]
         finally:
             for p in procs:
                 p.send_signal(signal.SIGTERM)
-            rcs = [p.wait(CEILING) for p in procs]
-    events = rcv.bodies()
+            rcs = [p.wait(CEILING) for p in procs] + (rcs if len(procs) == 1 else [])
+    events = rcv.bodies()[:healed]
     x, y, z = chain(events, "X"), chain(events, "Y"), chain(events, "Z")
     check(sum(1 for _, n in y if n == "down") == 1, f"exactly one notification says Y went down ({y})")
     check(sum(1 for _, n in y if n == "healthy") == 1, f"exactly one says Y recovered ({y})")
+    downs = [e for e in events if e.get("name") == "Y" and e.get("old") == "down"]
+    check(len(downs) == 1 and downs[0].get("duration_s", 0) >= 1,
+          f"the end of Y's outage says how long it lasted ({downs})")
     check(continues(y) and y[0][0] == "healthy" and y[-1][1] == "healthy",
           f"Y's notifications each continue the one before: no change twice, none skipped ({y})")
     check(not any(n == "down" for _, n in x), f"no down notification for X, down from one location only ({x})")

@@ -15,6 +15,7 @@
 struct store_quorum_claim {
 	bool claimed;                 /* this call moved the notified class: its caller notifies */
 	int old_cls;                  /* the class notified before (claimed only) */
+	int64_t since_ms, at_ms;      /* when that class began, and when it ended (database clock) */
 	struct quorum_verdict v;      /* the combined class as the rows say now */
 };
 
@@ -23,8 +24,9 @@ struct store_quorum_claim {
  * max_age_ms after its pollers' last round: the caller gives the larger of
  * QUORUM_STALE_INTERVALS intervals and two lease periods) and the
  * notified class is moved to it if it differs. The first class known is recorded without a
- * claim, as a first result is not announced. PostgreSQL with a location only; else 0, nothing. */
-int store_quorum_publish(struct store *s, const char *name, int cls, int quorum, int64_t max_age_ms,
+ * claim, as a first result is not announced. settle: work it out even when our row is unchanged
+ * (a location came or went). PostgreSQL with a location only; else 0, nothing. */
+int store_quorum_publish(struct store *s, const char *name, int cls, int quorum, int64_t max_age_ms, bool settle,
 			 struct store_quorum_claim *out, struct ht_err *err);
 
 /* Other locations' rows changed since *after (a sequence; 0 at first: all), in that order, at
