@@ -7,7 +7,7 @@ draws them, divided by N, is what each target costs; the difference between the 
 quorum's own cost (each target's locations' newest: class, time, poller). No daemon runs: the
 rows are written with SQL and the pollers' liveness rows are kept fresh by this script.
 
-    python3 bench/quorum_memory.py [--targets N] [--quick]   (full: 100 000 targets, about 2 min;
+    python3 bench/quorum_memory.py [--targets N] [--quick]   (full: 20 000 targets, about 1 min;
                                                                --quick: 5 000, seconds)"""
 import argparse
 import os
@@ -101,7 +101,7 @@ def one_run(pg, cfg, n, located, d):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--targets", type=int, default=100000)
+    ap.add_argument("--targets", type=int, default=20000)
     ap.add_argument("--quick", action="store_true", help="5 000 targets: seconds, for CI")
     a = ap.parse_args()
     n = 5000 if a.quick else a.targets

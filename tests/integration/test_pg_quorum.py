@@ -165,9 +165,11 @@ def detail_lines(pg, cfg):
             return all(per.values()) and any("Quorum" in line and "1 of 3 locations, quorum 2" in line for line in lines)
         ok = wait_for(located, CEILING)
         check(ok, "the detail view has a line per location and the quorum's reason" + ("" if ok else "\n" + screen()))
-        text = screen()
-        check("down" in text and "degraded" in text,
-              "it shows a's down beside the degraded the three combine to" + ("" if "down" in text else "\n" + text))
+        lines = screen().splitlines()
+        title = [line for line in lines if "   X   (" in line]
+        a_line = [line for line in lines if line.split()[1:2] == ["a"] or line.split()[:1] == ["a"]]
+        check(title and "degraded" in title[0] and a_line and "down" in a_line[0],
+              f"the viewer shows X degraded, a's line down ({title}, {a_line})")
         tmux("send-keys", "-t", "v", "q")
     finally:
         tmux("kill-server")
