@@ -14,7 +14,7 @@
 
 struct qloc {
 	int64_t at_ms;          /* newest result; 0 unknown */
-	uint16_t loc, poller;   /* interned; poller 0: unknown */
+	uint16_t loc, poller;   /* location number (1..LOCS_MAX); poller name interned, 0 unknown */
 	struct soft_state soft; /* the location's displayed class, its anti-flap stepped here */
 };
 
