@@ -358,6 +358,9 @@ void alerts_announce(struct monitor *m, size_t idx, int old_cls, int new_cls, co
 
 	if (!a)
 		return;
+	/* the daemon's own lines say what its location sees; this one what the fleet agreed */
+	alert_log(a, "%s: %s -> %s across locations (%s)", t->name, ht_class_name((enum ht_class)old_cls),
+		  ht_class_name((enum ht_class)new_cls), reason[0] ? reason : "no location sees it unhealthy");
 	if (monitor_muted(m, idx, clock_wall_ms())) {
 		if (m->cfg->nnotify)
 			alert_log(a, "%s: %s -> %s while muted: nobody notified", t->name,

@@ -182,7 +182,7 @@ def main():
         skip(str(e))
     d = tmpdir()
     srv, rcv = LocServer(), Receiver()
-    procs, rcs, healed = [], [], 0
+    procs, rcs, healed, logs = [], [], 0, {}
     with pg:
         cfg = write_config(d, {"quorum": 2, "defaults": dict(NO_TIMING, on_5xx="down"),
                                "targets": [{"name": n, "url": srv.url, "path": f"/t?name={n}", "interval_s": 1}
@@ -274,6 +274,8 @@ def main():
     check(continues(x), f"X's notifications continue each other ({x})")
     check(z == [], f"nothing for Z, healthy everywhere ({z})")
     check(rcs == [0, 0, 0], f"the three located pollers exit 0 ({rcs})")
+    said = [line for loc in LOCS for line in open(logs[loc]) if "Y: " in line and "-> down across locations" in line]
+    check(len(said) == 1, f"one daemon's log says Y went down across locations, once ({said})")
     srv.stop()
     rcv.stop()
     finish()
