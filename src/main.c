@@ -17,6 +17,7 @@ static const char help[] =
 	"       healthtop export [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
 	"                        [--project NAME]... [--format csv|jsonl] [-o FILE] [--rollup hour|day]\n"
 	"       healthtop import [--db PATH] < EXPORT.jsonl\n"
+	"       healthtop migrate --from SOURCE [--db PATH]\n"
 	"       healthtop stats [--db PATH | --demo] [--since T] [--until T] [--target NAME]...\n"
 	"                       [--format table|json]\n"
 	"       healthtop mute [-c FILE] [--db PATH] [--demo] NAME|project:NAME DURATION\n"
@@ -36,6 +37,8 @@ static const char help[] =
 	"  export    stored results as CSV (spreadsheet-safe) or JSONL; T: 2026-11-23T10:00Z, 24h, 7d\n"
 	"  import    results from 'healthtop export --format jsonl' on standard input into --db (SQLite\n"
 	"            or PostgreSQL); results no newer than a target's newest stored one are skipped\n"
+	"  migrate   SOURCE's whole history into --db: raw results as import stores them, and the\n"
+	"            rollups and state changes older than them (docs/scale-out.md)\n"
 	"  stats     uptime, p50/p95/p99, state changes and longest outage per target\n"
 	"            export, stats: 4 when the database cannot be read, a --target or --project\n"
 	"            names nothing in it, or the output cannot be written\n"
@@ -64,6 +67,7 @@ static const struct command commands[] = {
 	{ "daemon", cmd_daemon },
 	{ "export", cmd_export },
 	{ "import", cmd_import },
+	{ "migrate", cmd_migrate },
 	{ "stats", cmd_stats },
 	{ "mute", cmd_mute },
 	{ "unmute", cmd_unmute },

@@ -393,6 +393,9 @@ size_t monitor_close(struct monitor *m, double wait_s)
 
 	if (!m)
 		return 0;
+	store_async_free(m->pga);   /* first: reads under way end (-ECANCELED) while what they name lives */
+	m->pga = NULL;
+	m->pg_closed = true;
 	alerts_free(m);   /* before the probe goes: webhooks in flight use it */
 	history_free(m);
 	ev_timer_stop(m->loop, &m->window_timer);

@@ -4,16 +4,20 @@
  * next loop turns, keys answered between slices (100 000 targets: a 1 h window alone is 6 million
  * rows, seconds of reading the screen must not wait for). */
 #include "autoconfig.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "healthtop/core/clock.h"
 #include "healthtop/core/histogram.h"
+#include "healthtop/core/id_index.h"
 #include "monitor/monitor_priv.h"
 
 /* About 30 ms on the project's machine for targets checked every 60 s (120 results for the
  * ring and 60 for a 1 h window, each row an index seek of 2-3 us): a key pressed meanwhile
  * waits at most that long. */
 #define HISTORY_SLICE 64
+/* PostgreSQL: targets whose rings one query reads (120 rows each at most). */
+#define RING_CHUNK 256
 
 struct history {
 	ev_timer timer;          /* 0 s, re-armed: one slice per loop turn */
@@ -29,6 +33,7 @@ struct history {
 	size_t nslice;           /* room in ids and map */
 	struct slice_id { int64_t id; size_t idx; } *map;
 	uint64_t slices;
+	uint64_t gen;            /* PostgreSQL: reads answered for an older history_read are ignored */
 	monitor_history_fn fn;
 	void *user;
 };
@@ -155,6 +160,244 @@ static int history_fit(struct monitor *m)
 	return 0;
 }
 
+
+/* ---- PostgreSQL: the same reads, asynchronous on the loop's connection ---- */
+
+static int64_t key_id(const void *m, size_t i)
+{
+	return ((const struct monitor *)m)->keys[i]->id;
+}
+
+static void history_end(struct monitor *m)
+{
+	struct history *h = m->history;
+
+	h->running = false;
+	h->slices++;
+	if (h->fn)
+		h->fn(h->user, true);
+}
+
+struct pg_rings {
+	struct monitor *m;
+	uint64_t gen;
+	size_t next;             /* the next target (config order) to look at */
+	size_t cur;              /* the target whose rows are being collected; SIZE_MAX none */
+	bool *want;              /* by target: it showed no ring when the read began */
+	struct replay *rp;
+	struct id_index by_id;
+	int64_t ids[RING_CHUNK];
+};
+
+static void rings_free(struct pg_rings *r)
+{
+	id_index_fini(&r->by_id);
+	free(r->want);
+	free(r->rp);
+	free(r);
+}
+
+/* A target's rows are all in (rows come by target). Checks made since start came first: the
+ * past goes in before them, and the newest result shown stays theirs. */
+static void ring_flush(struct pg_rings *r)
+{
+	struct target_state *s = r->cur != SIZE_MAX ? &r->m->states[r->cur] : NULL;
+	struct state_sample live[STATE_RING];
+	unsigned n = 0;
+
+	if (s && s->ring_n > 0) {
+		while (n < s->ring_n && state_sample_get(s, n, &live[n]))
+			n++;
+		s->ring_n = s->ring_head = s->changes_n = s->changes_head = 0;   /* rebuilt in order */
+		for (size_t k = replay_count(r->rp); k-- > 0;)
+			replay_sample_add(r->rp, k, s, live[n - 1].at_ms);
+		while (n-- > 0)
+			state_add_sample(s, live[n].at_ms, live[n].ms, (enum ht_class)live[n].cls);
+		replay_clear(r->rp);
+	} else if (s) {
+		replay_apply(r->m, r->cur, r->rp);
+	}
+	r->cur = SIZE_MAX;
+}
+
+static void ring_row(void *user, const struct store_read_row *row)
+{
+	struct pg_rings *r = user;
+	size_t at;
+
+	if (r->gen != r->m->history->gen)
+		return;
+	at = id_index_find(&r->by_id, row->target_id);
+	if (at != r->cur)
+		ring_flush(r);
+	if (at != SIZE_MAX) {
+		if (r->cur == SIZE_MAX)
+			r->cur = at;
+		replay_row(r->rp, row);
+	}
+}
+
+static void rings_next(struct pg_rings *r);
+
+static void rings_done(void *user, int rc, const char *err)
+{
+	struct pg_rings *r = user;
+
+	if (rc == -ECANCELED || r->gen != r->m->history->gen) {
+		rings_free(r);
+		return;
+	}
+	ring_flush(r);
+	if (rc < 0) {
+		pg_read_failed(r->m, rc, err);
+		history_end(r->m);
+		rings_free(r);
+		return;
+	}
+	rings_next(r);
+}
+
+/* The rings of the next targets that show none, RING_CHUNK per query, one query at a time. */
+static void rings_next(struct pg_rings *r)
+{
+	struct monitor *m = r->m;
+	struct ht_err err = { "" };
+	size_t n = 0;
+	int rc;
+
+	for (; r->next < m->n && n < RING_CHUNK; r->next++)
+		if (r->want[r->next] && m->keys[r->next]->id != 0)
+			r->ids[n++] = m->keys[r->next]->id;
+	if (n == 0 || !m->pga) {
+		history_end(m);
+		rings_free(r);
+		return;
+	}
+	if ((rc = store_async_recent(m->pga, r->ids, n, STATE_RING, ring_row, rings_done, r, &err)) < 0) {
+		pg_read_failed(m, rc, err.msg);
+		history_end(m);
+		rings_free(r);
+	}
+}
+
+/* Takes want (the targets that showed no ring when the read began: checks made since then
+ * come first, the past goes in before them). */
+static void rings_start(struct monitor *m, bool *want)
+{
+	struct pg_rings *r = calloc(1, sizeof(*r));
+
+	if (!r || !(r->rp = replay_new()) || id_index_init(&r->by_id, m->n, key_id, m) < 0) {
+		free(r ? r->rp : NULL);
+		free(r);
+		free(want);
+		history_end(m);
+		return;
+	}
+	r->want = want;
+	r->m = m;
+	r->gen = m->history->gen;
+	r->cur = SIZE_MAX;
+	rings_next(r);
+}
+
+struct pg_window {
+	struct monitor *m;
+	uint64_t gen;
+	bool *rings;             /* by target: read its ring after the window; NULL none */
+	bool begun;
+	struct id_index by_id;
+};
+
+/* At the answer, not before: results written meanwhile are in it, those still unwritten are
+ * pending (counted once either way). */
+static void window_begin(struct pg_window *w)
+{
+	struct monitor *m = w->m;
+
+	w->begun = true;
+	for (size_t i = 0; i < m->n; i++)
+		state_window_reset(&m->states[i]);
+	if (id_index_init(&w->by_id, m->n, key_id, m) < 0)
+		memset(&w->by_id, 0, sizeof(w->by_id));
+}
+
+static void window_row(void *user, int64_t target_id, enum ht_class cls, int bucket, uint32_t count)
+{
+	struct pg_window *w = user;
+	size_t at;
+
+	if (w->gen != w->m->history->gen)
+		return;
+	if (!w->begun)
+		window_begin(w);
+	if ((at = id_index_find(&w->by_id, target_id)) != SIZE_MAX)
+		state_window_add(&w->m->states[at], cls, bucket, count);
+}
+
+static void count_all_unwritten(struct monitor *m, const struct pending *p)
+{
+	if (p->idx < m->n)
+		state_window_add_check(&m->states[p->idx], (enum ht_class)p->cls, p->ms >= 0 ? hist_bucket(p->ms) : -1,
+				       p->up);
+}
+
+static void window_done(void *user, int rc, const char *err)
+{
+	struct pg_window *w = user;
+	struct monitor *m = w->m;
+
+	if (rc != -ECANCELED && w->gen == m->history->gen) {
+		if (rc < 0) {
+			pg_read_failed(m, rc, err);
+		} else {
+			if (!w->begun)
+				window_begin(w);
+			pending_each(m, count_all_unwritten);
+		}
+		if (rc >= 0 && w->rings)
+			rings_start(m, w->rings);
+		else
+			history_end(m);
+		if (rc >= 0)
+			w->rings = NULL;   /* rings_start's now */
+	}
+	if (w->begun)
+		id_index_fini(&w->by_id);
+	free(w->rings);
+	free(w);
+}
+
+static int pg_history_read(struct monitor *m, struct store_async *a, struct ht_err *err)
+{
+	struct history *h = m->history;
+	struct pg_window *w = calloc(1, sizeof(*w));
+	int rc;
+
+	h->gen++;
+	h->next = m->n;   /* no slices: history_ring_due never reads on the loop */
+	ensure_store(m);   /* the ids first: answered before the window */
+	if (!w) {
+		ht_err_set(err, "out of memory reading the history");
+		history_end(m);
+		return -1;
+	}
+	*w = (struct pg_window){ .m = m, .gen = h->gen };
+	if (h->rings && (w->rings = calloc(m->n ? m->n : 1, sizeof(bool))))
+		for (size_t i = 0; i < m->n; i++)
+			w->rings[i] = m->states[i].ring_n == 0;
+	if ((rc = store_async_window(a, h->since_ms, window_row, window_done, w, err)) < 0) {
+		free(w->rings);
+		free(w);
+		pg_read_failed(m, rc, err->msg);
+		history_end(m);
+		return -1;
+	}
+	h->running = true;
+	if (h->fn)
+		h->fn(h->user, false);
+	return 0;
+}
+
 int history_read(struct monitor *m, bool rings, struct ht_err *err)
 {
 	struct history *h;
@@ -169,10 +412,15 @@ int history_read(struct monitor *m, bool rings, struct ht_err *err)
 	h->since_ms = clock_wall_ms() - m->window_s * 1000;
 	h->next = 0;
 	h->keys = m->keys;
-	if (ensure_store(m) < 0)
-		h->rings = false;   /* nothing to read yet: the windows hold what is pending */
 	for (size_t i = 0; i < m->n; i++)   /* no window shows another window's counts meanwhile */
 		state_window_reset(&m->states[i]);
+	if (pg_reader(m)) {
+		if (ev_is_active(&h->timer))
+			ev_timer_stop(m->loop, &h->timer);
+		return pg_history_read(m, m->pga, err);
+	}
+	if (ensure_store(m) < 0)
+		h->rings = false;   /* nothing to read yet: the windows hold what is pending */
 	rc = next_slice(m, err);
 	if (h->running && !ev_is_active(&h->timer))
 		ev_timer_start(m->loop, &h->timer);

@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "healthtop/core/err.h"
@@ -39,4 +40,32 @@ int monitor_mute(struct monitor *m, const char *scope, int64_t until_ms, struct 
 bool monitor_muted(const struct monitor *m, size_t i, int64_t now_ms)
 {
 	return i < m->n && m->states[i].muted_until_ms > now_ms;
+}
+
+void mute_rows_add(void *user, const struct store_mute_row *r)
+{
+	struct mute_rows *mr = user;
+	char *scope = mr->oom ? NULL : strdup(r->scope);
+
+	if (scope && mr->n == mr->cap) {
+		size_t cap = mr->cap ? mr->cap * 2 : 16;
+		struct store_mute_row *nr = realloc(mr->rows, cap * sizeof(*nr));
+		if (nr) {
+			mr->rows = nr;
+			mr->cap = cap;
+		}
+	}
+	if (!scope || mr->n == mr->cap) {
+		free(scope);
+		mr->oom = true;
+		return;
+	}
+	mr->rows[mr->n++] = (struct store_mute_row){ scope, r->until_ms, NULL, r->created_ms };
+}
+
+void mute_rows_fini(struct mute_rows *mr)
+{
+	for (size_t i = 0; i < mr->n; i++)
+		free((char *)mr->rows[i].scope);
+	free(mr->rows);
 }

@@ -4,6 +4,7 @@
  * waits for a lock. Mutes set by another process (the CLI, another dashboard) are picked up
  * within a second. */
 #include "autoconfig.h"
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct alerts {
 	int64_t mutes_expire_ms;  /* the first of them to run out (INT64_MAX: none) */
 	uint64_t mute_reads, mute_scans;   /* monitor_mute_counts */
 	bool mutes_loaded, restored;
+	bool mutes_busy, restoring;   /* PostgreSQL: that read is under way on the loop's connection */
 	uint64_t mute_seq;        /* our newest mute op: the table is stale for us until it is done */
 	int64_t first_id;         /* ids from here on are this run's own: never restored */
 };
@@ -140,19 +142,36 @@ static void restore_row(void *user, const struct store_notify_row *r)
 	}
 }
 
+static void restore_done(void *user, int rc, const char *err)
+{
+	struct alerts *a = user;
+
+	a->restoring = false;
+	if (rc == 0)
+		a->restored = true;
+	else if (rc != -EAGAIN && rc != -ECANCELED)
+		alert_log(a, "notify: cannot read waiting notifications yet: %s", err);
+}
+
 /* What an earlier run could not deliver goes first, in its order. */
 static void restore(struct alerts *a)
 {
-	struct store *st = monitor_store(a->m);
+	struct store_async *pga = pg_reader(a->m);
+	struct store *st = pga ? NULL : monitor_store(a->m);
 	struct ht_err err = { "" };
+	int rc;
 
-	if (a->restored || !st || !a->notifier || !lease_polling(a->m))
+	if (a->restored || a->restoring || (!st && !pga) || !a->notifier || !lease_polling(a->m))
 		return;   /* a viewer delivers nothing: the poller's queue is the poller's */
-	if (store_notify_each(st, restore_row, a, &err) < 0) {
-		alert_log(a, "notify: cannot read waiting notifications yet: %s", err.msg);
+	if (pga) {
+		if ((rc = store_async_notify_each(pga, restore_row, restore_done, a, &err)) < 0)
+			restore_done(a, rc, err.msg);
+		else
+			a->restoring = true;
 		return;
 	}
-	a->restored = true;
+	rc = store_notify_each(st, restore_row, a, &err);
+	restore_done(a, rc, err.msg);
 }
 
 static int do_post(void *user, const struct notify_dest *d, const char *body, const char *ctype,
@@ -233,42 +252,73 @@ static void mute_print_row(void *user, const struct store_mute_row *r)
 		p->expire_ms = r->until_ms;
 }
 
-/* Every database change (the writer's every batch) used to recompute every target's mute: a
- * scan of all targets per change, 1.5 % of the 100 000-target daemon's CPU. Now the mute rows
- * alone are read (a few), and targets are scanned only when those rows differ from the last
- * applied, or one of them has run out. Cheap when nothing changed at all: one PRAGMA. */
-static void load_mutes(struct alerts *a)
-{
-	struct store *st = monitor_store(a->m);
-	struct ht_err err = { "" };
-	struct mute_print p = { 1469598103934665603ULL, INT64_MAX };
-	int64_t v, now = clock_wall_ms();
+/* A read of the mute rows: the same for a synchronous read and an asynchronous one. */
+struct mute_read {
+	struct mute_rows rows;    /* first: the row callback's user is the read */
+	struct alerts *a;
+	int64_t version;
+};
 
-	if (!st || (a->writer && a->mute_seq > store_writer_ops_done(a->writer)))
-		return;
-	v = store_data_version(st);
-	if (a->mutes_loaded && v == a->data_version && now < a->mutes_expire_ms)
-		return;
-	a->mute_reads++;
-	if (store_mute_each(st, now, mute_print_row, &p, &err) < 0)
-		return;
-	if (a->mutes_loaded && p.hash == a->mutes_seen) {
-		a->data_version = v;
+/* Targets are scanned only when the rows differ from the last applied, or one has run out. */
+static void mutes_read(void *user, int rc, const char *err)
+{
+	struct mute_read *mr = user;
+	struct alerts *a = mr->a;
+	struct mute_print p = { 1469598103934665603ULL, INT64_MAX };
+	struct mute_scan ms = { a->m, NULL };
+	bool ok = rc == 0 && !mr->rows.oom;
+
+	a->mutes_busy = false;
+	for (size_t i = 0; ok && i < mr->rows.n; i++)
+		mute_print_row(&p, &mr->rows.rows[i]);
+	if (ok && a->mutes_loaded && p.hash == a->mutes_seen) {
+		a->data_version = mr->version;
 		a->mutes_expire_ms = p.expire_ms;
-		return;
-	}
-	struct mute_scan ms = { a->m, calloc(a->m->n ? a->m->n : 1, sizeof(int64_t)) };
-	if (!ms.until)
-		return;
-	a->mute_scans++;
-	if (store_mute_each(st, now, mute_row, &ms, &err) == 0) {
-		a->data_version = v;
+	} else if (ok && (ms.until = calloc(a->m->n ? a->m->n : 1, sizeof(int64_t)))) {
+		a->mute_scans++;
+		for (size_t i = 0; i < mr->rows.n; i++)
+			mute_row(&ms, &mr->rows.rows[i]);
+		a->data_version = mr->version;
 		a->mutes_loaded = true;
 		a->mutes_seen = p.hash;
 		a->mutes_expire_ms = p.expire_ms;
 		apply_mutes(a, ms.until);
+		free(ms.until);
 	}
-	free(ms.until);
+	mute_rows_fini(&mr->rows);
+	free(mr);
+}
+
+/* Every database change (the writer's every batch) used to recompute every target's mute: a
+ * scan of all targets per change, 1.5 % of the 100 000-target daemon's CPU. Now the mute rows
+ * alone are read (a few). Cheap when nothing changed at all on SQLite: one PRAGMA. PostgreSQL
+ * has no such counter: the rows are read each second, on the loop's asynchronous connection. */
+static void load_mutes(struct alerts *a)
+{
+	struct store_async *pga = pg_reader(a->m);
+	struct store *st = pga ? NULL : monitor_store(a->m);
+	struct ht_err err = { "" };
+	struct mute_read *mr;
+	int64_t v, now = clock_wall_ms();
+	int rc;
+
+	if ((!st && !pga) || a->mutes_busy || (a->writer && a->mute_seq > store_writer_ops_done(a->writer)))
+		return;
+	v = st ? store_data_version(st) : a->data_version + 1;
+	if (a->mutes_loaded && v == a->data_version && now < a->mutes_expire_ms)
+		return;
+	if (!(mr = calloc(1, sizeof(*mr))))
+		return;
+	mr->a = a;
+	mr->version = v;
+	a->mute_reads++;
+	a->mutes_busy = true;
+	rc = pga ? store_async_mutes(pga, now, mute_rows_add, mutes_read, mr, &err)
+		 : store_mute_each(st, now, mute_rows_add, mr, &err);
+	if (rc < 0 && pga)
+		pg_read_failed(a->m, rc, err.msg);
+	if (!pga || rc < 0)
+		mutes_read(mr, rc < 0 ? rc : 0, err.msg);
 }
 
 void monitor_mute_counts(const struct monitor *m, uint64_t *reads, uint64_t *scans)

@@ -9,6 +9,8 @@
 #include "healthtop/probe/probe.h"
 #include "healthtop/sched/sched.h"
 #include "healthtop/serve/metrics_text.h"
+#include "healthtop/store/store_alert.h"
+#include "healthtop/store/store_async.h"
 #include "healthtop/store/store_writer.h"
 
 #define RETIRED_MAX 8
@@ -36,6 +38,7 @@ struct pending {
 struct window_mark {
 	bool valid;
 	bool reading;              /* a full read of ours is under way */
+	bool taking;               /* PostgreSQL: the aged minute's read is under way */
 	struct target_key **keys;  /* the config it read for */
 	int64_t window_s;
 	int64_t since_ms;          /* the counts hold the checks since then */
@@ -57,12 +60,23 @@ struct viewer_id {
 	size_t idx;
 };
 
+/* PostgreSQL: an id below the newest read that was not there (its transaction had not
+ * committed, or rolled back), asked for again until it comes or is old. */
+struct viewer_gap {
+	int64_t id;
+	double since;            /* ev_now when found */
+};
+
 struct viewer {
 	ev_timer timer;
 	bool running;
 	int64_t after;
 	struct viewer_id *ids;   /* sorted by id */
 	size_t nids;
+	bool busy;               /* PostgreSQL: a read is under way */
+	bool after_known;        /* PostgreSQL: the newest id at start was read */
+	struct viewer_gap *gaps; /* sorted by id */
+	size_t ngaps;
 };
 
 struct monitor {
@@ -79,8 +93,12 @@ struct monitor {
 	double ids_tried_at;     /* ev_now of the last look for missing ids; 0: look now */
 	uint64_t *live;          /* results this process received, per target */
 	size_t n;
-	struct store *store;     /* reads only: history, windows; the writer thread writes */
-	bool pg_opened_once;     /* PostgreSQL: the read at start, before the first probe, is done */
+	struct store *store;     /* reads only: history, windows; the writer thread writes (SQLite) */
+	struct store_async *pga; /* PostgreSQL: the loop's reads, asynchronous (monitor_store.c) */
+	bool ids_in_flight;      /* PostgreSQL: a listing of targets is under way, for these keys: */
+	struct target_key **ids_flight_keys;
+	bool pg_closed;          /* closing: no new reader */
+	bool pg_reread;          /* PostgreSQL: the schema was not there: read history once written */
 	struct store_writer *writer;
 	uint64_t confirmed;      /* results the writer has written or dropped, as last seen */
 	uint64_t writer_dropped; /* of those, dropped: already told */
@@ -138,6 +156,19 @@ void queue_row(struct monitor *m, size_t idx, const struct observation *o);
 void drop_results(struct monitor *m, uint64_t count, const char *why);
 /* Reads target i's newest results back into its state (the screen shows the past at once). */
 void load_history(struct monitor *m, size_t i);
+/* The same from rows read elsewhere: collected newest first by replay_row, then applied. */
+struct replay;
+struct replay *replay_new(void);
+void replay_row(void *rp, const struct store_read_row *row);
+void replay_apply(struct monitor *m, size_t i, struct replay *rp);
+size_t replay_count(const struct replay *rp);
+/* The k-th newest sample collected into s, if older than before_ms. */
+void replay_sample_add(const struct replay *rp, size_t k, struct target_state *s, int64_t before_ms);
+void replay_clear(struct replay *rp);
+/* PostgreSQL: the loop's asynchronous reader (NULL on SQLite), made at the first call. */
+struct store_async *pg_reader(struct monitor *m);
+/* A read's failure told (the status line), unless the schema is not there yet or closing. */
+void pg_read_failed(struct monitor *m, int rc, const char *err);
 
 /* monitor_history.c: (re)reads every target's window since m->window_s ago, and with rings the
  * newest results of targets that show none, a slice of targets now and the rest a slice per
@@ -167,6 +198,16 @@ void alerts_mute_saved(struct monitor *m, const char *scope, int64_t until_ms);
 void alerts_free(struct monitor *m);
 /* A viewer became the poller: restore what the old poller could not deliver (and only that). */
 void alerts_took_over(struct monitor *m);
+
+/* monitor_mute.c: mute rows read from the store, copied (their texts live only during the read;
+ * reason not kept) */
+struct mute_rows {
+	struct store_mute_row *rows;
+	size_t n, cap;
+	bool oom;
+};
+void mute_rows_add(void *user, const struct store_mute_row *r);
+void mute_rows_fini(struct mute_rows *mr);
 
 /* monitor_lease.c: the poller lease (monitor_viewer.h) */
 struct lease_agent;

@@ -145,6 +145,21 @@ static struct last_list *read_last(struct store *s, int64_t max_interval_ms)
 	return l;
 }
 
+/* Whether a dashboard polls the fleet alone (the one-poller lease, live). It gives way once it
+ * sees our shards leased; we start checking only after, so no target is checked by both in one
+ * interval, and read_last then sees its final checks and continues their cadence. */
+static bool dashboard_polls(struct store *s)
+{
+	struct store_lease l = { 0 };
+	struct ht_err err = { "" };
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	bool live = store_lease_read(s, &l, &err) == 1 && store_lease_alive(&l, host, clock_wall_ms());
+	store_lease_fini(&l);
+	return live;
+}
+
 /* On the writer's thread: a round when one is due, or giving everything back when closing. */
 static void shard_tick(void *user, struct store *s)
 {
@@ -159,7 +174,7 @@ static void shard_tick(void *user, struct store *s)
 	int64_t max_iv = a->max_interval_ms;
 	pthread_mutex_unlock(&a->mu);
 	if (closing) {
-		if (s && a->thread_held)
+		if (s)   /* shards may be leased and not yet applied (dashboard_polls) */
 			store_shard_leave(s, a->id, &err);   /* the others need not wait for the lease */
 		a->thread_held = 0;
 		return;
@@ -178,6 +193,8 @@ static void shard_tick(void *user, struct store *s)
 	 * they are gone: a partition costs duplicate checks, never missed ones. */
 	if (rc < 0)
 		held = a->thread_held;
+	else if (held && dashboard_polls(s))
+		held = 0;
 	if (!s && !err.msg[0])
 		snprintf(err.msg, sizeof(err.msg), "the database cannot be opened");
 	if (rc == 0 && (held & ~a->thread_held))

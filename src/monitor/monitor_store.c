@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "healthtop/core/clock.h"
+#include "healthtop/store/store_async.h"
 #include "monitor/monitor_priv.h"
 
 #define LEARN_PAUSE_MAX_S 5.0
@@ -86,55 +87,6 @@ void drop_results(struct monitor *m, uint64_t count, const char *why)
 		m->hooks.on_storage(m->hooks.user, msg);
 	else
 		fprintf(stderr, "healthtop: %s\n", msg);
-}
-
-struct replay {
-	struct state_sample samples[STATE_RING];
-	size_t n;
-	struct state_last last;
-	char poller[256];
-};
-
-static void collect_recent(void *user, const struct store_read_row *row)
-{
-	struct replay *rp = user;
-
-	if (rp->n == 0) {
-		rp->last = (struct state_last){
-			.at_ms = row->checked_at_ms, .cls = row->cls, .http_code = row->http_code,
-			.total_ms = (float)row->response_ms, .dns_ms = (float)row->dns_ms,
-			.connect_ms = (float)row->connect_ms, .tls_ms = (float)row->tls_ms,
-			.ttfb_ms = (float)row->ttfb_ms, .cert_expiry = row->cert_expiry,
-		};
-		snprintf(rp->last.reason, sizeof(rp->last.reason), "%s", row->reason);
-		snprintf(rp->poller, sizeof(rp->poller), "%s", row->poller ? row->poller : "");
-	}
-	if (rp->n < STATE_RING)
-		rp->samples[rp->n++] = (struct state_sample){
-			row->checked_at_ms, row->http_code > 0 ? (float)row->response_ms : -1.0f, (uint8_t)row->cls };
-}
-
-/* The past on screen at once: the newest results of each target, oldest first. */
-void load_history(struct monitor *m, size_t i)
-{
-	struct replay *rp = calloc(1, sizeof(*rp));
-	struct ht_err err = { "" };
-
-	if (!rp || !m->store || m->keys[i]->id == 0) {
-		free(rp);
-		return;
-	}
-	if (store_recent(m->store, m->keys[i]->id, STATE_RING, collect_recent, rp, &err) < 0)
-		storage_failed(m, err.msg);
-	for (size_t k = rp->n; k-- > 0;)
-		state_add_sample(&m->states[i], rp->samples[k].at_ms, rp->samples[k].ms, rp->samples[k].cls);
-	if (rp->n > 0) {
-		state_set_last(&m->states[i], &rp->last, NULL, 0);
-		poller_seen(m, i, rp->poller[0] ? rp->poller : NULL);
-		if (rp->last.at_ms > m->last_result_ms)
-			m->last_result_ms = rp->last.at_ms;
-	}
-	free(rp);
 }
 
 struct name_index {
@@ -221,36 +173,102 @@ static bool ids_due(struct monitor *m)
 	return true;
 }
 
-/* PostgreSQL: the loop never waits for a connect to a database that is away. It reads only
- * while the writer thread's own connection works (the thread finds out, and reconnects, off the
- * loop); a reader whose connection was lost is closed, and opened again once the writer is back.
- * The one exception is the read at start, before the loop runs and before any probe: history
- * read back there (last classes, recent samples) keeps a restart seamless, as on SQLite. */
-static bool pg_reader_may_run(struct monitor *m)
+struct store_async *pg_reader(struct monitor *m)
 {
-	struct store_writer_status st;
+	struct ht_err err = { "" };
 
-	if (!m->pg_opened_once) {
-		m->pg_opened_once = true;
-		return true;
+	if (!store_is_postgres(m->db_path) || m->pg_closed)
+		return NULL;
+	if (!m->pga && store_async_new(m->loop, m->db_path, &m->pga, &err) < 0)
+		storage_failed(m, err.msg);
+	return m->pga;
+}
+
+void pg_read_failed(struct monitor *m, int rc, const char *err)
+{
+	if (rc == -EAGAIN)
+		m->pg_reread = true;   /* no schema yet: read again once the writer has written */
+	else if (rc != -ECANCELED && rc < 0)
+		storage_failed(m, err);
+}
+
+/* A listing of targets on the loop's PostgreSQL connection: answered before any read sent after
+ * it, so those find the ids in place. */
+struct id_job {
+	struct id_ctx c;
+	struct target_key **keys;
+	bool all;
+};
+
+static int learn_id_async(void *user, const struct store_target *t)
+{
+	struct id_job *j = user;
+
+	return j->c.m->keys == j->keys ? learn_id(&j->c, t) : 0;   /* a reload meanwhile: its own follows */
+}
+
+static void ids_learnt(void *user, int rc, const char *err)
+{
+	struct id_job *j = user;
+	struct monitor *m = j->c.m;
+
+	if (rc != -ECANCELED) {
+		if (j->keys == m->ids_flight_keys)
+			m->ids_in_flight = false;
+		if (rc < 0) {
+			pg_read_failed(m, rc, err);
+		} else if (j->all && m->keys == j->keys) {
+			m->learnt_keys = m->keys;
+			m->unknown_ids = 0;
+			for (size_t i = 0; i < m->n; i++)
+				m->unknown_ids += m->keys[i]->id == 0;
+		}
 	}
-	if (m->store && !store_usable(m->store)) {
-		store_close(m->store);
-		m->store = NULL;
+	free(j->c.by_name);
+	free(j);
+}
+
+static void pg_learn_ids(struct monitor *m, struct store_async *a)
+{
+	struct ht_err err = { "" };
+	struct id_job *j;
+	int rc;
+
+	/* a listing for an older config does not hold a new one's back */
+	if ((m->ids_in_flight && m->ids_flight_keys == m->keys) || !ids_due(m) || !(j = calloc(1, sizeof(*j))))
+		return;
+	*j = (struct id_job){ { m, malloc((m->n ? m->n : 1) * sizeof(struct name_index)) }, m->keys,
+			      m->learnt_keys != m->keys };
+	if (!j->c.by_name) {
+		free(j);
+		return;
 	}
-	if (!m->writer)
-		return true;
-	store_writer_status(m->writer, &st);
-	return st.connected;
+	for (size_t i = 0; i < m->n; i++)
+		j->c.by_name[i] = (struct name_index){ m->keys[i]->name, i };
+	qsort(j->c.by_name, m->n, sizeof(*j->c.by_name), cmp_name);
+	if (j->all)
+		m->max_id = 0;
+	if ((rc = store_async_targets_after(a, j->all ? 0 : m->max_id, learn_id_async, ids_learnt, j, &err)) < 0) {
+		pg_read_failed(m, rc, err.msg);
+		free(j->c.by_name);
+		free(j);
+		return;
+	}
+	m->ids_in_flight = true;
+	m->ids_flight_keys = m->keys;
 }
 
 /* Opens the reading connection if needed and learns every current target's id. */
 int ensure_store(struct monitor *m)
 {
 	struct ht_err err = { "" };
+	struct store_async *a = pg_reader(m);
 
-	if (store_is_postgres(m->db_path) && !pg_reader_may_run(m))
+	if (store_is_postgres(m->db_path)) {   /* no blocking connection on the loop: ids come asynchronously */
+		if (a)
+			pg_learn_ids(m, a);
 		return -1;
+	}
 	if (!m->store) {
 		/* Reading only, never creating or migrating: that is the writer thread's, so the loop
 		 * never waits for another process's lock (a WAL reader is never blocked by a writer). */
@@ -325,7 +343,7 @@ static void open_history(struct monitor *m)
 {
 	struct ht_err err = { "" };
 
-	if (ensure_store(m) < 0)
+	if (ensure_store(m) < 0 && !m->pga)
 		return;
 	history_read(m, true, &err);
 }
@@ -338,8 +356,10 @@ void writer_event(void *user)
 	char msg[512], when[40];
 
 	store_writer_status(m->writer, &st);
-	if (!m->store && st.written > 0)
+	if (st.written > 0 && (m->pga ? m->pg_reread : !m->store)) {
+		m->pg_reread = false;
 		open_history(m);   /* the writer has created or upgraded the database */
+	}
 	trim_pending(m, st.written + st.dropped - m->confirmed);
 	m->confirmed = st.written + st.dropped;
 	if (st.dropped > m->writer_dropped) {

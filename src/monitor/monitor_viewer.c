@@ -1,6 +1,7 @@
 /* A viewer: draws what the poller stores, reading only the results newer than the last it drew
  * (one indexed query a second, never a rescan), and never probes. */
 #include "autoconfig.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,10 @@
 #define VIEWER_EVERY_S 1.0
 /* Rows drawn per second at most: a viewer far behind catches up over a few seconds. */
 #define VIEWER_ROWS_MAX 20000
+/* Gaps below the newest id read, asked for again this long (a writer's transaction lasts a
+ * batch, well under this; a rolled-back one never comes) and this many at most. */
+#define GAP_KEEP_S 60.0
+#define GAPS_MAX 20000
 
 static int cmp_vid(const void *a, const void *b)
 {
@@ -25,7 +30,8 @@ static void learn_ids(struct monitor *m)
 	struct viewer *v = &m->viewer;
 	struct viewer_id *ids;
 
-	if (ensure_store(m) < 0 || !(ids = malloc((m->n ? m->n : 1) * sizeof(*ids))))
+	/* PostgreSQL: the ids are learnt asynchronously, this takes those known so far */
+	if ((ensure_store(m) < 0 && !m->pga) || !(ids = malloc((m->n ? m->n : 1) * sizeof(*ids))))
 		return;
 	for (size_t i = 0; i < m->n; i++)
 		ids[i] = (struct viewer_id){ m->keys[i]->id, i };
@@ -71,6 +77,12 @@ static void draw_row(void *user, const struct store_read_row *row, bool up)
 	int from = SOFT_STATE_UNKNOWN;
 	double ms = row->http_code > 0 ? row->response_ms : -1;
 
+	if (have_newest && row->checked_at_ms < s->last.at_ms) {
+		/* a late commit older than what is shown (several pollers): it counts, it is not news */
+		state_window_add_check(s, row->cls, ms >= 0 ? hist_bucket(ms) : -1, up);
+		m->live[idx]++;
+		return;
+	}
 	if (soft.shown == SOFT_STATE_UNKNOWN && have_newest)
 		soft.shown = (int8_t)newest.cls;
 	bool changed;
@@ -98,12 +110,135 @@ static void draw_row(void *user, const struct store_read_row *row, bool up)
 				   changed ? (enum ht_class)from : (enum ht_class)soft.shown);
 }
 
+/* ---- PostgreSQL: new rows read asynchronously; ids that commit late are not missed ---- */
+
+struct pg_draw {
+	struct draw_ctx c;
+	int64_t newest;          /* the highest id read so far in this answer */
+};
+
+static int cmp_gap(const void *a, const void *b)
+{
+	const struct viewer_gap *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Every id between the newest read and this row's is a gap (rows come by id). */
+static void gaps_add(struct viewer *v, int64_t from, int64_t to, double now)
+{
+	for (int64_t id = from; id < to && v->ngaps < GAPS_MAX; id++)
+		v->gaps[v->ngaps++] = (struct viewer_gap){ id, now };
+}
+
+static void pg_row(void *user, const struct store_read_row *row, bool up)
+{
+	struct pg_draw *d = user;
+	struct viewer *v = &d->c.m->viewer;
+	struct viewer_gap key = { row->id, 0 }, *hit;
+	/* a target whose id is not learnt yet (the listing is asynchronous): its row is a gap too */
+	bool known = find_id(d->c.m, row->target_id, &d->c.learnt) >= 0;
+
+	if (row->id <= v->after) {   /* a late commit: drawn now, no longer a gap */
+		if (!known || !v->gaps || !(hit = bsearch(&key, v->gaps, v->ngaps, sizeof(key), cmp_gap)) ||
+		    hit->since < 0)
+			return;
+		hit->since = -1;
+	} else {
+		if (v->gaps)
+			gaps_add(v, d->newest + 1, known ? row->id : row->id + 1, ev_now(d->c.m->loop));
+		d->newest = row->id;
+		if (!known)
+			return;
+	}
+	draw_row(&d->c, row, up);
+}
+
+/* Drops the gaps drawn and those too old to come. */
+static void gaps_keep(struct viewer *v, double now)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < v->ngaps; i++)
+		if (v->gaps[i].since >= 0 && now - v->gaps[i].since < GAP_KEEP_S)
+			v->gaps[o++] = v->gaps[i];
+	v->ngaps = o;
+}
+
+static void pg_drawn(void *user, int rc, const char *err)
+{
+	struct pg_draw *d = user;
+	struct monitor *m = d->c.m;
+
+	m->viewer.busy = false;   /* closing too: the monitor is still whole (its reader goes first) */
+	if (rc != -ECANCELED) {
+		if (rc < 0)
+			pg_read_failed(m, rc, err);
+		if (d->newest > m->viewer.after)
+			m->viewer.after = d->newest;
+		gaps_keep(&m->viewer, ev_now(m->loop));
+	}
+	free(d);
+}
+
+static void pg_last(void *user, int64_t id)
+{
+	struct monitor *m = user;
+
+	m->viewer.after = id;
+	m->viewer.after_known = true;
+}
+
+static void pg_last_done(void *user, int rc, const char *err)
+{
+	struct monitor *m = user;
+
+	m->viewer.busy = false;
+	pg_read_failed(m, rc, err);
+}
+
+static void pg_poll(struct monitor *m, struct store_async *a)
+{
+	struct viewer *v = &m->viewer;
+	struct ht_err err = { "" };
+	struct pg_draw *d;
+	int rc;
+
+	if (v->busy)
+		return;   /* one read at a time: the next tick asks again */
+	if (!v->gaps)
+		v->gaps = malloc(GAPS_MAX * sizeof(*v->gaps));
+	ensure_store(m);   /* ids of targets stored since: answered first */
+	if (!v->after_known)
+		rc = store_async_results_last(a, pg_last, pg_last_done, m, &err);
+	else if (!(d = calloc(1, sizeof(*d))))
+		return;
+	else {
+		*d = (struct pg_draw){ { m, false }, v->after };
+		int64_t *ids = malloc((v->ngaps ? v->ngaps : 1) * sizeof(*ids));
+		for (size_t i = 0; ids && i < v->ngaps; i++)
+			ids[i] = v->gaps[i].id;
+		rc = ids ? store_async_results_since(a, v->after, ids, v->ngaps, VIEWER_ROWS_MAX, pg_row, pg_drawn, d, &err)
+			 : -1;
+		free(ids);
+		if (rc < 0)
+			free(d);
+	}
+	if (rc < 0)
+		pg_read_failed(m, rc, err.msg[0] ? err.msg : "out of memory");
+	else
+		v->busy = true;
+}
+
 static void on_timer(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct monitor *m = t->data;
 	struct draw_ctx c = { m, false };
 	struct ht_err err = { "" };
 
+	if (pg_reader(m)) {
+		pg_poll(m, m->pga);
+		return;
+	}
 	if (ensure_store(m) < 0)
 		return;
 	if (store_results_since(m->store, &m->viewer.after, VIEWER_ROWS_MAX, draw_row, &c, &err) < 0)
@@ -141,7 +276,11 @@ void viewer_begin(struct monitor *m, const char *poller_config, char *warning, s
 	if (v->running)
 		return;
 	/* history was read back at start: from here on, only what is new */
-	if (ensure_store(m) < 0 || store_results_last(m->store, &v->after, &err) < 0)
+	v->after_known = false;
+	v->ngaps = 0;
+	if (pg_reader(m))
+		pg_poll(m, m->pga);   /* the newest id, asynchronously */
+	else if (ensure_store(m) < 0 || store_results_last(m->store, &v->after, &err) < 0)
 		v->after = 0;
 	learn_ids(m);
 	ev_timer_init(&v->timer, on_timer, VIEWER_EVERY_S, VIEWER_EVERY_S);
@@ -155,13 +294,19 @@ void viewer_stop(struct monitor *m)
 	struct viewer *v = &m->viewer;
 
 	if (v->running) {
-		on_timer(m->loop, &v->timer, 0);   /* what the old poller stored last is drawn too */
+		/* what the old poller stored last is drawn too (PostgreSQL: when the answer comes) */
+		on_timer(m->loop, &v->timer, 0);
 		ev_timer_stop(m->loop, &v->timer);
 	}
 	v->running = false;
+	if (v->busy)
+		return;   /* the answer still finds the ids; learn_ids or the next begin frees them */
 	free(v->ids);
 	v->ids = NULL;
 	v->nids = 0;
+	free(v->gaps);
+	v->gaps = NULL;
+	v->ngaps = 0;
 }
 
 /* The published targets are written straight into one buffer, byte for byte what cJSON's

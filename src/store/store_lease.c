@@ -301,8 +301,9 @@ int store_results_since(struct store *s, int64_t *after, int limit, store_new_ro
 			.ttfb_ms = store_column_ms(st, 9),
 			.cert_expiry = sqlite3_column_int64(st, 10),
 			.reason = store_column_str(st, 11),
+			.id = sqlite3_column_int64(st, 0),
 		};
-		*after = sqlite3_column_int64(st, 0);
+		*after = row.id;
 		fn(user, &row, sqlite3_column_int(st, 12) != 0);
 	}
 	sqlite3_finalize(st);

@@ -1,7 +1,7 @@
 /* The PostgreSQL room behind the store interface (--db postgresql://... or a key=value conninfo).
  * The public functions in store_*.c hand over to these when s->pg is set; nothing outside
  * src/store/ includes this. libpq, blocking, on whichever thread owns the store: the writer
- * thread for writes (docs/scale-out.md says why). */
+ * thread for writes, a command's main thread; the event loop reads through store_pg_async.c. */
 #ifndef HEALTHTOP_STORE_PG_H
 #define HEALTHTOP_STORE_PG_H
 
@@ -11,9 +11,17 @@
 #include "healthtop/store/store.h"
 #include "healthtop/store/store_alert.h"
 #include "healthtop/store/store_lease.h"
+#include "healthtop/store/store_async.h"
 
 /* PostgreSQL's own schema versions, kept in its schema_version table (SQLite's is user_version). */
 #define STORE_PG_SCHEMA_VERSION 5
+
+/* A growing buffer (store_pg_copy.c). */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
 
 struct store_pg {
 	PGconn *conn;
@@ -30,7 +38,27 @@ struct store_pg {
 	int lock_timeout_ms;     /* store_set_busy_timeout's, set again on each new connection */
 	char *poller;            /* store_set_poller's: stored with each result, NULL none */
 	char *location;          /* store_set_location's: likewise, and the shards leased */
+	struct sbuf put;         /* store_rollup_put's rows not yet sent (store_pg_migrate.c) */
+	size_t put_rows;
 };
+
+/* Statements the synchronous reads and the loop's (store_pg_aread.c) share; each has one parser. */
+#define STORE_PG_NEW_ROWS_SQL \
+	"SELECT id, target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms," \
+	" cert_expiry, reason, up, " POLLER_SQL ", location FROM result"
+/* $1 a bigint[] of target ids, $2 the limit: each target's newest, by target */
+#define STORE_PG_RECENT_SQL \
+	"SELECT r.* FROM unnest($1::bigint[]) AS t(id) CROSS JOIN LATERAL (SELECT target_id, checked_at, status," \
+	" http_code, response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, " POLLER_SQL \
+	" FROM result WHERE target_id = t.id ORDER BY checked_at DESC LIMIT $2::integer) r"
+#define STORE_PG_WINDOW_RAW_SQL \
+	"SELECT target_id, status, bucket, count(*), min(CASE WHEN http_code IS NOT NULL THEN response_ms END)," \
+	" max(CASE WHEN http_code IS NOT NULL THEN response_ms END), count(*) FILTER (WHERE up) FROM result" \
+	" WHERE checked_at >= $1::bigint AND checked_at < $2::bigint GROUP BY 1, 2, 3"
+#define STORE_PG_MUTES_SQL "SELECT scope, until_ms, reason, created_ms FROM mute WHERE until_ms > $1 ORDER BY scope"
+#define STORE_PG_NOTIFY_SQL \
+	"SELECT id, dest, name, project, url, old_status, new_status, reason, since, at, created, attempts" \
+	" FROM notify_queue ORDER BY id"
 
 /* Who checked a result, as shown: "host:pid" or "host:pid in eu-west" (NULL: unknown). */
 #define POLLER_SQL "CASE WHEN location IS NULL THEN poller ELSE poller || ' in ' || location END"
@@ -59,11 +87,6 @@ char *store_pg_text_array(const char *const *items);
 
 /* COPY data (store_pg_copy.c): text, or binary between sb_copy_begin and sb_copy_end, where a
  * tuple is sb_tuple(fields) then one sb_<type> or sb_null per field. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
 void sb_put(struct sbuf *b, const void *s, size_t n);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_copy_begin(struct sbuf *b);
@@ -108,6 +131,48 @@ int store_pg_export_step(struct store_cursor *c, int max_rows, store_result_fn f
 void store_pg_export_end(struct store_cursor *c);
 int store_pg_export_rollup(struct store *s, const struct store_query *q, int period_s, store_rollup_fn fn,
 			   void *user, struct ht_err *err);
+/* The parsers of those statements' results, one for both paths. */
+void store_pg_parse_raw(const PGresult *r, store_pg_raw_fn fn, void *user);
+void store_pg_parse_rollup(const PGresult *r, store_pg_rollup_fn fn, void *user);
+void store_pg_rollup_sql(char *sql, size_t size, const char *table);
+void store_pg_range_params(char a[24], char b[24], int64_t lo, int64_t hi);
+void store_pg_parse_recent(const PGresult *r, store_row_fn fn, void *user);
+int store_pg_parse_targets(const PGresult *r, store_target_fn fn, void *user);   /* fn's stop, else 0 */
+void store_pg_parse_mutes(const PGresult *r, store_mute_fn fn, void *user);
+void store_pg_parse_notify(const PGresult *r, store_notify_fn fn, void *user);
+/* The newest id handed over, -1 for none. */
+int64_t store_pg_parse_new_rows(const PGresult *r, store_new_row_fn fn, void *user);
+
+/* The loop's asynchronous connection (store_pg_async.c): fn gets the result (NULL when rc < 0,
+ * with err's text), on the loop, in the order sent. A PGresult lives only during fn. */
+struct store_async;
+typedef void (*store_pga_fn)(void *user, const PGresult *r, int rc, const char *err);
+/* 0 sent; else the last failure's rc (the connection backs off), err set, fn never called. */
+int store_pga_send(struct store_async *a, const char *sql, int n, const char *const *params, const char *what,
+		   store_pga_fn fn, void *user, struct ht_err *err);
+void store_pga_kick(struct store_async *a);
+
+/* Host names looked up off the loop (store_pg_resolve.c). */
+#define STORE_PG_HOSTS_MAX 8
+struct gaicb;
+struct store_pg_resolve {
+	struct gaicb *gai;
+	struct gaicb **list;
+	char *hosts[STORE_PG_HOSTS_MAX];
+	size_t nhosts;
+	bool port_list;          /* port=a,b: one entry per host, to line up */
+};
+/* What libpq is given in place of the conninfo's host list: names and their addresses. */
+struct store_pg_hosts {
+	char host[2048];
+	char hostaddr[2048];
+};
+/* 1 started, 0 nothing to look up (libpq connects without blocking), -1 failed (why). */
+int store_pg_resolve_start(struct store_pg_resolve *r, const char *conninfo, char *why, size_t size);
+/* 0 still looking; 1 done, out holds libpq's host and hostaddr lists; -1 failed (why). */
+int store_pg_resolve_poll(struct store_pg_resolve *r, struct store_pg_hosts *out, char *why, size_t wsize);
+void store_pg_resolve_end(struct store_pg_resolve *r);
+
 /* A histogram kept as JSON text {"bucket": count, ...} added into h. */
 void store_pg_hist_add(struct hist *h, const char *json);
 
@@ -130,5 +195,13 @@ int store_pg_last_id(struct store *s, const char *table, int64_t *id, struct ht_
 int store_pg_force_since(struct store *s, int64_t *after, store_force_fn fn, void *user, struct ht_err *err);
 int store_pg_results_since(struct store *s, int64_t *after, int limit, store_new_row_fn fn, void *user,
 			   struct ht_err *err);
+
+/* the migration's puts (store_pg_migrate.c) */
+int store_pg_first_raw(struct store *s, int64_t target_id, int64_t *at_ms, struct ht_err *err);
+int store_pg_rollup_put(struct store *s, int period_s, int64_t target_id, const struct store_rollup *r,
+			struct ht_err *err);
+int store_pg_change_put(struct store *s, int64_t target_id, int64_t at_ms, int from, int to, struct ht_err *err);
+int store_pg_put_end(struct store *s, struct ht_err *err);   /* sends the rollups still buffered */
+void store_pg_put_discard(struct store *s);
 
 #endif

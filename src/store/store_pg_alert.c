@@ -45,13 +45,9 @@ int store_pg_notify_delete(struct store *s, int64_t id, struct ht_err *err)
 	return store_pg_run(s, "DELETE FROM notify_queue WHERE id = $1", 1, p, "forgetting a notification", err);
 }
 
-int store_pg_notify_each(struct store *s, store_notify_fn fn, void *user, struct ht_err *err)
+void store_pg_parse_notify(const PGresult *r, store_notify_fn fn, void *user)
 {
-	PGresult *r = store_pg_exec(s, "SELECT id, dest, name, project, url, old_status, new_status, reason, since,"
-				    " at, created, attempts FROM notify_queue ORDER BY id", 0, NULL,
-				    "reading waiting notifications", err);
-
-	for (int i = 0; r && i < PQntuples(r); i++) {
+	for (int i = 0; i < PQntuples(r); i++) {
 		struct store_notify_row row = {
 			.id = store_pg_i64(r, i, 0),
 			.dest = PQgetvalue(r, i, 1),
@@ -68,6 +64,14 @@ int store_pg_notify_each(struct store *s, store_notify_fn fn, void *user, struct
 		};
 		fn(user, &row);
 	}
+}
+
+int store_pg_notify_each(struct store *s, store_notify_fn fn, void *user, struct ht_err *err)
+{
+	PGresult *r = store_pg_exec(s, STORE_PG_NOTIFY_SQL, 0, NULL, "reading waiting notifications", err);
+
+	if (r)
+		store_pg_parse_notify(r, fn, user);
 	PQclear(r);
 	return r ? 0 : -1;
 }
@@ -116,18 +120,23 @@ int store_pg_mute_clear(struct store *s, const char *scope, int64_t now_ms, bool
 	return r ? 0 : -1;
 }
 
-int store_pg_mute_each(struct store *s, int64_t now_ms, store_mute_fn fn, void *user, struct ht_err *err)
+void store_pg_parse_mutes(const PGresult *r, store_mute_fn fn, void *user)
 {
-	struct nums n;
-	const char *p[] = { num(&n, 0, now_ms) };
-	PGresult *r = store_pg_exec(s, "SELECT scope, until_ms, reason, created_ms FROM mute WHERE until_ms > $1"
-				    " ORDER BY scope", 1, p, "reading mutes", err);
-
-	for (int i = 0; r && i < PQntuples(r); i++) {
+	for (int i = 0; i < PQntuples(r); i++) {
 		struct store_mute_row m = { PQgetvalue(r, i, 0), store_pg_i64(r, i, 1), PQgetvalue(r, i, 2),
 					    store_pg_i64(r, i, 3) };
 		fn(user, &m);
 	}
+}
+
+int store_pg_mute_each(struct store *s, int64_t now_ms, store_mute_fn fn, void *user, struct ht_err *err)
+{
+	struct nums n;
+	const char *p[] = { num(&n, 0, now_ms) };
+	PGresult *r = store_pg_exec(s, STORE_PG_MUTES_SQL, 1, p, "reading mutes", err);
+
+	if (r)
+		store_pg_parse_mutes(r, fn, user);
 	PQclear(r);
 	return r ? 0 : -1;
 }
@@ -267,16 +276,11 @@ int store_pg_force_since(struct store *s, int64_t *after, store_force_fn fn, voi
 	return r ? 0 : -1;
 }
 
-int store_pg_results_since(struct store *s, int64_t *after, int limit, store_new_row_fn fn, void *user,
-			   struct ht_err *err)
+int64_t store_pg_parse_new_rows(const PGresult *r, store_new_row_fn fn, void *user)
 {
-	struct nums n;
-	const char *p[] = { num(&n, 0, *after), num(&n, 1, limit) };
-	PGresult *r = store_pg_exec(s, "SELECT id, target_id, checked_at, status, http_code, response_ms, dns_ms,"
-				    " connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, up, " POLLER_SQL ", location FROM result WHERE id > $1"
-				    " ORDER BY id LIMIT $2", 2, p, "reading new results", err);
+	int64_t last = -1;
 
-	for (int i = 0; r && i < PQntuples(r); i++) {
+	for (int i = 0; i < PQntuples(r); i++) {
 		struct store_read_row row = {
 			.target_id = store_pg_i64(r, i, 1),
 			.checked_at_ms = store_pg_i64(r, i, 2),
@@ -290,11 +294,26 @@ int store_pg_results_since(struct store *s, int64_t *after, int limit, store_new
 			.cert_expiry = store_pg_i64(r, i, 10),
 			.reason = PQgetvalue(r, i, 11),
 			.poller = PQgetisnull(r, i, 13) ? NULL : PQgetvalue(r, i, 13),
+			.id = store_pg_i64(r, i, 0),
 			.location = PQgetisnull(r, i, 14) ? NULL : PQgetvalue(r, i, 14),
 		};
-		*after = store_pg_i64(r, i, 0);
+		last = row.id;
 		fn(user, &row, PQgetvalue(r, i, 12)[0] == 't');
 	}
+	return last;
+}
+
+int store_pg_results_since(struct store *s, int64_t *after, int limit, store_new_row_fn fn, void *user,
+			   struct ht_err *err)
+{
+	struct nums n;
+	const char *p[] = { num(&n, 0, *after), num(&n, 1, limit) };
+	PGresult *r = store_pg_exec(s, STORE_PG_NEW_ROWS_SQL " WHERE id > $1 ORDER BY id LIMIT $2", 2, p,
+				    "reading new results", err);
+	int64_t last = r ? store_pg_parse_new_rows(r, fn, user) : -1;
+
+	if (last >= 0)
+		*after = last;
 	PQclear(r);
 	return r ? 0 : -1;
 }

@@ -388,6 +388,7 @@ void store_pg_close(struct store *s)
 	free(pg->days);
 	free(pg->poller);
 	free(pg->location);
+	free(pg->put.p);   /* a migration that never ended */
 	free(pg);
 	free(s);
 }

@@ -43,39 +43,43 @@ int store_pg_target_ids(struct store *s, store_pg_id_fn fn, void *user, struct h
 	return r ? 0 : -1;
 }
 
-int store_pg_window_raw(struct store *s, int64_t a_ms, int64_t b_ms, store_pg_raw_fn fn, void *user,
-			struct ht_err *err)
+void store_pg_parse_raw(const PGresult *r, store_pg_raw_fn fn, void *user)
 {
-	static const char sql[] =
-		"SELECT target_id, status, bucket, count(*), min(CASE WHEN http_code IS NOT NULL THEN response_ms END),"
-		" max(CASE WHEN http_code IS NOT NULL THEN response_ms END), count(*) FILTER (WHERE up) FROM result"
-		" WHERE checked_at >= $1::bigint AND checked_at < $2::bigint GROUP BY 1, 2, 3";
-	char a[24], b[24];
-	const char *p[] = { a, b };
-
-	fmt_i64(a, sizeof(a), a_ms);
-	fmt_i64(b, sizeof(b), b_ms);
-	PGresult *r = store_pg_exec(s, sql, 2, p, "reading history", err);
-	for (int i = 0; r && i < PQntuples(r); i++)
+	for (int i = 0; i < PQntuples(r); i++)
 		fn(user, store_pg_i64(r, i, 0), (int)store_pg_i64(r, i, 1),
 		   PQgetisnull(r, i, 2) ? -1 : (int)store_pg_i64(r, i, 2), (uint32_t)store_pg_i64(r, i, 3),
 		   store_pg_ms(r, i, 4), store_pg_ms(r, i, 5), (uint32_t)store_pg_i64(r, i, 6));
+}
+
+void store_pg_range_params(char a[24], char b[24], int64_t lo, int64_t hi)
+{
+	fmt_i64(a, 24, lo);
+	fmt_i64(b, 24, hi);
+}
+
+int store_pg_window_raw(struct store *s, int64_t a_ms, int64_t b_ms, store_pg_raw_fn fn, void *user,
+			struct ht_err *err)
+{
+	char a[24], b[24];
+	const char *p[] = { a, b };
+
+	store_pg_range_params(a, b, a_ms, b_ms);
+	PGresult *r = store_pg_exec(s, STORE_PG_WINDOW_RAW_SQL, 2, p, "reading history", err);
+	if (r)
+		store_pg_parse_raw(r, fn, user);
 	PQclear(r);
 	return r ? 0 : -1;
 }
 
-int store_pg_window_rollup(struct store *s, const char *table, int64_t a_s, int64_t b_s, store_pg_rollup_fn fn,
-			   void *user, struct ht_err *err)
+void store_pg_rollup_sql(char *sql, size_t size, const char *table)
 {
-	char sql[256], a[24], b[24];
-	const char *p[] = { a, b };
-
-	snprintf(sql, sizeof(sql), "SELECT target_id, n_healthy, n_degraded, n_down, hist, min_ms, max_ms, n_up"
+	snprintf(sql, size, "SELECT target_id, n_healthy, n_degraded, n_down, hist, min_ms, max_ms, n_up"
 		 " FROM %s WHERE period >= $1::bigint AND period < $2::bigint", table);
-	fmt_i64(a, sizeof(a), a_s);
-	fmt_i64(b, sizeof(b), b_s);
-	PGresult *r = store_pg_exec(s, sql, 2, p, "reading history", err);
-	for (int i = 0; r && i < PQntuples(r); i++) {
+}
+
+void store_pg_parse_rollup(const PGresult *r, store_pg_rollup_fn fn, void *user)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
 		uint32_t counts[HT_CLASS_COUNT];
 		struct hist h;
 		memset(&h, 0, sizeof(h));
@@ -85,6 +89,19 @@ int store_pg_window_rollup(struct store *s, const char *table, int64_t a_s, int6
 		fn(user, store_pg_i64(r, i, 0), counts, (uint32_t)store_pg_i64(r, i, 7), &h, store_pg_ms(r, i, 5),
 		   store_pg_ms(r, i, 6));
 	}
+}
+
+int store_pg_window_rollup(struct store *s, const char *table, int64_t a_s, int64_t b_s, store_pg_rollup_fn fn,
+			   void *user, struct ht_err *err)
+{
+	char sql[256], a[24], b[24];
+	const char *p[] = { a, b };
+
+	store_pg_rollup_sql(sql, sizeof(sql), table);
+	store_pg_range_params(a, b, a_s, b_s);
+	PGresult *r = store_pg_exec(s, sql, 2, p, "reading history", err);
+	if (r)
+		store_pg_parse_rollup(r, fn, user);
 	PQclear(r);
 	return r ? 0 : -1;
 }
@@ -120,19 +137,9 @@ int64_t store_pg_query_i64(struct store *s, const char *sql, int64_t arg, int64_
 	return v;
 }
 
-int store_pg_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn, void *user, struct ht_err *err)
+void store_pg_parse_recent(const PGresult *r, store_row_fn fn, void *user)
 {
-	static const char sql[] =
-		"SELECT target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms,"
-		" cert_expiry, reason, " POLLER_SQL " FROM result WHERE target_id = $1::bigint ORDER BY checked_at DESC"
-		" LIMIT $2::integer";
-	char t[24], l[16];
-	const char *p[] = { t, l };
-
-	fmt_i64(t, sizeof(t), target_id);
-	snprintf(l, sizeof(l), "%d", limit);
-	PGresult *r = store_pg_exec(s, sql, 2, p, "reading history", err);
-	for (int i = 0; r && i < PQntuples(r); i++) {
+	for (int i = 0; i < PQntuples(r); i++) {
 		struct store_read_row row = {
 			.target_id = store_pg_i64(r, i, 0),
 			.checked_at_ms = store_pg_i64(r, i, 1),
@@ -149,21 +156,41 @@ int store_pg_recent(struct store *s, int64_t target_id, int limit, store_row_fn 
 		};
 		fn(user, &row);
 	}
+}
+
+int store_pg_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn, void *user, struct ht_err *err)
+{
+	char t[24], l[16];
+	const char *p[] = { t, l };
+
+	/* one target's as a list of one: the same statement as the loop's rings */
+	snprintf(t, sizeof(t), "{%lld}", (long long)target_id);
+	snprintf(l, sizeof(l), "%d", limit);
+	PGresult *r = store_pg_exec(s, STORE_PG_RECENT_SQL, 2, p, "reading history", err);
+	if (r)
+		store_pg_parse_recent(r, fn, user);
 	PQclear(r);
 	return r ? 0 : -1;
+}
+
+int store_pg_parse_targets(const PGresult *r, store_target_fn fn, void *user)
+{
+	int stop = 0;
+
+	for (int i = 0; !stop && i < PQntuples(r); i++) {
+		struct store_target t = { store_pg_i64(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+					  PQgetvalue(r, i, 3) };
+		stop = fn(user, &t);
+	}
+	return stop;
 }
 
 int store_pg_targets(struct store *s, store_target_fn fn, void *user, struct ht_err *err)
 {
 	PGresult *r = store_pg_exec(s, "SELECT id, name, project, url FROM target ORDER BY project, name", 0, NULL,
 				    "listing targets", err);
-	int stop = 0;
+	int stop = r ? store_pg_parse_targets(r, fn, user) : 0;
 
-	for (int i = 0; r && !stop && i < PQntuples(r); i++) {
-		struct store_target t = { store_pg_i64(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-					  PQgetvalue(r, i, 3) };
-		stop = fn(user, &t);
-	}
 	PQclear(r);
 	return stop ? stop : r ? 0 : -1;
 }

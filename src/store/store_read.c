@@ -7,20 +7,8 @@
 #include "healthtop/core/clock.h"
 #include "store_priv.h"
 #include "store_pg.h"
+#include "store_walk.h"
 
-#define HOUR_MS 3600000LL
-#define DAY_MS 86400000LL
-#define RAW_WINDOW_MAX_MS (6 * HOUR_MS)
-#define HOURLY_WINDOW_MAX_MS (8 * DAY_MS)
-
-enum level { LEVEL_RAW, LEVEL_HOUR, LEVEL_DAY, LEVEL_COUNT };
-
-static const struct {
-	const char *table, *name;
-	int64_t period_ms;
-} levels[LEVEL_COUNT] = {
-	{ "result", "raw", 0 }, { "rollup_hour", "hourly", HOUR_MS }, { "rollup_day", "daily", DAY_MS },
-};
 
 int store_prepare_read(struct store *s, struct ht_err *err)
 {
@@ -83,64 +71,7 @@ int store_recent(struct store *s, int64_t target_id, int limit, store_row_fn fn,
 	return 0;
 }
 
-const char *store_window_source(int64_t since_ms, int64_t now_ms)
-{
-	int64_t span = now_ms - since_ms;
-
-	return levels[span <= RAW_WINDOW_MAX_MS ? LEVEL_RAW : span <= HOURLY_WINDOW_MAX_MS ? LEVEL_HOUR : LEVEL_DAY].name;
-}
-
-/* Totals per target, found by id (sorted): the pieces of a range add up here. by_id: only these
- * targets, each read by its own seeks. */
-struct tally {
-	struct store_totals *t;
-	size_t n, cap;
-	int64_t complete[LEVEL_COUNT];
-	bool by_id;
-};
-
-static int cmp_totals(const void *a, const void *b)
-{
-	int64_t x = ((const struct store_totals *)a)->target_id, y = ((const struct store_totals *)b)->target_id;
-	return (x > y) - (x < y);
-}
-
-static struct store_totals *tally_find(struct tally *t, int64_t id)
-{
-	struct store_totals key = { .target_id = id };
-	return bsearch(&key, t->t, t->n, sizeof(*t->t), cmp_totals);
-}
-
-static void add_latency(struct store_totals *t, double min_ms, double max_ms)
-{
-	if (min_ms >= 0 && (t->min_ms < 0 || min_ms < t->min_ms))
-		t->min_ms = min_ms;
-	if (max_ms >= 0 && max_ms > t->max_ms)
-		t->max_ms = max_ms;
-}
-
-/* Ids arrive in order, so the tally stays sorted; out of memory marks it with cap (size_t)-1. */
-static void tally_add(void *user, int64_t id)
-{
-	struct tally *t = user;
-
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct store_totals *nt = t->cap == (size_t)-1 ? NULL : realloc(t->t, cap * sizeof(*nt));
-		if (!nt) {
-			t->cap = (size_t)-1;
-			return;
-		}
-		t->t = nt;
-		t->cap = cap;
-	}
-	memset(&t->t[t->n], 0, sizeof(t->t[t->n]));
-	t->t[t->n].target_id = id;
-	t->t[t->n].min_ms = t->t[t->n].max_ms = -1;
-	t->n++;
-}
-
-static int tally_init(struct store *s, struct tally *t, struct ht_err *err)
+int store_tally_init(struct store *s, struct tally *t, struct ht_err *err)
 {
 	sqlite3_stmt *st;
 	int rc = SQLITE_DONE;
@@ -161,7 +92,7 @@ static int tally_init(struct store *s, struct tally *t, struct ht_err *err)
 		return -1;
 	}
 	for (int l = 0; l < LEVEL_COUNT; l++)
-		t->complete[l] = store_complete_since(s, levels[l].table);
+		t->complete[l] = store_complete_since(s, store_levels[l].table);
 	return rc == SQLITE_DONE ? 0 : store_db_fail(s, err, "listing targets");
 }
 
@@ -195,37 +126,8 @@ static int add_raw(struct tally *t, sqlite3_stmt *st)
 	x->up += (uint32_t)sqlite3_column_int64(st, 6);
 	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
 		hist_add_bucket(&x->latency, sqlite3_column_int(st, 2), n);
-	add_latency(x, store_column_ms(st, 4), store_column_ms(st, 5));
+	walk_add_latency(x, store_column_ms(st, 4), store_column_ms(st, 5));
 	return 0;
-}
-
-static void raw_group(void *user, int64_t target_id, int cls, int bucket, uint32_t n, double min_ms, double max_ms,
-		      uint32_t up)
-{
-	struct store_totals *x = tally_find(user, target_id);
-
-	if (!x)
-		return;
-	if (cls >= 0 && cls < HT_CLASS_COUNT)
-		x->counts[cls] += n;
-	x->up += up;
-	if (bucket >= 0)
-		hist_add_bucket(&x->latency, bucket, n);
-	add_latency(x, min_ms, max_ms);
-}
-
-static void rollup_group(void *user, int64_t target_id, const uint32_t *counts, uint32_t up, const struct hist *h,
-			 double min_ms, double max_ms)
-{
-	struct store_totals *x = tally_find(user, target_id);
-
-	if (!x)
-		return;
-	for (int c = 0; c < HT_CLASS_COUNT; c++)
-		x->counts[c] += counts[c];
-	x->up += up;
-	hist_merge(&x->latency, h);
-	add_latency(x, min_ms, max_ms);
 }
 
 /* Raw results in [a, b). */
@@ -234,7 +136,7 @@ static int read_raw(struct store *s, struct tally *t, int64_t a, int64_t b, stru
 	sqlite3_stmt *st = t->by_id ? s->window_raw_id : s->window_raw;
 
 	if (s->pg)
-		return store_pg_window_raw(s, a, b, raw_group, t, err);
+		return store_pg_window_raw(s, a, b, walk_raw_group, t, err);
 	sqlite3_bind_int64(st, 1, a);
 	sqlite3_bind_int64(st, 2, b);
 	return run_read(s, t, st, add_raw, err);
@@ -251,10 +153,9 @@ static int add_rollup(struct tally *t, sqlite3_stmt *st)
 	x->up += (uint32_t)sqlite3_column_int64(st, 7);
 	/* a damaged histogram adds nothing: the counts above still hold */
 	hist_decode_add(&x->latency, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4));
-	add_latency(x, store_column_ms(st, 5), store_column_ms(st, 6));
+	walk_add_latency(x, store_column_ms(st, 5), store_column_ms(st, 6));
 	return 0;
 }
-
 
 /* Rollup periods starting in [a, b) (ms; b INT64_MAX for no end). */
 static int read_rollup(struct store *s, struct tally *t, enum level l, int64_t a, int64_t b, struct ht_err *err)
@@ -263,117 +164,18 @@ static int read_rollup(struct store *s, struct tally *t, enum level l, int64_t a
 					   : (t->by_id ? s->window_day_id : s->window_day);
 
 	if (s->pg)
-		return store_pg_window_rollup(s, levels[l].table, a / 1000, b == INT64_MAX ? INT64_MAX : b / 1000,
-					      rollup_group, t, err);
+		return store_pg_window_rollup(s, store_levels[l].table, a / 1000, b == INT64_MAX ? INT64_MAX : b / 1000,
+					      walk_rollup_group, t, err);
 	sqlite3_bind_int64(st, 1, a / 1000);
 	sqlite3_bind_int64(st, 2, b == INT64_MAX ? INT64_MAX : b / 1000);
 	return run_read(s, t, st, add_rollup, err);
 }
 
-static int64_t floor_to(int64_t v, int64_t p)
+int store_read_piece(struct store *s, struct tally *t, enum level l, int64_t a, int64_t b, struct ht_err *err)
 {
-	return v / p * p;
+	return l == LEVEL_RAW ? read_raw(s, t, a, b, err) : read_rollup(s, t, l, a, b, err);
 }
 
-/* [a, b) from level l, which holds a: its whole periods, the edges from the next finer table
- * wherever that still holds them, else the edge's whole period. */
-static int cover(struct store *s, struct tally *t, enum level l, int64_t a, int64_t b, struct ht_err *err)
-{
-	if (a >= b)
-		return 0;
-	if (l == LEVEL_RAW)
-		return read_raw(s, t, a, b, err);
-	int64_t p = levels[l].period_ms, fine = t->complete[l - 1];
-	int64_t lo = a >= fine ? floor_to(a + p - 1, p) : floor_to(a, p);
-	int64_t hi = b == INT64_MAX ? INT64_MAX : floor_to(b, p) >= fine ? floor_to(b, p) : floor_to(b + p - 1, p);
-
-	if (lo >= hi)   /* no whole period inside, and the finer table holds all of it */
-		return cover(s, t, l - 1, a, b, err);
-	if ((a < lo && cover(s, t, l - 1, a, lo, err) < 0) || read_rollup(s, t, l, lo, hi, err) < 0)
-		return -1;
-	return hi < b ? cover(s, t, l - 1, hi, b, err) : 0;
-}
-
-/* The totals of the tally's targets over [since, until), handed to fn. */
-static int aggregate(struct store *s, struct tally *t, int64_t since_ms, int64_t until_ms, store_totals_fn fn,
-		     void *user, const char **source, struct ht_err *err)
-{
-	int64_t span = (until_ms == INT64_MAX ? clock_wall_ms() : until_ms) - since_ms;
-	/* Long ranges read rollups for speed; a pruned table is never read for what it lost. */
-	enum level l = span <= RAW_WINDOW_MAX_MS ? LEVEL_RAW : span <= HOURLY_WINDOW_MAX_MS ? LEVEL_HOUR : LEVEL_DAY;
-	int rc;
-
-	while (l < LEVEL_DAY && since_ms < t->complete[l])
-		l++;
-	*source = levels[l].name;
-	rc = cover(s, t, l, since_ms, until_ms, err);
-	for (size_t i = 0; rc == 0 && i < t->n; i++)
-		if (t->t[i].counts[0] + t->t[i].counts[1] + t->t[i].counts[2] > 0)
-			fn(user, &t->t[i]);
-	free(t->t);
-	return rc;
-}
-
-int store_aggregate(struct store *s, int64_t since_ms, int64_t until_ms, store_totals_fn fn, void *user,
-		    const char **source, struct ht_err *err)
-{
-	struct tally t;
-
-	if (tally_init(s, &t, err) < 0) {
-		free(t.t);
-		return -1;
-	}
-	return aggregate(s, &t, since_ms, until_ms, fn, user, source, err);
-}
-
-struct window_adapter {
-	store_window_fn fn;
-	void *user;
-};
-
-static void window_totals(void *user, const struct store_totals *t)
-{
-	struct window_adapter *w = user;
-
-	for (int c = 0; c < HT_CLASS_COUNT; c++)
-		w->fn(w->user, t->target_id, (enum ht_class)c, -1, t->counts[c]);
-	w->fn(w->user, t->target_id, STORE_WINDOW_UP, -1, t->up);
-	for (int b = 0; b < HIST_BUCKETS; b++)
-		if (t->latency.counts[b])
-			w->fn(w->user, t->target_id, (enum ht_class)-1, b, t->latency.counts[b]);
-}
-
-int store_window(struct store *s, int64_t since_ms, int64_t now_ms, store_window_fn fn, void *user,
-		 struct ht_err *err)
-{
-	struct window_adapter w = { fn, user };
-	const char *source;
-
-	(void)now_ms;   /* the window runs to the newest result, as stats' open-ended range does */
-	return store_aggregate(s, since_ms, INT64_MAX, window_totals, &w, &source, err);
-}
-
-int store_window_ids(struct store *s, int64_t since_ms, const int64_t *ids, size_t nids, store_window_fn fn,
-		     void *user, struct ht_err *err)
-{
-	struct window_adapter w = { fn, user };
-	/* PostgreSQL reads the whole fleet's window and keeps these targets' rows: a caller there
-	 * asks for every target at once (monitor_history.c) */
-	struct tally t = { .t = calloc(nids ? nids : 1, sizeof(*t.t)), .n = nids, .cap = nids, .by_id = true };
-	const char *source;
-
-	if (!t.t) {
-		ht_err_set(err, "out of memory reading the window");
-		return -1;
-	}
-	for (size_t i = 0; i < nids; i++) {
-		t.t[i].target_id = ids[i];
-		t.t[i].min_ms = t.t[i].max_ms = -1;
-	}
-	for (int l = 0; l < LEVEL_COUNT; l++)
-		t.complete[l] = store_complete_since(s, levels[l].table);
-	return aggregate(s, &t, since_ms, INT64_MAX, window_totals, &w, &source, err);
-}
 
 int64_t store_complete_since(struct store *s, const char *table)
 {
@@ -491,7 +293,7 @@ int64_t store_first_seen(struct store *s, int64_t target_id)
 
 	for (int l = 0; l < LEVEL_COUNT; l++) {
 		int64_t v = query_i64(s, sql[l], target_id, INT64_MAX);
-		if (v != INT64_MAX && (store_complete_since(s, levels[l].table) == 0 || l == LEVEL_DAY))
+		if (v != INT64_MAX && (store_complete_since(s, store_levels[l].table) == 0 || l == LEVEL_DAY))
 			return v;
 	}
 	return 0;

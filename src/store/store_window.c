@@ -5,6 +5,7 @@
 #include "healthtop/core/histogram.h"
 #include "store_priv.h"
 #include "store_pg.h"
+#include "store_walk.h"
 
 struct between {
 	store_window_fn fn;
@@ -12,22 +13,12 @@ struct between {
 	int64_t rows;
 };
 
-/* One (target, class, bucket) group of results: n of them, up of which were up. */
-static void hand_over(struct between *b, int64_t id, int cls, int bucket, uint32_t n, uint32_t up)
-{
-	if (cls >= 0 && cls < HT_CLASS_COUNT)
-		b->fn(b->user, id, (enum ht_class)cls, -1, n);
-	if (up)
-		b->fn(b->user, id, STORE_WINDOW_UP, -1, up);
-	if (bucket >= 0)
-		b->fn(b->user, id, (enum ht_class)-1, bucket, n);
-	b->rows++;
-}
-
 static void pg_group(void *user, int64_t id, int cls, int bucket, uint32_t n, double min_ms, double max_ms,
 		     uint32_t up)
 {
-	hand_over(user, id, cls, bucket, n, up);
+	struct between *b = user;
+
+	walk_between_group(b->fn, b->user, &b->rows, id, cls, bucket, n, up);
 }
 
 int64_t store_window_between(struct store *s, int64_t since_ms, int64_t until_ms, store_window_fn fn, void *user,
@@ -42,7 +33,7 @@ int64_t store_window_between(struct store *s, int64_t since_ms, int64_t until_ms
 	sqlite3_bind_int64(st, 1, since_ms);
 	sqlite3_bind_int64(st, 2, until_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		hand_over(&b, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+		walk_between_group(fn, user, &b.rows, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
 			  sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 2),
 			  (uint32_t)sqlite3_column_int64(st, 3), (uint32_t)sqlite3_column_int64(st, 6));
 	sqlite3_reset(st);

@@ -16,6 +16,7 @@ int cmd_check(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_mute(int argc, char **argv);
 int cmd_unmute(int argc, char **argv);
