@@ -12,6 +12,19 @@
 /* A dashboard or daemon asked to stop waits this long for another process's lock to go. */
 #define CLOSE_WAIT_S 10.0
 
+/* When target s's displayed state began; read before a result is applied. */
+static int64_t alerts_since(const struct target_state *s)
+{
+	const struct state_change *c = state_change_at(s, 0);
+	struct state_sample oldest;
+	bool have_oldest = s->ring_n && state_sample_get(s, s->ring_n - 1u, &oldest);
+
+	if (s->shown_since_ms)
+		return s->shown_since_ms;
+	/* no change known: the state began no later than the oldest sample kept */
+	return c ? c->at_ms : have_oldest ? oldest.at_ms : 0;
+}
+
 /* Every result, from the current config or a retired one, is judged here and only here. t is
  * the target as it was checked; idx its place in the current config. */
 static void apply_result(struct monitor *m, size_t idx, const struct ht_target *t,

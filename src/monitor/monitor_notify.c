@@ -366,18 +366,6 @@ void alerts_mute_saved(struct monitor *m, const char *scope, int64_t until_ms)
 
 /* ---- the monitor's side ---- */
 
-int64_t alerts_since(const struct target_state *s)
-{
-	const struct state_change *c = state_change_at(s, 0);
-	struct state_sample oldest;
-	bool have_oldest = s->ring_n && state_sample_get(s, s->ring_n - 1u, &oldest);
-
-	if (s->shown_since_ms)
-		return s->shown_since_ms;
-	/* no change known: the state began no later than the oldest sample kept */
-	return c ? c->at_ms : have_oldest ? oldest.at_ms : 0;
-}
-
 void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o,
 		   int64_t since_ms)
 {
@@ -400,27 +388,9 @@ void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, con
 	notifier_announce(a->notifier, &e);
 }
 
-void alerts_announce(struct monitor *m, size_t idx, int old_cls, int new_cls, const char *reason, int64_t since_ms,
-		     int64_t at_ms)
+struct notifier *alerts_notifier(const struct monitor *m)
 {
-	struct alerts *a = m->alerts;
-	const struct ht_target *t = &m->cfg->targets[idx];
-
-	if (!a)
-		return;
-	/* the daemon's own lines say what its location sees; this one what the fleet agreed */
-	alert_log(a, "%s: %s -> %s across locations (%s)", t->name, ht_class_name((enum ht_class)old_cls),
-		  ht_class_name((enum ht_class)new_cls), reason[0] ? reason : "no location sees it unhealthy");
-	if (monitor_muted(m, idx, clock_wall_ms())) {
-		if (m->cfg->nnotify)
-			alert_log(a, "%s: %s -> %s while muted: nobody notified", t->name,
-				  ht_class_name((enum ht_class)old_cls), ht_class_name((enum ht_class)new_cls));
-		return;
-	}
-	if (!a->notifier)
-		return;
-	struct notify_event e = { t->name, t->project, t->display_url, old_cls, new_cls, reason, since_ms, at_ms };
-	notifier_announce(a->notifier, &e);
+	return m->alerts ? m->alerts->notifier : NULL;
 }
 
 static void alerts_init(struct monitor *m)

@@ -185,14 +185,11 @@ bool history_current(const struct monitor *m);
 /* Starts notifications and mutes at the first call; later calls (a reload) hand what is waiting
  * to the new config's destinations. */
 void alerts_start(struct monitor *m);
-/* When target s's displayed state began; read before a result is applied. */
-int64_t alerts_since(const struct target_state *s);
 /* Announces o's change of displayed state, unless target idx is muted. */
 void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o,
 		   int64_t since_ms);
-/* Announces target idx's change of combined class from old_cls to new_cls, unless muted. */
-void alerts_announce(struct monitor *m, size_t idx, int old_cls, int new_cls, const char *reason, int64_t since_ms,
-		     int64_t at_ms);
+/* The notifier of the current config's destinations (NULL: none yet, or out of memory). */
+struct notifier *alerts_notifier(const struct monitor *m);
 /* Keeps a dashboard mute (until_ms 0: unmute) in the database, through the writer thread. */
 void alerts_mute_saved(struct monitor *m, const char *scope, int64_t until_ms);
 void alerts_free(struct monitor *m);

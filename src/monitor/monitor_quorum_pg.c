@@ -10,6 +10,7 @@
 #include "healthtop/core/name_map.h"
 #include "healthtop/core/quorum.h"
 #include "healthtop/monitor/monitor_shard.h"
+#include "healthtop/notify/notifier.h"
 #include "healthtop/store/store_quorum.h"
 #include "monitor/monitor_priv.h"
 #include "monitor/monitor_quorum_priv.h"
@@ -141,12 +142,34 @@ static void apply_live(struct quorum *q, char **live, size_t n)
 	q->primed = true;   /* the first read only says who is there */
 }
 
+/* Target idx's change of combined class, told to the log and (unless muted) the notifier. */
+static void announce(struct monitor *m, size_t idx, const struct claim *c)
+{
+	const struct ht_target *t = &m->cfg->targets[idx];
+	char line[512];
+	struct notifier *n = alerts_notifier(m);
+	const char *from = ht_class_name((enum ht_class)c->old_cls), *to = ht_class_name((enum ht_class)c->new_cls);
+	bool muted = monitor_muted(m, idx, clock_wall_ms());
+
+	/* the daemon's own lines say what its location sees; this one what the fleet agreed */
+	snprintf(line, sizeof(line), "%s: %s -> %s across locations (%s)%s", t->name, from, to,
+		 c->reason[0] ? c->reason : "no location sees it unhealthy",
+		 muted && m->cfg->nnotify ? " while muted: nobody notified" : "");
+	if (m->alert_log)
+		m->alert_log(m->alert_log_user, line);
+	if (muted || !n)
+		return;
+	struct notify_event e = { t->name, t->project, t->display_url, c->old_cls, c->new_cls, c->reason,
+				  c->since_ms, c->at_ms };
+	notifier_announce(n, &e);
+}
+
 static void claim_announce(struct quorum *q, struct name_map *map, const struct claim *c)
 {
 	size_t idx = name_map_find(map, c->name);
 
 	if (idx != SIZE_MAX)   /* a target a reload removed meanwhile: nobody to tell of it */
-		alerts_announce(q->m, idx, c->old_cls, c->new_cls, c->reason, c->since_ms, c->at_ms);
+		announce(q->m, idx, c);
 }
 
 static void on_async(struct ev_loop *loop, ev_async *w, int revents)
