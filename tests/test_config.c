@@ -416,6 +416,32 @@ static void test_config_alert_rules_inherit_from_defaults_and_override(void **st
 	assert_null(cfg.targets);
 }
 
+/* quorum: the fleet's at the top, then defaults, then each target (issue 13's locations). */
+static void test_config_quorum_inherits_and_is_validated(void **state)
+{
+	struct ht_config cfg;
+	struct ht_err err = { "" };
+
+	assert_int_equal(parse("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}", &cfg, &err), 0);
+	assert_int_equal(cfg.targets[0].quorum, 1);
+	config_free(&cfg);
+	assert_int_equal(parse("{\"quorum\":3,\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"},"
+			       "{\"name\":\"b\",\"url\":\"http://h\",\"quorum\":2}]}", &cfg, &err), 0);
+	assert_int_equal(cfg.targets[0].quorum, 3);
+	assert_int_equal(cfg.targets[1].quorum, 2);
+	config_free(&cfg);
+	assert_int_equal(parse("{\"quorum\":3,\"defaults\":{\"quorum\":2},\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}",
+			       &cfg, &err), 0);
+	assert_int_equal(cfg.targets[0].quorum, 2);
+	config_free(&cfg);
+	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"quorum\":0}]}",
+		     "fleet.json:2: targets[0].quorum: 0 is not an integer 1..64");
+	expect_error("{\"quorum\":65,\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}",
+		     "fleet.json:1: quorum: 65 is not an integer 1..64");
+	expect_error("{\"defaults\":{\"quorum\":\"2\"},\"targets\":[{\"name\":\"a\",\"url\":\"http://h\"}]}",
+		     "fleet.json:1: defaults.quorum: \"2\" is not an integer 1..64");
+}
+
 static void test_config_alert_rules_are_validated_with_line(void **state)
 {
 	expect_error("{\"targets\":[{\"name\":\"a\",\"url\":\"http://h\",\n\"expect_status\":[200,\"2xy\"]}]}",
@@ -538,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_config_alert_rules_default_to_the_seed_table),
 		cmocka_unit_test(test_config_alert_rules_inherit_from_defaults_and_override),
 		cmocka_unit_test(test_config_alert_rules_are_validated_with_line),
+		cmocka_unit_test(test_config_quorum_inherits_and_is_validated),
 		cmocka_unit_test(test_config_reuse_connections_is_off_unless_asked),
 		cmocka_unit_test(test_config_reuse_connections_must_be_a_boolean),
 		cmocka_unit_test(test_config_targets_share_alike_strings),

@@ -1054,6 +1054,47 @@ static void test_detail_labels_scale_and_cert_warning(void **state)
 	state_fini(&s);
 }
 
+/* Checked from several locations: a line each (where, class, age of its newest, poller) and
+ * why they combine as shown, instead of the one "Poller" line. */
+static void test_detail_location_lines(void **state)
+{
+	struct screen_fixture *f = *state;
+	struct ht_target tg = { .name = "api", .project = "shop", .display_url = "http://api.test/" };
+	struct target_state s;
+	char row[1024];
+
+	if (!f)
+		skip();
+	f->ui.now_ms = 1700000000000;
+	timing_out_target(&s, f->ui.now_ms, 20);
+	f->ui.detail_poller = "h:1 in a";
+	f->ui.detail_locs[0] = (struct monitor_location){ "eu-west", HT_DOWN, f->ui.now_ms - 12000, "h:1" };
+	f->ui.detail_locs[1] = (struct monitor_location){ "us-east", HT_HEALTHY, f->ui.now_ms - 3000, "h:2" };
+	f->ui.detail_nlocs = 2;
+	snprintf(f->ui.detail_quorum, sizeof(f->ui.detail_quorum), "down from eu-west (1 of 2 locations, quorum 2)");
+	erase();
+	ui_detail_draw(&f->ui, &tg, &s, false);
+	assert_true(find_row(" Locations", row, sizeof(row)) >= 0);
+	assert_non_null(strstr(row, "eu-west"));
+	assert_non_null(strstr(row, "down"));
+	assert_non_null(strstr(row, "10s ago"));
+	assert_non_null(strstr(row, "h:1"));
+	assert_true(find_row("            us-east", row, sizeof(row)) >= 0);
+	assert_non_null(strstr(row, "healthy"));
+	assert_non_null(strstr(row, "h:2"));
+	assert_true(find_row(" Quorum", row, sizeof(row)) >= 0);
+	assert_non_null(strstr(row, "1 of 2 locations, quorum 2"));
+	assert_true(find_row(" Poller", row, sizeof(row)) < 0);
+	f->ui.detail_nlocs = 0;   /* one location: the Poller line, as before */
+	f->ui.detail_quorum[0] = '\0';
+	erase();
+	ui_detail_draw(&f->ui, &tg, &s, false);
+	assert_true(find_row(" Poller", row, sizeof(row)) >= 0);
+	assert_true(find_row(" Locations", row, sizeof(row)) < 0);
+	f->ui.detail_poller = NULL;
+	state_fini(&s);
+}
+
 /* The detail says the state shown and for how long, a change under way, and a mute. */
 static void test_detail_state_line(void **state)
 {
@@ -1138,6 +1179,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_detail_labels_scale_and_cert_warning, screen_setup, screen_teardown),
 		cmocka_unit_test_setup_teardown(test_help_fits_every_key_at_80x24, screen_setup, screen_teardown),
 		cmocka_unit_test_setup_teardown(test_detail_state_line, screen_setup, screen_teardown),
+		cmocka_unit_test_setup_teardown(test_detail_location_lines, screen_setup, screen_teardown),
 	};
 	setlocale(LC_ALL, "C.UTF-8");
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,10 +27,10 @@ struct inherit {
 	struct alert_inherit alert;
 };
 
-static const char *const top_keys[] = { "concurrency", "defaults", "targets", "retention", "notify", NULL };
+static const char *const top_keys[] = { "concurrency", "defaults", "targets", "retention", "notify", "quorum", NULL };
 static const char *const retention_keys[] = { "raw_days", "hourly_days", "daily_days", NULL };
 #define ALERT_KEYS "expect_status", "on_timeout", "on_5xx", "expect_json", "failures_before_down", \
-	"successes_before_healthy", "retry_interval_s"
+	"successes_before_healthy", "retry_interval_s", "quorum"
 static const char *const default_keys[] = {
 	"interval_s", "timeout_ms", "degraded_ms", "path", "tls_expiry_warn_days",
 	"heartbeat_stale_s", "headers", "ca_file", "insecure", "reuse_connections", ALERT_KEYS, NULL };
@@ -260,14 +260,16 @@ static int parse_root(struct pctx *c, const cJSON *root, struct ht_config *cfg)
 		.rules = { .degraded_ms = 1000, .tls_expiry_warn_days = 14,
 			   .heartbeat_stale_s = 30 },
 		.path = "/health",
-		.alert = { .soft = { 1, 1 }, .retry_interval_s = 10 },
+		.alert = { .soft = { 1, 1 }, .retry_interval_s = 10, .quorum = 1 },
 	};
 
 	if (!cJSON_IsObject(root))
 		return config_fail(c, "", "the top level must be an object");
 	cfg->concurrency = 64;
 	if (config_check_keys(c, root, "", top_keys) < 0 ||
-	    config_get_int(c, root, "concurrency", "", 1, 10000, &cfg->concurrency) < 0)
+	    config_get_int(c, root, "concurrency", "", 1, 10000, &cfg->concurrency) < 0 ||
+	    /* the fleet's quorum at the top, as the issue puts it; defaults and targets override it */
+	    config_get_int(c, root, "quorum", "", 1, QUORUM_MAX, &defs.alert.quorum) < 0)
 		return -1;
 	cfg->retention = (struct ht_retention){ .raw_days = 14, .hourly_days = 400, .daily_days = 0 };
 	const cJSON *ret = cJSON_GetObjectItemCaseSensitive(root, "retention");

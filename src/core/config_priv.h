@@ -24,6 +24,7 @@ struct alert_inherit {
 	char expect_json_path[256];
 	struct soft_rules soft;
 	int retry_interval_s;
+	int quorum;
 };
 
 /* Sets c->err to "FILE:LINE: path: what" (the path sanitized) and returns -1. */

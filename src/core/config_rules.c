@@ -114,7 +114,8 @@ int config_get_alert_rules(struct pctx *c, const cJSON *obj, const char *path, s
 	    get_expect_json(c, obj, path, in) < 0 ||
 	    config_get_int(c, obj, "failures_before_down", path, 1, SOFT_COUNT_MAX, &fails) < 0 ||
 	    config_get_int(c, obj, "successes_before_healthy", path, 1, SOFT_COUNT_MAX, &oks) < 0 ||
-	    config_get_int(c, obj, "retry_interval_s", path, 1, 86400, &in->retry_interval_s) < 0)
+	    config_get_int(c, obj, "retry_interval_s", path, 1, 86400, &in->retry_interval_s) < 0 ||
+	    config_get_int(c, obj, "quorum", path, 1, QUORUM_MAX, &in->quorum) < 0)
 		return -1;
 	in->soft.failures_before_down = (uint8_t)fails;
 	in->soft.successes_before_healthy = (uint8_t)oks;
@@ -128,6 +129,7 @@ int config_set_alert_rules(struct pctx *c, const struct alert_inherit *in, struc
 
 	t->soft = in->soft;
 	t->retry_interval_s = in->retry_interval_s;
+	t->quorum = (uint8_t)in->quorum;
 	t->rules.expect_json = NULL;
 	t->rules.nexpect_json = 0;
 	if (n == 0)

@@ -12,6 +12,19 @@
 /* A dashboard or daemon asked to stop waits this long for another process's lock to go. */
 #define CLOSE_WAIT_S 10.0
 
+/* When target s's displayed state began; read before a result is applied. */
+static int64_t alerts_since(const struct target_state *s)
+{
+	const struct state_change *c = state_change_at(s, 0);
+	struct state_sample oldest;
+	bool have_oldest = s->ring_n && state_sample_get(s, s->ring_n - 1u, &oldest);
+
+	if (s->shown_since_ms)
+		return s->shown_since_ms;
+	/* no change known: the state began no later than the oldest sample kept */
+	return c ? c->at_ms : have_oldest ? oldest.at_ms : 0;
+}
+
 /* Every result, from the current config or a retired one, is judged here and only here. t is
  * the target as it was checked; idx its place in the current config. */
 static void apply_result(struct monitor *m, size_t idx, const struct ht_target *t,
@@ -380,6 +393,7 @@ int monitor_reload(struct monitor *m, struct ht_config *cfg, struct ht_err *err)
 	probe_set_concurrency(m->probe, (unsigned)cfg->concurrency);
 	lease_publish(m);
 	pollers_reset(m);   /* by index: the new config's differ */
+	quorum_reset(m);
 	set_retention(m);
 	store_writer_set_retention(m->writer, &m->retention);
 	monitor_start(m);
@@ -419,6 +433,7 @@ size_t monitor_close(struct monitor *m, double wait_s)
 	lease_free(m);
 	shards_free(m);
 	pollers_fini(m);
+	quorum_free(m);   /* after the writer: its last ops still report to it */
 	store_close(m->store);
 	config_free(m->cfg);
 	free(m->cfg);

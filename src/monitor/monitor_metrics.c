@@ -101,7 +101,7 @@ static void fill_target(const struct monitor *m, size_t i, int64_t now_ms, struc
 		memset(t, 0, sizeof(*t));
 	t->name = cfg->name;
 	t->project = cfg->project ? cfg->project : "";
-	t->cls = shown_class(s);
+	t->cls = quorum_shown(m, i, shown_class(s));   /* with --location: the locations' combined */
 	t->muted = s->muted_until_ms > now_ms;
 	bool have = s->last.at_ms > 0;
 	t->phase_s[0] = have ? phase_s(s->last.dns_ms) : -1;

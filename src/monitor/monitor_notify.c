@@ -366,23 +366,13 @@ void alerts_mute_saved(struct monitor *m, const char *scope, int64_t until_ms)
 
 /* ---- the monitor's side ---- */
 
-int64_t alerts_since(const struct target_state *s)
-{
-	const struct state_change *c = state_change_at(s, 0);
-	struct state_sample oldest;
-	bool have_oldest = s->ring_n && state_sample_get(s, s->ring_n - 1u, &oldest);
-
-	if (s->shown_since_ms)
-		return s->shown_since_ms;
-	/* no change known: the state began no later than the oldest sample kept */
-	return c ? c->at_ms : have_oldest ? oldest.at_ms : 0;
-}
-
 void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o,
 		   int64_t since_ms)
 {
 	struct alerts *a = m->alerts;
 
+	if (quorum_own_result(m, idx, t, o))
+		return;   /* the locations' combined class is announced: PostgreSQL says who does */
 	if (!o->changed || !a)
 		return;
 	if (monitor_muted(m, idx, clock_wall_ms())) {
@@ -396,6 +386,11 @@ void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, con
 	struct notify_event e = { t->name, t->project, t->display_url, (int)o->from, (int)o->shown,
 				  o->last.reason, since_ms, o->row.checked_at_ms };
 	notifier_announce(a->notifier, &e);
+}
+
+struct notifier *alerts_notifier(const struct monitor *m)
+{
+	return m->alerts ? m->alerts->notifier : NULL;
 }
 
 static void alerts_init(struct monitor *m)

@@ -121,6 +121,7 @@ struct monitor {
 	void *alert_log_user;
 	struct lease_agent *lease;         /* NULL: always polls (check, tests) */
 	struct shard_agent *shards;        /* non-NULL: polls only the shards it leases */
+	struct quorum *quorum;             /* monitor_quorum.c: once a location is seen */
 	struct viewer viewer;              /* drawing from the database while another polls */
 	const char **poller_of;            /* by target: who checked it last (interned), NULL unknown */
 	char **pollers;                    /* the poller names seen (few: one per poller) */
@@ -184,11 +185,11 @@ bool history_current(const struct monitor *m);
 /* Starts notifications and mutes at the first call; later calls (a reload) hand what is waiting
  * to the new config's destinations. */
 void alerts_start(struct monitor *m);
-/* When target s's displayed state began; read before a result is applied. */
-int64_t alerts_since(const struct target_state *s);
 /* Announces o's change of displayed state, unless target idx is muted. */
 void alerts_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o,
 		   int64_t since_ms);
+/* The notifier of the current config's destinations (NULL: none yet, or out of memory). */
+struct notifier *alerts_notifier(const struct monitor *m);
 /* Keeps a dashboard mute (until_ms 0: unmute) in the database, through the writer thread. */
 void alerts_mute_saved(struct monitor *m, const char *scope, int64_t until_ms);
 void alerts_free(struct monitor *m);
@@ -229,6 +230,25 @@ void shards_free(struct monitor *m);
 void poller_seen(struct monitor *m, size_t idx, const char *poller);
 void pollers_reset(struct monitor *m);
 void pollers_fini(struct monitor *m);
+
+/* monitor_quorum.c: the quorum across locations (monitor_quorum.h) */
+struct quorum;
+struct store_read_row;
+/* A viewer's row from a location: steps that location's own anti-flap and sets *soft to the
+ * combined class (*changed and *from as soft_state_step's). False when target idx has one
+ * location so far: the caller steps *soft as ever. */
+bool quorum_row(struct monitor *m, size_t idx, const struct store_read_row *row, struct soft_state *soft, int *from,
+		bool *changed);
+/* A daemon with --location: its result for target idx goes to the database as its location's
+ * class when that changed, and the database decides who notifies. False without a location. */
+bool quorum_own_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o);
+/* The class a daemon with --location shows for target idx (shown: its own location's). */
+int quorum_shown(const struct monitor *m, size_t idx, int shown);
+/* On the writer's thread, after a good shard round: the other locations' changes, for the loop. */
+void quorum_tick(struct monitor *m, struct store *s);
+int quorum_enable(struct monitor *m, const char *location);
+void quorum_reset(struct monitor *m);
+void quorum_free(struct monitor *m);
 
 /* monitor_viewer.c: drawing what the poller stores */
 /* Starts drawing from the database; shows the poller's targets when its config (NULL: keep

@@ -199,6 +199,8 @@ static void shard_tick(void *user, struct store *s)
 		snprintf(err.msg, sizeof(err.msg), "the database cannot be opened");
 	if (rc == 0 && (held & ~a->thread_held))
 		last = read_last(s, max_iv);
+	if (rc == 0)
+		quorum_tick(a->m, s);
 	struct forced forced = { .n = 0 };
 	if (rc == 0 && a->force_after < 0)   /* older requests were for whoever polled then */
 		store_force_last(s, &a->force_after, &err);
@@ -319,6 +321,12 @@ int monitor_enable_shards(struct monitor *m, const char *id, const char *locatio
 	else
 		snprintf(a->id, sizeof(a->id), "%s:%lld", host, (long long)getpid());
 	snprintf(a->location, sizeof(a->location), "%s", location ? location : "");
+	probe_set_location(m->probe, location);
+	if (quorum_enable(m, location) < 0) {
+		free(a);
+		ht_err_set(err, "out of memory joining the shard leases");
+		return -1;
+	}
 	a->m = m;
 	a->fn = fn;
 	a->user = user;

@@ -85,8 +85,10 @@ static void draw_row(void *user, const struct store_read_row *row, bool up)
 	}
 	if (soft.shown == SOFT_STATE_UNKNOWN && have_newest)
 		soft.shown = (int8_t)newest.cls;
-	bool changed = soft_state_step(&soft, &m->cfg->targets[idx].soft, row->cls, &from) &&
-		       from != SOFT_STATE_UNKNOWN;
+	bool changed;
+	if (!quorum_row(m, (size_t)idx, row, &soft, &from, &changed))   /* several locations: combined */
+		changed = soft_state_step(&soft, &m->cfg->targets[idx].soft, row->cls, &from) &&
+			  from != SOFT_STATE_UNKNOWN;
 	state_show(s, &soft, row->checked_at_ms);
 	state_add_sample(s, row->checked_at_ms, ms, row->cls);
 	struct state_last last = {

@@ -387,6 +387,20 @@ int probe_submit_post(struct probe *p, const struct probe_post *post, probe_done
 	return 0;
 }
 
+void probe_set_location(struct probe *p, const char *location)
+{
+	size_t o = (size_t)snprintf(p->user_agent, sizeof(p->user_agent), "healthtop/%s", PACKAGE_VERSION);
+
+	if (!location || !location[0])
+		return;
+	o += (size_t)snprintf(p->user_agent + o, sizeof(p->user_agent) - o, " (location ");
+	/* a header value: no control byte, and no parenthesis to end the comment early */
+	for (const unsigned char *c = (const unsigned char *)location; *c && o + 2 < sizeof(p->user_agent); c++)
+		p->user_agent[o++] = *c < 0x20 || *c == 0x7f || *c == '(' || *c == ')' ? '?' : (char)*c;
+	p->user_agent[o++] = ')';
+	p->user_agent[o] = '\0';
+}
+
 void probe_set_concurrency(struct probe *p, unsigned concurrency)
 {
 	CURL **idle;

@@ -66,7 +66,7 @@ struct probe {
 	struct sock_watch *spare_watch;   /* socket watchers kept for reuse, likewise */
 	size_t nspare_watch;
 	struct cert_cache *certs;   /* probe_reuse.c: NULL until a reusing https check ends */
-	char user_agent[64];
+	char user_agent[200];
 };
 
 /* probe_pool.c: the admission queue and reused jobs. */

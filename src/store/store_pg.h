@@ -14,7 +14,7 @@
 #include "healthtop/store/store_async.h"
 
 /* PostgreSQL's own schema versions, kept in its schema_version table (SQLite's is user_version). */
-#define STORE_PG_SCHEMA_VERSION 5
+#define STORE_PG_SCHEMA_VERSION 6
 
 /* A growing buffer (store_pg_copy.c). */
 struct sbuf {
@@ -45,7 +45,7 @@ struct store_pg {
 /* Statements the synchronous reads and the loop's (store_pg_aread.c) share; each has one parser. */
 #define STORE_PG_NEW_ROWS_SQL \
 	"SELECT id, target_id, checked_at, status, http_code, response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms," \
-	" cert_expiry, reason, up, " POLLER_SQL " FROM result"
+	" cert_expiry, reason, up, " POLLER_SQL ", location FROM result"
 /* $1 a bigint[] of target ids, $2 the limit: each target's newest, by target */
 #define STORE_PG_RECENT_SQL \
 	"SELECT r.* FROM unnest($1::bigint[]) AS t(id) CROSS JOIN LATERAL (SELECT target_id, checked_at, status," \

@@ -295,6 +295,7 @@ int64_t store_pg_parse_new_rows(const PGresult *r, store_new_row_fn fn, void *us
 			.reason = PQgetvalue(r, i, 11),
 			.poller = PQgetisnull(r, i, 13) ? NULL : PQgetvalue(r, i, 13),
 			.id = store_pg_i64(r, i, 0),
+			.location = PQgetisnull(r, i, 14) ? NULL : PQgetvalue(r, i, 14),
 		};
 		last = row.id;
 		fn(user, &row, PQgetvalue(r, i, 12)[0] == 't');

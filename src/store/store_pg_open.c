@@ -106,6 +106,15 @@ static const char *const migrations[STORE_PG_SCHEMA_VERSION] = {
 	"CREATE VIEW rollup_hour AS SELECT " ROLLUP_COLUMNS " FROM rollup WHERE kind IN (0, 2);"
 	"CREATE VIEW rollup_day AS SELECT " ROLLUP_COLUMNS " FROM rollup_d UNION ALL"
 	"  SELECT target_id, period - period % 86400," ROLLUP_VALUES " FROM rollup_fresh;",
+
+	/* 6: the quorum across locations (store_quorum.h): each location's displayed class of each
+	 * target, numbered by change so that pollers read only what changed, and the class the fleet
+	 * last notified (one notification per change, whoever sees it) */
+	"CREATE SEQUENCE location_state_seq;"
+	"CREATE TABLE location_state(target text NOT NULL, location text NOT NULL, cls smallint NOT NULL,"
+	"  since bigint NOT NULL, poller text, seq bigint NOT NULL, PRIMARY KEY (target, location));"
+	"CREATE INDEX location_state_by_seq ON location_state(seq);"
+	"CREATE TABLE quorum_notified(target text PRIMARY KEY, cls smallint, since bigint);",
 };
 
 bool store_is_postgres(const char *db)

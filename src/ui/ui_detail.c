@@ -189,6 +189,28 @@ static void shown_state(struct cursor *c, const struct ht_target *tg, const stru
 	line(c, "State", text, A_NORMAL);
 }
 
+/* A line per location: where, its class, how old its newest result is, who checked it. An
+ * on-call engineer sees at once whether one location or all of them see the target down. */
+static void locations(struct cursor *c)
+{
+	struct ui *ui = c->ui;
+	char text[512], ago[32];
+
+	for (size_t i = 0; i < ui->detail_nlocs; i++) {
+		const struct monitor_location *l = &ui->detail_locs[i];
+		int cls = l->cls >= 0 ? l->cls : -1;
+		if (l->at_ms > 0)
+			layout_ago(l->at_ms, ui->now_ms, ago, sizeof(ago));
+		snprintf(text, sizeof(text), "%-12s %s %-9s %s   %s", l->location[0] ? l->location : "(none)",
+			 cls >= 0 ? ui_glyph(ui, cls) : "?", cls >= 0 ? ui_class_word(cls) : "unknown",
+			 l->at_ms > 0 ? ago : "-", l->poller ? l->poller : "");
+		if (!line(c, i ? "" : "Locations", text, cls >= 0 ? ui_class_attr(ui, cls) : A_NORMAL))
+			return;
+	}
+	if (ui->detail_quorum[0])
+		line(c, "Quorum", ui->detail_quorum, A_NORMAL);
+}
+
 void ui_draw_detail(struct ui *ui)
 {
 	size_t t;
@@ -196,6 +218,8 @@ void ui_draw_detail(struct ui *ui)
 	if (!view_selected(&ui->view, &t))
 		return;
 	ui->detail_poller = monitor_poller(ui->m, t);
+	ui->detail_nlocs = monitor_locations(ui->m, t, ui->detail_locs, UI_LOCATIONS_MAX, ui->detail_quorum,
+					     sizeof(ui->detail_quorum));
 	ui_detail_draw(ui, monitor_target(ui->m, t), monitor_state(ui->m, t), monitor_in_flight(ui->m, t));
 }
 
@@ -218,7 +242,9 @@ void ui_detail_draw(struct ui *ui, const struct ht_target *tg, const struct targ
 	else
 		snprintf(text, sizeof(text), "no response   checked %s%s", ago, busy);
 	line(&c, "HTTP", text, A_NORMAL);
-	if (ui->detail_poller && s->checked)   /* several pollers share the fleet: which one it was */
+	if (ui->detail_nlocs > 1)   /* checked from several locations: each one's say */
+		locations(&c);
+	else if (ui->detail_poller && s->checked)   /* several pollers share the fleet: which one it was */
 		line(&c, "Poller", ui->detail_poller, A_NORMAL);
 	if (s->checked)
 		phases(&c, l);

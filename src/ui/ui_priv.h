@@ -11,8 +11,11 @@
 #include "healthtop/core/config.h"
 #include "healthtop/core/target_state.h"
 #include "healthtop/monitor/monitor.h"
+#include "healthtop/monitor/monitor_quorum.h"
 #include "healthtop/ui/theme.h"
 #include "healthtop/ui/ui_layout.h"
+
+#define UI_LOCATIONS_MAX 8   /* lines the detail view gives a target's locations */
 #include "healthtop/ui/ui_view.h"
 
 struct export_job;
@@ -26,6 +29,9 @@ struct ui {
 	attr_t role_attr[ROLE_COUNT];
 	bool utf8;
 	const char *detail_poller;   /* who checked the target in the detail view (NULL: unknown) */
+	struct monitor_location detail_locs[UI_LOCATIONS_MAX];   /* its locations, when several */
+	size_t detail_nlocs;
+	char detail_quorum[192];     /* why they combine to the class shown ("" healthy) */
 	bool dirty;          /* redraw everything on the next loop turn */
 	bool rebuild;        /* rows need re-filtering/sorting first */
 	bool refresh_all;    /* every item from the monitor's state first (else results refresh theirs) */

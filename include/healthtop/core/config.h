@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include "healthtop/core/err.h"
 #include "healthtop/core/expect.h"
+#include "healthtop/core/quorum.h"
 #include "healthtop/core/soft_state.h"
 
 #define HT_CONFIG_MAX_BYTES (16u * 1024 * 1024)
@@ -55,6 +56,7 @@ struct ht_target {
 	struct ht_rules rules;
 	struct soft_rules soft;   /* anti-flap: results needed before the displayed class changes */
 	int retry_interval_s;     /* the next check while a change is pending (0: interval_s) */
+	uint8_t quorum;           /* locations that must agree a target is down (1..QUORUM_MAX) */
 };
 
 struct ht_retention {

@@ -41,6 +41,10 @@ struct probe_post {
 };
 int probe_submit_post(struct probe *p, const struct probe_post *post, probe_done_fn done, void *user);
 
+/* Checks say where they come from (daemon --location; NULL: nowhere): the User-Agent becomes
+ * "healthtop/<version> (location eu-west)", so a target's logs tell locations apart. */
+void probe_set_location(struct probe *p, const char *location);
+
 /* Takes effect as transfers finish; never aborts one. */
 void probe_set_concurrency(struct probe *p, unsigned concurrency);
 unsigned probe_in_flight(const struct probe *p);

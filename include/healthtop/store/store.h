@@ -72,6 +72,7 @@ struct store_read_row {
 	const char *reason;
 	const char *poller;          /* who checked it (PostgreSQL, several pollers); NULL: unknown */
 	int64_t id;                  /* the result's id, where the read says (new rows by id) */
+	const char *location;        /* where from (daemon --location); NULL: none. New rows only */
 };
 
 typedef void (*store_row_fn)(void *user, const struct store_read_row *row);
