@@ -223,23 +223,31 @@ static void shard_tick(void *user, struct store *s)
 		ev_async_send(a->m->loop, &a->async);
 }
 
-/* Seconds until target i's first check in a shard just gained. */
-static double first_in(const struct monitor *m, size_t i, const struct last_list *last)
+/* When target i of a shard just gained is checked: at once (*now) or not, and in how many
+ * seconds its timer first fires. */
+static double first_in(const struct monitor *m, size_t i, const struct last_list *last, bool *now)
 {
 	const struct ht_target *t = &m->cfg->targets[i];
 	struct last_seen key = { (char *)t->name, 0 }, *hit;
 
+	*now = false;
 	if (!last)   /* nothing known (a reload): spread over the interval */
 		return sched_first_tick(i, m->n, t->interval_s);
-	/* Overdue or never checked: within this interval, spread by place in the config. "At once"
-	 * started a new fleet's every target in the same second, and the cadence kept that burst
-	 * for good (a start lag p99 of 5-10 s at 100 000 targets, bench/pg_pollers.py). */
-	double spread = t->interval_s * (double)i / (double)(m->n ? m->n : 1);
-	if (last->n == 0 || !(hit = bsearch(&key, last->v, last->n, sizeof(*last->v), last_cmp)))
+	/* Overdue or never checked: at once, and then on a timer spread over the next interval by
+	 * place in the config. A timer of one interval kept a new fleet's every target in the same
+	 * second for good (a start lag p99 of 5-10 s at 100 000 targets, bench/pg_pollers.py). */
+	double spread = t->interval_s * (1.0 + (double)i / (double)(m->n ? m->n : 1));
+	if (last->n == 0 || !(hit = bsearch(&key, last->v, last->n, sizeof(*last->v), last_cmp))) {
+		*now = true;
 		return spread;
+	}
 	int64_t age = clock_wall_ms() - hit->at_ms;
-	if (age < 0 || age >= (int64_t)t->interval_s * 1000)
-		return age < 0 ? t->interval_s : spread;
+	if (age < 0)
+		return t->interval_s;
+	if (age >= (int64_t)t->interval_s * 1000) {
+		*now = true;
+		return spread;
+	}
 	return ((int64_t)t->interval_s * 1000 - age) / 1000.0;   /* the previous poller's cadence */
 }
 
@@ -251,10 +259,13 @@ static void apply(struct shard_agent *a, uint64_t held, const struct last_list *
 		return;
 	for (size_t i = 0; i < m->n; i++) {
 		uint64_t bit = 1ull << store_shard_of(m->cfg->targets[i].name);
-		if ((held & bit) && !(a->applied & bit))
-			sched_start_one(m->sched, i, first_in(m, i, last));
-		else if (!(held & bit) && (a->applied & bit))
+		bool now;
+		if ((held & bit) && !(a->applied & bit)) {
+			double after = first_in(m, i, last, &now);
+			sched_start_one(m->sched, i, now, after);
+		} else if (!(held & bit) && (a->applied & bit)) {
 			sched_stop_one(m->sched, i);
+		}
 	}
 	a->applied = held;
 }

@@ -184,7 +184,7 @@ void sched_free(struct sched *s)
 		free_now(s);
 }
 
-void sched_start_one(struct sched *s, size_t idx, double first_s)
+void sched_start_one(struct sched *s, size_t idx, bool now, double after_s)
 {
 	struct sched_slot *slot;
 
@@ -192,9 +192,9 @@ void sched_start_one(struct sched *s, size_t idx, double first_s)
 		return;
 	slot = &s->slots[idx];
 	ev_timer_stop(s->loop, &slot->timer);
-	if (first_s <= 0)
+	if (now)
 		submit(slot, loop_ms(s->loop, 0));
-	ev_timer_set(&slot->timer, first_s > 0 ? first_s : s->cfg->targets[idx].interval_s,
+	ev_timer_set(&slot->timer, after_s > 0 ? after_s : s->cfg->targets[idx].interval_s,
 		     s->cfg->targets[idx].interval_s);
 	ev_timer_start(s->loop, &slot->timer);
 	slot->due_ms = loop_ms(s->loop, ev_timer_remaining(s->loop, &slot->timer));   /* start lag's origin */

@@ -42,9 +42,10 @@ bool sched_idle(const struct sched *s);
 /* Frees it (not its config): only when idle or after probe_free(). */
 void sched_free(struct sched *s);
 
-/* Several pollers (monitor_shard.c): target idx alone starts (its first check in first_s
- * seconds, at once when <= 0, then every interval) or stops (a check running still reports). */
-void sched_start_one(struct sched *s, size_t idx, double first_s);
+/* Several pollers (monitor_shard.c): target idx alone starts (checked at once when now, its
+ * timer first in after_s seconds (an interval when <= 0), then every interval) or stops (a
+ * check running still reports). */
+void sched_start_one(struct sched *s, size_t idx, bool now, double after_s);
 void sched_stop_one(struct sched *s, size_t idx);
 
 /* Seconds from start to target i's first regular check: spread evenly over the interval,
