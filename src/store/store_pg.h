@@ -15,6 +15,8 @@
 
 /* PostgreSQL's own schema versions, kept in its schema_version table (SQLite's is user_version). */
 #define STORE_PG_SCHEMA_VERSION 6
+/* The advisory lock day partitions are created under (the schema's is 7365472013). */
+#define STORE_PG_PARTITION_LOCK 7365472
 
 /* A growing buffer (store_pg_copy.c). */
 struct sbuf {

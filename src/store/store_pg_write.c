@@ -113,8 +113,11 @@ static int ensure_day(struct store *s, int64_t day, struct ht_err *err)
 		if (day_known(pg, d))
 			continue;
 		day_name(d, name, sizeof(name));
-		snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS %s PARTITION OF result"
-			 " FOR VALUES FROM (%lld) TO (%lld)", name, (long long)(d * DAY_MS), (long long)((d + 1) * DAY_MS));
+		/* IF NOT EXISTS alone races: two pollers starting on a new day both create, and the
+		 * second fails with "already exists". The lock makes the second wait and then see it. */
+		snprintf(sql, sizeof(sql), "DO $$BEGIN PERFORM pg_advisory_xact_lock(%d); CREATE TABLE IF NOT EXISTS %s"
+			 " PARTITION OF result FOR VALUES FROM (%lld) TO (%lld); END$$", STORE_PG_PARTITION_LOCK, name,
+			 (long long)(d * DAY_MS), (long long)((d + 1) * DAY_MS));
 		if (store_pg_run(s, sql, 0, NULL, "creating a day partition", err) < 0)
 			return -1;
 		if (pg->ndays == pg->days_cap) {
