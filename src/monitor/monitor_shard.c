@@ -27,7 +27,8 @@ struct last_list {
 	bool oom;
 };
 
-#define FORCED_MAX 256   /* forced checks read from the database, waiting for the loop */
+#define FORCED_MAX 256
+#define FIRST_SPREAD_MAX_S 60.0   /* first checks of a shard's unchecked targets: spread over this at most */   /* forced checks read from the database, waiting for the loop */
 
 struct forced {
 	char *v[FORCED_MAX];
@@ -233,19 +234,21 @@ static double first_in(const struct monitor *m, size_t i, const struct last_list
 	*now = false;
 	if (!last)   /* nothing known (a reload): spread over the interval */
 		return sched_first_tick(i, m->n, t->interval_s);
-	/* Overdue or never checked: at once, and then on a timer spread over the next interval by
-	 * place in the config. A timer of one interval kept a new fleet's every target in the same
-	 * second for good (a start lag p99 of 5-10 s at 100 000 targets, bench/pg_pollers.py). */
-	double spread = t->interval_s * (1.0 + (double)i / (double)(m->n ? m->n : 1));
+	/* Overdue or never checked: spread over the interval, or the first minute of a longer one,
+	 * by place in the config (as Nagios spreads its first checks). "At once" put a new fleet's
+	 * every target in the same second, and pollers gaining those shards kept that cadence for
+	 * good (a start lag p99 of 5-10 s at 100 000 targets, bench/pg_pollers.py). */
+	double window = t->interval_s < FIRST_SPREAD_MAX_S ? t->interval_s : FIRST_SPREAD_MAX_S;
+	double spread = window * (double)i / (double)(m->n ? m->n : 1);
 	if (last->n == 0 || !(hit = bsearch(&key, last->v, last->n, sizeof(*last->v), last_cmp))) {
-		*now = true;
+		*now = spread <= 0;
 		return spread;
 	}
 	int64_t age = clock_wall_ms() - hit->at_ms;
 	if (age < 0)
 		return t->interval_s;
 	if (age >= (int64_t)t->interval_s * 1000) {
-		*now = true;
+		*now = spread <= 0;
 		return spread;
 	}
 	return ((int64_t)t->interval_s * 1000 - age) / 1000.0;   /* the previous poller's cadence */
