@@ -213,6 +213,7 @@ static void ring_flush(struct pg_rings *r)
 			replay_sample_add(r->rp, k, s, live[n - 1].at_ms);
 		while (n-- > 0)
 			state_add_sample(s, live[n].at_ms, live[n].ms, (enum ht_class)live[n].cls);
+		replay_seed(r->m, r->cur, r->rp);   /* the locations the live rows have not shown yet */
 		replay_clear(r->rp);
 	} else if (s) {
 		replay_apply(r->m, r->cur, r->rp);

@@ -165,6 +165,8 @@ size_t replay_count(const struct replay *rp);
 /* The k-th newest sample collected into s, if older than before_ms. */
 void replay_sample_add(const struct replay *rp, size_t k, struct target_state *s, int64_t before_ms);
 void replay_clear(struct replay *rp);
+/* Several locations in what was read back: target i shows their combined class at once. */
+void replay_seed(struct monitor *m, size_t i, const struct replay *rp);
 /* PostgreSQL: the loop's asynchronous reader (NULL on SQLite), made at the first call. */
 struct store_async *pg_reader(struct monitor *m);
 /* A read's failure told (the status line), unless the schema is not there yet or closing. */
@@ -239,6 +241,18 @@ struct store_read_row;
  * location so far: the caller steps *soft as ever. */
 bool quorum_row(struct monitor *m, size_t idx, const struct store_read_row *row, struct soft_state *soft, int *from,
 		bool *changed);
+/* A location's newest result in the history read back at start (monitor_replay.c). */
+struct quorum_seen {
+	char loc[64];      /* "" for results without a location */
+	char poller[128];
+	int64_t at_ms;
+	int cls;
+};
+#define QUORUM_SEEN_MAX 8
+/* A viewer's start: target idx's locations as its history says, so it shows the combined class
+ * at once instead of its newest row's location alone. The combined class, or -1 (fewer than two
+ * locations, a daemon with --location, no memory, none recent enough). */
+int quorum_seed(struct monitor *m, size_t idx, const struct quorum_seen *seen, size_t n);
 /* A daemon with --location: its result for target idx goes to the database as its location's
  * class when that changed, and the database decides who notifies. False without a location. */
 bool quorum_own_result(struct monitor *m, size_t idx, const struct ht_target *t, const struct observation *o);

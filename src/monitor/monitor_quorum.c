@@ -189,6 +189,32 @@ bool quorum_row(struct monitor *m, size_t idx, const struct store_read_row *row,
 	return true;
 }
 
+int quorum_seed(struct monitor *m, size_t idx, const struct quorum_seen *seen, size_t n)
+{
+	struct quorum *q = m->quorum;
+	struct quorum_verdict v;
+
+	if (n < 2 || (q && q->own) || !(q = quorum_get(m)) || q->own || !quorum_sized(q))
+		return -1;
+	/* rows drawn since start (one location so far): theirs is that location's state */
+	if (!q->multi[idx] && q->first[idx] && !go_multi(q, idx, &m->states[idx].soft))
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		uint8_t l = quorum_loc(q, seen[k].loc);
+		struct qloc *e = l ? quorum_entry(&q->multi[idx], l) : NULL;
+		if (!e)
+			return -1;
+		if (!q->first[idx])
+			q->first[idx] = l;
+		if (seen[k].at_ms <= e->at_ms)
+			continue;   /* a row drawn already is newer */
+		e->at_ms = seen[k].at_ms;
+		e->soft = (struct soft_state){ (int8_t)seen[k].cls, (int8_t)seen[k].cls, 0 };
+		e->poller = quorum_poller(q, seen[k].poller[0] ? seen[k].poller : NULL, seen[k].loc);
+	}
+	return combine(q, idx, clock_wall_ms(), &v) < 0 ? -1 : (int)v.cls;
+}
+
 size_t monitor_locations(const struct monitor *m, size_t idx, struct monitor_location *out, size_t max,
 			 char *reason, size_t reason_size)
 {

@@ -4,6 +4,8 @@
 #include "autoconfig.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include "healthtop/core/clock.h"
 #include "monitor/monitor_priv.h"
 
 struct replay {
@@ -11,7 +13,25 @@ struct replay {
 	size_t n;
 	struct state_last last;
 	char poller[256];
+	struct quorum_seen locs[QUORUM_SEEN_MAX];   /* each location's newest (rows come newest first) */
+	size_t nlocs;
 };
+
+static void seen_location(struct replay *rp, const struct store_read_row *row)
+{
+	const char *loc = row->location ? row->location : "";
+
+	for (size_t k = 0; k < rp->nlocs; k++)
+		if (strcmp(rp->locs[k].loc, loc) == 0)
+			return;
+	if (rp->nlocs == QUORUM_SEEN_MAX || strlen(loc) >= sizeof(rp->locs[0].loc))
+		return;
+	struct quorum_seen *q = &rp->locs[rp->nlocs++];
+	snprintf(q->loc, sizeof(q->loc), "%s", loc);
+	snprintf(q->poller, sizeof(q->poller), "%s", row->poller ? row->poller : "");
+	q->at_ms = row->checked_at_ms;
+	q->cls = row->cls;
+}
 
 static void collect_recent(void *user, const struct store_read_row *row)
 {
@@ -27,6 +47,7 @@ static void collect_recent(void *user, const struct store_read_row *row)
 		snprintf(rp->last.reason, sizeof(rp->last.reason), "%s", row->reason);
 		snprintf(rp->poller, sizeof(rp->poller), "%s", row->poller ? row->poller : "");
 	}
+	seen_location(rp, row);
 	if (rp->n < STATE_RING)
 		rp->samples[rp->n++] = (struct state_sample){
 			row->checked_at_ms, row->http_code > 0 ? (float)row->response_ms : -1.0f, (uint8_t)row->cls };
@@ -56,6 +77,17 @@ void replay_sample_add(const struct replay *rp, size_t k, struct target_state *s
 void replay_clear(struct replay *rp)
 {
 	rp->n = 0;
+	rp->nlocs = 0;
+}
+
+/* Several locations in what was read back: target i shows their combined class at once. */
+void replay_seed(struct monitor *m, size_t i, const struct replay *rp)
+{
+	int cls = quorum_seed(m, i, rp->locs, rp->nlocs);
+
+	if (cls >= 0)
+		state_show(&m->states[i], &(struct soft_state){ (int8_t)cls, (int8_t)cls, 0 },
+			   rp->n ? rp->samples[0].at_ms : clock_wall_ms());
 }
 
 /* The newest results collected, oldest first, into target i's state; rp is empty after. */
@@ -68,8 +100,10 @@ void replay_apply(struct monitor *m, size_t i, struct replay *rp)
 		poller_seen(m, i, rp->poller[0] ? rp->poller : NULL);
 		if (rp->last.at_ms > m->last_result_ms)
 			m->last_result_ms = rp->last.at_ms;
+		replay_seed(m, i, rp);
 	}
 	rp->n = 0;
+	rp->nlocs = 0;
 }
 
 /* The past on screen at once: the newest results of each target, oldest first. */

@@ -51,7 +51,7 @@ struct store_pg {
 /* $1 a bigint[] of target ids, $2 the limit: each target's newest, by target */
 #define STORE_PG_RECENT_SQL \
 	"SELECT r.* FROM unnest($1::bigint[]) AS t(id) CROSS JOIN LATERAL (SELECT target_id, checked_at, status," \
-	" http_code, response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, " POLLER_SQL \
+	" http_code, response_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, cert_expiry, reason, " POLLER_SQL ", location" \
 	" FROM result WHERE target_id = t.id ORDER BY checked_at DESC LIMIT $2::integer) r"
 #define STORE_PG_WINDOW_RAW_SQL \
 	"SELECT target_id, status, bucket, count(*), min(CASE WHEN http_code IS NOT NULL THEN response_ms END)," \

@@ -153,6 +153,7 @@ void store_pg_parse_recent(const PGresult *r, store_row_fn fn, void *user)
 			.cert_expiry = store_pg_i64(r, i, 9),
 			.reason = PQgetvalue(r, i, 10),
 			.poller = PQgetisnull(r, i, 11) ? NULL : PQgetvalue(r, i, 11),
+			.location = PQgetisnull(r, i, 12) ? NULL : PQgetvalue(r, i, 12),
 		};
 		fn(user, &row);
 	}
