@@ -141,6 +141,48 @@ def black_hole(pg, d):
             hole.close()
 
 
+def export_in_hole(pg, d):
+    """The dashboard's export (e) on a database that stopped answering: its reads wait in the
+    export's own thread, and the dashboard, polling alone, goes on checking at its rate. (Before,
+    the export opened its connection on the loop: each e held every check for connect_timeout.)"""
+    if not shutil.which("tmux"):
+        print("SKIP the export check: no tmux")
+        return
+    hole = Hole(pg.port)
+    sock = f"healthtop-hole-e-{os.getpid()}"
+    tmux = lambda *a: subprocess.run(["tmux", "-L", sock, *a], capture_output=True, text=True).stdout  # noqa: E731
+    screen = lambda: tmux("capture-pane", "-p", "-t", "v")  # noqa: E731
+    with TestServer() as srv:
+        targets = [{"name": f"ex{i}", "url": srv.url(), "path": "/ok?tag=ex", "interval_s": 1} for i in range(5)]
+        cfg = write_config(d, {"defaults": NO_TIMING, "targets": targets}, "hole-e.json")
+        cmd = " ".join(WRAPPER + [BINARY, "-c", cfg, "--db", f"'{hole.url()}'"])
+        try:
+            tmux("new-session", "-d", "-s", "v", "-x", "160", "-y", "30", "-c", d,
+                 f"TERM=xterm-256color HEALTHTOP_SHARD_LEASE_MS={LEASE_MS} {cmd}")
+            check(wait_for(lambda: rows_of(pg, "ex%") >= 10, CEILING), "the dashboard polls alone through the forwarder")
+            start = time.monotonic()
+            before = rate(srv, "ex", lambda: time.monotonic() - start >= 8)
+            hole.hole = True
+            start = time.monotonic()
+            presses = []
+
+            def pressing():   # e every second: a new export whenever the last one has given up
+                tmux("send-keys", "-t", "v", "e")
+                presses.append(screen().splitlines()[-1:])
+                return time.monotonic() - start >= 20
+            during = rate(srv, "ex", lambda: pressing() or time.sleep(1))
+            check(before > 0 and during >= RATE_SHARE * before,
+                  f"exporting from a database that does not answer, checks go on: {during:.2f}/s, {before:.2f}/s"
+                  f" before (at least {RATE_SHARE:.0%})")
+            said = " ".join(" ".join(p) for p in presses)
+            check("export" in said, f"the status line speaks of the export ({said[-300:]})")
+            tmux("send-keys", "-t", "v", "q")
+            time.sleep(0.5)
+        finally:
+            tmux("kill-server")
+            hole.close()
+
+
 def late_commit(pg, d):
     if not shutil.which("tmux"):
         print("SKIP the late commit check: no tmux")
@@ -210,6 +252,7 @@ def main():
     d = tmpdir()
     with pg:
         late_commit(pg, d)
+        export_in_hole(pg, d)
         if not os.environ.get("HT_ONLY_LATE"):
             black_hole(pg, d)
     finish()
