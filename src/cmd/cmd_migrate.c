@@ -16,6 +16,7 @@
 #include <string.h>
 #include "healthtop/cmd/cli.h"
 #include "healthtop/cmd/cmd.h"
+#include "healthtop/core/sanitize.h"
 #include "healthtop/store/store_migrate.h"
 #include "cmd/import_rows.h"
 
@@ -81,6 +82,8 @@ static void put_change(void *user, int64_t src_id, int64_t at_ms, int from, int 
 
 	if (mg->failed || !t || at_ms >= t->first_raw)
 		return;   /* from the oldest raw result on, the import makes them */
+	if (from < 0 || from >= HT_CLASS_COUNT || to < 0 || to >= HT_CLASS_COUNT)
+		return;   /* not a class: a damaged source row is left out, not stored */
 	int rc = store_change_put(mg->im.s, mg->im.seen[t->seen].id, at_ms, from, to, &mg->err);
 	if (rc < 0)
 		mg->failed = -1;
@@ -111,7 +114,13 @@ static int put_rollup(void *user, const struct store_rollup *r)
 		first = mg->first_raw[seen - mg->im.seen];
 	if (first != INT64_MAX && r->period_start_ms > first - first % period_ms)
 		return 0;   /* made from the raw results */
-	if (store_rollup_put(mg->im.s, rp->period_s, seen->id, r, &mg->err) < 0)
+	struct store_rollup clean = *r;   /* the source is a file: its URL is untrusted */
+	char url[IMPORT_URL_MAX];
+	if (r->url) {
+		sanitize_url(r->url, url, sizeof(url));
+		clean.url = url;
+	}
+	if (store_rollup_put(mg->im.s, rp->period_s, seen->id, &clean, &mg->err) < 0)
 		return -1;
 	mg->rollups[rp->period_s == 3600 ? 0 : 1]++;
 	return 0;

@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 #include <stdlib.h>
 #include <string.h>
+#include "healthtop/core/sanitize.h"
 #include "cmd/import_rows.h"
 
 static void newest(void *user, const struct store_read_row *row)
@@ -52,9 +53,15 @@ static int grow(struct importer *im)
 }
 
 /* The target of a row, created in the store on first sight. NULL: out of memory or an error. */
-struct import_seen *importer_target(struct importer *im, const char *name, const char *project, const char *url,
-			   struct ht_err *err)
+struct import_seen *importer_target(struct importer *im, const char *raw_name, const char *raw_project,
+				    const char *raw_url, struct ht_err *err)
 {
+	char name[IMPORT_NAME_MAX], project[IMPORT_NAME_MAX], url[IMPORT_URL_MAX];
+
+	/* the input is a file: nothing from it reaches the database unsanitized or unbounded */
+	sanitize_text(raw_name, strlen(raw_name), name, sizeof(name), false);
+	sanitize_text(raw_project, strlen(raw_project), project, sizeof(project), false);
+	sanitize_url(raw_url, url, sizeof(url));
 	size_t *slot = im->nslots ? slot_of(im, name) : NULL;
 
 	if (slot && *slot)
@@ -110,8 +117,12 @@ int importer_add(struct importer *im, const struct store_result *res, struct ht_
 				 .response_ms = res->response_ms, .dns_ms = res->dns_ms,
 				 .connect_ms = res->connect_ms, .tls_ms = res->tls_ms, .ttfb_ms = res->ttfb_ms };
 	r->up = counted_up(res->cls, r->http_code);
-	im->strings[im->n * 2] = strdup(res->reason ? res->reason : "");
-	im->strings[im->n * 2 + 1] = strdup(res->url);
+	char reason[IMPORT_REASON_MAX], url[IMPORT_URL_MAX];
+	sanitize_text(res->reason ? res->reason : "", res->reason ? strlen(res->reason) : 0, reason, sizeof(reason),
+		      false);
+	sanitize_url(res->url, url, sizeof(url));
+	im->strings[im->n * 2] = strdup(reason);
+	im->strings[im->n * 2 + 1] = strdup(url);
 	r->reason = im->strings[im->n * 2];
 	r->url = im->strings[im->n * 2 + 1];
 	im->n++;

@@ -11,6 +11,10 @@
 #include "healthtop/store/store.h"
 
 #define IMPORT_BATCH 512
+/* What a name, project, URL or reason read from a file is cut to, once sanitized. */
+#define IMPORT_NAME_MAX 256
+#define IMPORT_URL_MAX 2048
+#define IMPORT_REASON_MAX 512
 
 /* A target seen in the input: its store id and the newest result stored before the import. */
 struct import_seen {
@@ -31,10 +35,12 @@ struct importer {
 	uint64_t stored, skipped;
 };
 
-/* The target called name, created in the store on first sight. NULL: out of memory or error. */
+/* The target called name, created in the store on first sight (name, project and URL sanitized
+ * and bounded first). NULL: out of memory or error. */
 struct import_seen *importer_target(struct importer *im, const char *name, const char *project, const char *url,
 				    struct ht_err *err);
-/* Queues a result (stored with the batch, or skipped as already there): 0, or -1 with err. */
+/* Queues a result (stored with the batch, or skipped as already there; its reason and URL
+ * sanitized and bounded): 0, or -1 with err. */
 int importer_add(struct importer *im, const struct store_result *r, struct ht_err *err);
 /* Stores what is queued. */
 int importer_flush(struct importer *im, struct ht_err *err);

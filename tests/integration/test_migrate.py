@@ -113,6 +113,34 @@ def round_trip(src, dst, what):
     same(src, dst, what + " after a second migrate")
 
 
+def hostile_source(d, src):
+    """The source is a file, untrusted like any: control characters in its names, URLs and
+    reasons, and a state change that names no class, never reach the destination as they are."""
+    import shutil as sh
+    bad_src = os.path.join(d, "hostile.db")
+    sh.copy(src, bad_src)
+    con = sqlite3.connect(bad_src)
+    con.execute("update target set name = name || char(27) || ']0;x' || char(7) where name = 'ok'")
+    con.execute("update result set reason = reason || char(27) || '[31m'")
+    con.execute("insert into checked_url(url) values('http://127.0.0.1/' || char(27) || '[2J')")
+    con.execute("update rollup_hour set url_id = (select max(id) from checked_url)")
+    con.execute("insert into state_change select target_id, 1000, 7, 0 from state_change limit 1")
+    con.commit()
+    con.close()
+    dst = os.path.join(d, "from-hostile.db")
+    rc, err = migrate(bad_src, dst)
+    check(rc == 0, f"a source with control characters migrates ({rc}: {err})")
+    con = sqlite3.connect(dst)
+    texts = [v for row in con.execute("select name, project, url from target") for v in row]
+    texts += [r for (r,) in con.execute("select reason from result")]
+    texts += [u for (u,) in con.execute("select url from checked_url")]
+    classes = [c for row in con.execute("select from_status, to_status from state_change") for c in row]
+    con.close()
+    bad = [t[:40] for t in texts if any(ord(c) < 0x20 or ord(c) == 0x7f for c in t)]
+    check(texts and not bad, f"no control character reaches the destination ({bad})")
+    check(classes and all(0 <= c <= 2 for c in classes), f"nor a state change that names no class ({classes})")
+
+
 def main():
     d = tmpdir()
     with TestServer() as srv:
@@ -127,6 +155,7 @@ def main():
           f" rows in the original, {len(b[2])} after the pipe)")
 
     round_trip(src, os.path.join(d, "copy.db"), "SQLite")
+    hostile_source(d, src)
     rc, err = migrate(src, src)
     check(rc == 3, f"migrate into its own source is a usage error ({rc}: {err})")
     rc, err = migrate(os.path.join(d, "absent", "none.db"), os.path.join(d, "x.db"))

@@ -69,11 +69,33 @@ def round_trip(src, dst, what):
     check(o2 == views(src)[0][2], f"and {what}'s stats are unchanged by it")
 
 
+def hostile(d):
+    """A file is untrusted: control characters (a terminal escape, a BEL)
+    and over-long text in a line's name, project, URL and reason never reach the database as
+    they are."""
+    import sqlite3
+    db = os.path.join(d, "hostile.db")
+    line = json.dumps({"checked_at": "2026-11-24T10:00:00Z", "name": "evil\u001b]0;pwned\u0007", "project":
+                       "p\u001b[31m", "url": "http://127.0.0.1/\u001b[2J", "status": "down",
+                       "reason": "x\u001b[31mred" + "y" * 100000})
+    rc, err = importing(db, line + "\n")
+    check(rc == 0, f"a line with control characters imports ({rc}: {err.strip()})")
+    con = sqlite3.connect(db)
+    texts = [v for row in con.execute("select name, project, url from target") for v in row]
+    texts += [r for (r,) in con.execute("select reason from result")]
+    texts += [u for (u,) in con.execute("select url from checked_url")]
+    con.close()
+    bad = [t[:40] for t in texts if any(ord(c) < 0x20 or ord(c) == 0x7f for c in t)]
+    check(texts and not bad, f"no control character reaches the database ({bad})")
+    check(all(len(t) <= 2048 for t in texts), f"and nothing unbounded ({[len(t) for t in texts]})")
+
+
 def main():
     d = tmpdir()
     with TestServer() as srv:
         src = history(d, srv)
     round_trip(src, os.path.join(d, "copy.db"), "SQLite")
+    hostile(d)
     rc, err = importing(os.path.join(d, "bad.db"), '{"checked_at":"2026-11-24T10:00:00Z"}\nnot json\n')
     check(rc == 4 and "line 1" in err, f"a line that is not an export's fails with its number ({rc}: {err.strip()})")
     try:
