@@ -134,6 +134,25 @@ static void test_export_appears_only_when_complete_and_0600(void **state)
 	assert_int_equal(lines, ROWS + 1);   /* the header and every row */
 }
 
+/* The job's thread reads the names after the caller has let go of them (the dashboard quits or
+ * reloads): they are the job's own copies (ASan sees a read of freed memory otherwise). */
+static void test_export_keeps_its_own_names(void **state)
+{
+	struct fixture *f = *state;
+	char *name = strdup("api");
+	const char *names[] = { name, NULL };
+	int turns = 0;
+
+	assert_non_null(name);
+	start(f, names);
+	memset(name, 'x', 3);   /* what a reused block would hold */
+	free(name);
+	while (!f->finished && turns++ < 100)
+		ev_run(f->loop, EVRUN_ONCE);
+	assert_true(f->finished);
+	assert_non_null(strstr(f->last, "exported 5000 results"));
+}
+
 static void test_cancelled_export_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
@@ -175,6 +194,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_export_appears_only_when_complete_and_0600, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_keeps_its_own_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancelled_export_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_of_a_missing_database_fails_cleanly, setup, teardown),
 	};

@@ -74,6 +74,13 @@ static int write_row(void *user, const struct store_result *row)
 	return 0;
 }
 
+static void free_names(const char **names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		free((char *)names[i]);
+	free(names);
+}
+
 /* What is left once the thread and the loop are both done with the job. */
 static void job_free(struct export_job *j)
 {
@@ -83,7 +90,7 @@ static void job_free(struct export_job *j)
 		unlink(j->tmp);
 	pthread_mutex_destroy(&j->mu);
 	free(j->db_path);
-	free(j->names);
+	free_names(j->names);
 	free(j);
 }
 
@@ -256,8 +263,11 @@ static const char **copy_names(const char *const *names, size_t *n)
 		k++;
 	if (!(out = calloc(k + 1, sizeof(*out))))
 		return NULL;
-	for (size_t i = 0; i < k; i++)
-		out[i] = names[i];
+	for (size_t i = 0; i < k; i++)   /* the thread may outlive the caller's strings (a quit) */
+		if (!(out[i] = strdup(names[i]))) {
+			free_names(out);
+			return NULL;
+		}
 	*n = k;
 	return out;
 }

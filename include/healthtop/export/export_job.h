@@ -18,7 +18,7 @@ typedef void (*export_job_report_fn)(void *user, const char *msg, bool finished)
 
 struct export_job_spec {
 	const char *db_path;
-	struct store_query query;   /* the job copies the names list; the strings must outlive it */
+	struct store_query query;   /* the job copies the names (its thread may outlive them) */
 	size_t ntargets;            /* for the final message */
 	const char *label;          /* e.g. the window, "24h", for the final message */
 	const char *dir;            /* where the file goes; NULL: the current directory */
